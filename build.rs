@@ -1,5 +1,6 @@
 //! Compiles `proto/railgate/v1/*.proto` with protox (pure Rust, no system
-//! `protoc`) and writes the descriptor set that server reflection serves.
+//! `protoc`) and writes the descriptor set that server reflection serves,
+//! with source info so `grpcurl describe` shows the API's comments.
 
 use std::{env, path::PathBuf};
 
@@ -14,10 +15,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for file in PROTO_FILES {
         println!("cargo:rerun-if-changed={file}");
     }
-    let file_descriptors = protox::compile(PROTO_FILES, [PROTO_ROOT])?;
+    let mut compiler = protox::Compiler::new([PROTO_ROOT])?;
+    compiler.include_imports(true).include_source_info(true);
+    compiler.open_files(PROTO_FILES)?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    tonic_prost_build::configure()
-        .file_descriptor_set_path(out_dir.join("railgate_descriptor.bin"))
-        .compile_fds(file_descriptors)?;
+    std::fs::write(
+        out_dir.join("railgate_descriptor.bin"),
+        compiler.encode_file_descriptor_set(),
+    )?;
+    tonic_prost_build::configure().compile_fds(compiler.file_descriptor_set())?;
     Ok(())
 }

@@ -1,3 +1,34 @@
+//! railgate: a provider-neutral rail-ticket booking gateway.
+//!
+//! # Layout
+//! - [`api`]: the gRPC edge (`railgate.v1` services); validation, proto ⇄
+//!   domain conversion and the one place errors become `tonic::Status`.
+//! - [`domain`]: the neutral model: money in fen, seat classes, trains,
+//!   offers, Asia/Shanghai time.
+//! - [`stations`]: the 12306 station directory (embedded data).
+//! - [`routing`]: which provider serves a call; search fan-out.
+//! - [`providers`]: one folder per provider adapter (`panhe/`).
+//! - [`sim`]: faithful provider simulators for sandbox mode and tests.
+//! - [`config`]: the typed configuration tree (defaults → file → env).
+//! - [`app`]: wiring and the server lifecycle; [`telemetry`]: logging.
+//! - [`privacy`]: masking of personal data in free text.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod privacy;
+pub mod providers;
+pub mod routing;
+pub mod sim;
+pub mod stations;
+pub mod telemetry;
+
+/// Generated `railgate.v1` protobuf types and tonic services.
+#[allow(clippy::all, missing_docs)]
 pub mod proto {
     tonic::include_proto!("railgate.v1");
+
+    /// Encoded descriptors of the `railgate.v1` files, for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("railgate_descriptor");
 }

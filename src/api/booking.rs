@@ -1,0 +1,117 @@
+//! `railgate.v1.BookingService`. Search, GetStops and LookupStations work
+//! (see `search`); the order lifecycle RPCs answer UNIMPLEMENTED naming the
+//! capability until the order store exists.
+
+use super::ApiState;
+use super::search;
+use super::status::ApiError;
+use crate::proto as pb;
+use crate::proto::booking_service_server::BookingService;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+const ORDERS: &str = "the order lifecycle (booking, payment, refunds, changes and order events)";
+
+/// The BookingService implementation.
+pub struct BookingApi {
+    state: Arc<ApiState>,
+}
+
+impl BookingApi {
+    /// A service over shared state.
+    pub fn new(state: Arc<ApiState>) -> Self {
+        Self { state }
+    }
+}
+
+fn unimplemented<T>(rpc: &'static str) -> Result<Response<T>, Status> {
+    Err(ApiError::Unimplemented {
+        rpc,
+        capability: ORDERS,
+    }
+    .into())
+}
+
+fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
+    result.map(Response::new).map_err(Status::from)
+}
+
+/// The stream type of WatchOrder.
+pub type WatchOrderStream = Pin<Box<dyn Stream<Item = Result<pb::WatchOrderResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl BookingService for BookingApi {
+    async fn search(&self, request: Request<pb::SearchRequest>) -> Result<Response<pb::SearchResponse>, Status> {
+        respond(search::search(&self.state, request.into_inner()).await)
+    }
+
+    async fn get_stops(
+        &self,
+        request: Request<pb::GetStopsRequest>,
+    ) -> Result<Response<pb::GetStopsResponse>, Status> {
+        respond(search::get_stops(&self.state, request.into_inner()).await)
+    }
+
+    async fn lookup_stations(
+        &self,
+        request: Request<pb::LookupStationsRequest>,
+    ) -> Result<Response<pb::LookupStationsResponse>, Status> {
+        respond(search::lookup_stations(&self.state, request.into_inner()))
+    }
+
+    async fn book(&self, _request: Request<pb::BookRequest>) -> Result<Response<pb::BookResponse>, Status> {
+        unimplemented("Book")
+    }
+
+    async fn confirm(&self, _request: Request<pb::ConfirmRequest>) -> Result<Response<pb::ConfirmResponse>, Status> {
+        unimplemented("Confirm")
+    }
+
+    async fn cancel(&self, _request: Request<pb::CancelRequest>) -> Result<Response<pb::CancelResponse>, Status> {
+        unimplemented("Cancel")
+    }
+
+    async fn refund(&self, _request: Request<pb::RefundRequest>) -> Result<Response<pb::RefundResponse>, Status> {
+        unimplemented("Refund")
+    }
+
+    async fn change(&self, _request: Request<pb::ChangeRequest>) -> Result<Response<pb::ChangeResponse>, Status> {
+        unimplemented("Change")
+    }
+
+    async fn confirm_change(
+        &self,
+        _request: Request<pb::ConfirmChangeRequest>,
+    ) -> Result<Response<pb::ConfirmChangeResponse>, Status> {
+        unimplemented("ConfirmChange")
+    }
+
+    async fn cancel_change(
+        &self,
+        _request: Request<pb::CancelChangeRequest>,
+    ) -> Result<Response<pb::CancelChangeResponse>, Status> {
+        unimplemented("CancelChange")
+    }
+
+    async fn get_order(&self, _request: Request<pb::GetOrderRequest>) -> Result<Response<pb::GetOrderResponse>, Status> {
+        unimplemented("GetOrder")
+    }
+
+    async fn list_orders(
+        &self,
+        _request: Request<pb::ListOrdersRequest>,
+    ) -> Result<Response<pb::ListOrdersResponse>, Status> {
+        unimplemented("ListOrders")
+    }
+
+    type WatchOrderStream = WatchOrderStream;
+
+    async fn watch_order(
+        &self,
+        _request: Request<pb::WatchOrderRequest>,
+    ) -> Result<Response<Self::WatchOrderStream>, Status> {
+        unimplemented("WatchOrder")
+    }
+}

@@ -1,0 +1,39 @@
+//! The gRPC edge: one file per proto service, `convert` for proto ⇄ domain,
+//! `status` for the only place a `tonic::Status` is built. Handlers
+//! validate, convert and call routing; they hold no business rules.
+
+pub mod account;
+pub mod booking;
+pub mod convert;
+pub mod search;
+pub mod status;
+
+use crate::domain::time::SharedClock;
+use crate::proto::account_service_server::AccountServiceServer;
+use crate::proto::booking_service_server::BookingServiceServer;
+use crate::routing::Router;
+use crate::stations::StationDirectory;
+use std::sync::Arc;
+
+/// What every handler shares.
+pub struct ApiState {
+    /// The station directory.
+    pub stations: &'static StationDirectory,
+    /// Provider routing.
+    pub router: Router,
+    /// "Now", injectable for tests.
+    pub clock: SharedClock,
+}
+
+/// The tonic services railgate serves, ready to add to a server.
+pub fn services(
+    state: Arc<ApiState>,
+) -> (
+    BookingServiceServer<booking::BookingApi>,
+    AccountServiceServer<account::AccountApi>,
+) {
+    (
+        BookingServiceServer::new(booking::BookingApi::new(state)),
+        AccountServiceServer::new(account::AccountApi),
+    )
+}

@@ -1,0 +1,217 @@
+//! Search, GetStops and LookupStations: validate, resolve stations, route,
+//! convert.
+
+use super::ApiState;
+use super::convert::{
+    provider_from_proto, provider_to_proto, station_to_proto, stop_to_proto, train_to_proto,
+    train_type_from_proto,
+};
+use super::status::{ApiError, Violation};
+use crate::domain::time::parse_travel_date;
+use crate::domain::{Offer, ProviderId};
+use crate::proto as pb;
+use crate::providers::{SearchQuery, StopsQuery};
+use crate::routing::ProviderOutcome;
+use crate::stations::{ResolveError, Station};
+use chrono::NaiveDate;
+
+const DEFAULT_LOOKUP_SIZE: usize = 10;
+const MAX_LOOKUP_SIZE: usize = 100;
+
+/// Search: every provider that can search, merged.
+pub async fn search(state: &ApiState, request: pb::SearchRequest) -> Result<pb::SearchResponse, ApiError> {
+    let mut violations = Vec::new();
+    let journey = journey(state, &request.from_station, &request.to_station, &request.travel_date, &mut violations);
+    let train_types = enum_filter(&request.train_types, "train_types", train_type_from_proto, &mut violations);
+    let providers = enum_filter(&request.providers, "providers", provider_from_proto, &mut violations);
+    let Some(query) = journey.filter(|_| violations.is_empty()) else {
+        return Err(ApiError::InvalidArgument(violations));
+    };
+
+    let result = state.router.search(&query, &providers).await?;
+    let trains = result
+        .trains
+        .iter()
+        .filter(|train| train_types.is_empty() || train_types.contains(&train.train_type))
+        .map(train_to_proto)
+        .collect();
+    let provider_results = result
+        .reports
+        .iter()
+        .map(|report| {
+            let (status, message) = match &report.outcome {
+                ProviderOutcome::Answered { note } => (pb::ProviderResultStatus::Ok, note.clone()),
+                ProviderOutcome::Failed { message } => (pb::ProviderResultStatus::Error, message.clone()),
+                ProviderOutcome::TimedOut => (pb::ProviderResultStatus::Timeout, "did not answer in time".to_owned()),
+            };
+            pb::ProviderResult {
+                provider: provider_to_proto(report.provider) as i32,
+                status: status as i32,
+                message,
+                age_millis: i64::try_from(report.age.as_millis()).unwrap_or(i64::MAX),
+            }
+        })
+        .collect();
+    Ok(pb::SearchResponse {
+        from_station: Some(station_to_proto(&query.from)),
+        to_station: Some(station_to_proto(&query.to)),
+        travel_date: query.date.format("%Y-%m-%d").to_string(),
+        trains,
+        provider_results,
+    })
+}
+
+/// GetStops: by offer id, or by train code + date + stations (railgate
+/// finds the train and its provider with a search).
+pub async fn get_stops(state: &ApiState, request: pb::GetStopsRequest) -> Result<pb::GetStopsResponse, ApiError> {
+    let (provider, query) = if request.offer_id.trim().is_empty() {
+        stops_query_by_train(state, &request).await?
+    } else {
+        let offer = Offer::decode(&request.offer_id)
+            .map_err(|error| ApiError::InvalidArgument(vec![Violation::new("offer_id", error.to_string())]))?;
+        let query = StopsQuery {
+            train_code: offer.train_code,
+            train_no: offer.train_no,
+            date: offer.departure.date(),
+            from_station: offer.from_station,
+            to_station: offer.to_station,
+        };
+        (offer.provider, query)
+    };
+    let stops = state.router.stops(provider, &query).await?;
+    Ok(pb::GetStopsResponse {
+        train_code: query.train_code,
+        train_no: query.train_no,
+        stops: stops.iter().map(stop_to_proto).collect(),
+    })
+}
+
+async fn stops_query_by_train(
+    state: &ApiState,
+    request: &pb::GetStopsRequest,
+) -> Result<(ProviderId, StopsQuery), ApiError> {
+    let mut violations = Vec::new();
+    let train_code = request.train_code.trim().to_ascii_uppercase();
+    if train_code.is_empty() {
+        violations.push(Violation::new("train_code", "is required without offer_id, e.g. \"G1\""));
+    }
+    let journey = journey(state, &request.from_station, &request.to_station, &request.travel_date, &mut violations);
+    let Some(search_query) = journey.filter(|_| violations.is_empty()) else {
+        return Err(ApiError::InvalidArgument(violations));
+    };
+    let result = state.router.search(&search_query, &[]).await?;
+    let train = result
+        .trains
+        .into_iter()
+        .find(|train| train.train_code.eq_ignore_ascii_case(&train_code))
+        .ok_or_else(|| ApiError::NotFound {
+            what: "train",
+            detail: format!(
+                "{train_code} does not run from {} to {} on {}",
+                search_query.from.name, search_query.to.name, search_query.date
+            ),
+        })?;
+    let provider = train.seats.first().map_or(ProviderId::ALL[0], |seat| seat.provider);
+    let query = StopsQuery {
+        train_code: train.train_code,
+        train_no: train.train_no,
+        date: search_query.date,
+        from_station: train.from_station.name,
+        to_station: train.to_station.name,
+    };
+    Ok((provider, query))
+}
+
+/// LookupStations: prefix search in the station directory.
+pub fn lookup_stations(
+    state: &ApiState,
+    request: pb::LookupStationsRequest,
+) -> Result<pb::LookupStationsResponse, ApiError> {
+    let mut violations = Vec::new();
+    let query = request.query.trim();
+    if query.is_empty() {
+        violations.push(Violation::new("query", "is required: a name, pinyin, initials or telecode prefix"));
+    }
+    let limit = match request.page_size {
+        0 => DEFAULT_LOOKUP_SIZE,
+        size if size < 0 => {
+            violations.push(Violation::new("page_size", "must not be negative"));
+            0
+        }
+        size => usize::try_from(size).unwrap_or(MAX_LOOKUP_SIZE).min(MAX_LOOKUP_SIZE),
+    };
+    if !violations.is_empty() {
+        return Err(ApiError::InvalidArgument(violations));
+    }
+    Ok(pb::LookupStationsResponse {
+        stations: state.stations.lookup(query, limit).into_iter().map(station_to_proto).collect(),
+    })
+}
+
+/// Resolves both stations and the date, adding a violation for each
+/// problem; `None` when any of the three is bad.
+fn journey(
+    state: &ApiState,
+    from_input: &str,
+    to_input: &str,
+    date_input: &str,
+    violations: &mut Vec<Violation>,
+) -> Option<SearchQuery> {
+    let from = resolve_station(state, "from_station", from_input, violations);
+    let to = resolve_station(state, "to_station", to_input, violations);
+    let date = travel_date(state, date_input, violations);
+    if let (Some(from), Some(to)) = (&from, &to)
+        && from.telecode == to.telecode
+    {
+        violations.push(Violation::new(
+            "to_station",
+            format!("must differ from from_station (both are {})", to.name),
+        ));
+        return None;
+    }
+    Some(SearchQuery {
+        from: from?,
+        to: to?,
+        date: date?,
+    })
+}
+
+fn resolve_station(state: &ApiState, field: &str, input: &str, violations: &mut Vec<Violation>) -> Option<Station> {
+    match state.stations.resolve(input) {
+        Ok(station) => Some(station.clone()),
+        Err(ResolveError::Empty) => {
+            violations.push(Violation::new(field, "is required: a station name, pinyin, initials or telecode"));
+            None
+        }
+        Err(error) => {
+            violations.push(Violation::new(field, error.to_string()));
+            None
+        }
+    }
+}
+
+fn travel_date(state: &ApiState, input: &str, violations: &mut Vec<Violation>) -> Option<NaiveDate> {
+    parse_travel_date(input, state.clock.today())
+        .map_err(|error| violations.push(Violation::new("travel_date", error.to_string())))
+        .ok()
+}
+
+/// Converts a repeated enum filter, refusing UNSPECIFIED and unknown values.
+fn enum_filter<T>(
+    values: &[i32],
+    field: &str,
+    convert: fn(i32) -> Option<T>,
+    violations: &mut Vec<Violation>,
+) -> Vec<T> {
+    values
+        .iter()
+        .enumerate()
+        .filter_map(|(index, value)| {
+            let converted = convert(*value);
+            if converted.is_none() {
+                violations.push(Violation::new(format!("{field}[{index}]"), format!("{value} is not a valid value")));
+            }
+            converted
+        })
+        .collect()
+}

@@ -1,0 +1,198 @@
+//! The one place a `tonic::Status` is built. Every error the API can return
+//! is an [`ApiError`]; its gRPC code, stable `ErrorInfo.reason` and metadata
+//! are decided here, following the google.rpc error model.
+
+use crate::providers::{ProviderError, RejectReason};
+use crate::routing::RoutingError;
+use std::collections::HashMap;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// `ErrorInfo.domain` of every railgate error.
+pub const ERROR_DOMAIN: &str = "railgate";
+
+/// One bad request field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The proto field path, e.g. `from_station`.
+    pub field: String,
+    /// What is wrong and, where possible, what would be right.
+    pub description: String,
+}
+
+impl Violation {
+    /// A violation of `field`.
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// Everything an RPC can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request itself is wrong; every bad field is listed.
+    #[error("invalid request")]
+    InvalidArgument(Vec<Violation>),
+    /// A named thing does not exist.
+    #[error("{what} not found: {detail}")]
+    NotFound {
+        /// What was looked for, e.g. "train".
+        what: &'static str,
+        /// Which one, in the caller's terms.
+        detail: String,
+    },
+    /// The RPC belongs to a capability this build does not provide yet.
+    #[error("{rpc} is not implemented yet: railgate does not provide {capability} in this version")]
+    Unimplemented {
+        /// The RPC name.
+        rpc: &'static str,
+        /// The missing capability.
+        capability: &'static str,
+    },
+    /// Routing or a provider failed.
+    #[error(transparent)]
+    Routing(#[from] RoutingError),
+}
+
+impl From<ProviderError> for ApiError {
+    fn from(error: ProviderError) -> Self {
+        ApiError::Routing(RoutingError::Provider(error))
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(error: ApiError) -> Status {
+        match error {
+            ApiError::InvalidArgument(violations) => {
+                let summary = violations
+                    .iter()
+                    .map(|violation| format!("{}: {}", violation.field, violation.description))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let mut details = ErrorDetails::new();
+                for violation in violations {
+                    details.add_bad_request_violation(violation.field, violation.description);
+                }
+                details.set_error_info("INVALID_ARGUMENT", ERROR_DOMAIN, HashMap::new());
+                Status::with_error_details(Code::InvalidArgument, summary, details)
+            }
+            ApiError::NotFound { what, ref detail } => with_info(
+                Code::NotFound,
+                error.to_string(),
+                "NOT_FOUND",
+                [("resource", what.to_owned()), ("detail", detail.clone())],
+            ),
+            ApiError::Unimplemented { rpc, capability } => with_info(
+                Code::Unimplemented,
+                error.to_string(),
+                "NOT_IMPLEMENTED",
+                [("rpc", rpc.to_owned()), ("capability", capability.to_owned())],
+            ),
+            ApiError::Routing(routing) => routing_status(routing),
+        }
+    }
+}
+
+fn routing_status(error: RoutingError) -> Status {
+    match error {
+        RoutingError::NoProvider { capability } => with_info(
+            Code::FailedPrecondition,
+            error.to_string(),
+            "NO_PROVIDER",
+            [("capability", capability.to_owned())],
+        ),
+        RoutingError::AllTimedOut(_) => with_info(
+            Code::DeadlineExceeded,
+            error.to_string(),
+            "PROVIDER_TIMEOUT",
+            [],
+        ),
+        RoutingError::Provider(provider_error) => provider_status(provider_error),
+    }
+}
+
+fn provider_status(error: ProviderError) -> Status {
+    let provider = error.provider().as_str().to_owned();
+    match error {
+        ProviderError::Rejected {
+            reason,
+            ref code,
+            ref message,
+            ..
+        } => {
+            let mut metadata = vec![
+                ("provider", provider),
+                ("provider_message", message.clone()),
+            ];
+            if let Some(code) = code {
+                metadata.push(("provider_code", code.clone()));
+            }
+            with_info(reject_code(reason), error.to_string(), reason.as_str(), metadata)
+        }
+        ProviderError::Timeout { .. } => with_info(
+            Code::DeadlineExceeded,
+            error.to_string(),
+            "PROVIDER_TIMEOUT",
+            [("provider", provider)],
+        ),
+        ProviderError::Unreachable { .. } => {
+            tracing::error!(error = %crate::telemetry::ErrorChain(&error), "provider unreachable");
+            with_info(Code::Unavailable, error.to_string(), "PROVIDER_UNAVAILABLE", [("provider", provider)])
+        }
+        ProviderError::HttpStatus { status, .. } => {
+            let code = if status >= 500 { Code::Unavailable } else { Code::Internal };
+            with_info(
+                code,
+                error.to_string(),
+                "PROVIDER_HTTP_ERROR",
+                [("provider", provider), ("http_status", status.to_string())],
+            )
+        }
+        ProviderError::Malformed { .. } | ProviderError::UnknownCode { .. } => {
+            // The detail says which field broke the contract: useful in the
+            // log, noise for the caller.
+            tracing::error!(error = %error, "provider broke its contract");
+            with_info(
+                Code::Internal,
+                format!("{provider} sent a response railgate cannot read"),
+                "PROVIDER_BAD_RESPONSE",
+                [("provider", provider)],
+            )
+        }
+    }
+}
+
+/// The gRPC code that tells the caller what to do about a refusal.
+fn reject_code(reason: RejectReason) -> Code {
+    match reason {
+        RejectReason::InvalidRequest => Code::InvalidArgument,
+        RejectReason::UnknownStation | RejectReason::TrainNotFound => Code::NotFound,
+        RejectReason::DateOutOfRange => Code::OutOfRange,
+        RejectReason::SoldOut
+        | RejectReason::TooCloseToDeparture
+        | RejectReason::PassengerIdentityUnverified
+        | RejectReason::Other => Code::FailedPrecondition,
+        RejectReason::RateLimited => Code::ResourceExhausted,
+        // railgate's own credentials were refused: nothing the caller can fix.
+        RejectReason::AuthFailed => Code::Internal,
+    }
+}
+
+fn with_info(
+    code: Code,
+    message: String,
+    reason: &str,
+    metadata: impl IntoIterator<Item = (&'static str, String)>,
+) -> Status {
+    let metadata: HashMap<String, String> = metadata
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect();
+    Status::with_error_details(code, message, ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata))
+}
+
+#[cfg(test)]
+mod tests;

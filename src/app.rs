@@ -1,0 +1,231 @@
+//! Wiring: builds the station directory, adapters, router and servers from
+//! a [`Config`], then serves until the shutdown future completes. Tests
+//! call [`run`] with listeners bound to port 0.
+
+use crate::api::{self, ApiState};
+use crate::config::Config;
+use crate::domain::time::SharedClock;
+use crate::proto;
+use crate::providers::panhe::{PanheAdapter, PanheClient, PanheClientConfig};
+use crate::routing::{Adapter, Router};
+use crate::sim;
+use crate::stations::StationDirectory;
+use secrecy::SecretString;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// The sockets railgate serves on, bound before [`run`] so callers (and
+/// tests) know the ports and connections queue up while start-up finishes.
+pub struct Listeners {
+    /// gRPC API.
+    pub grpc: TcpListener,
+    /// HTTP: provider callbacks and liveness.
+    pub http: TcpListener,
+}
+
+impl Listeners {
+    /// Binds the configured addresses.
+    pub async fn bind(config: &Config) -> Result<Self, AppError> {
+        Ok(Self {
+            grpc: bind(config.server.grpc_addr).await?,
+            http: bind(config.server.http_addr).await?,
+        })
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| AppError::Bind { addr, source })
+}
+
+/// Why railgate could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A listen address is taken or not allowed.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The data directory cannot be created.
+    #[error("cannot create data directory {path}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An HTTP client could not be built (TLS set-up).
+    #[error("cannot build the {provider} HTTP client")]
+    HttpClient {
+        /// The provider.
+        provider: &'static str,
+        /// Why.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// Reflection descriptors failed to load (a build problem).
+    #[error("cannot build gRPC reflection")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The gRPC server failed.
+    #[error("gRPC server failed")]
+    Grpc(#[from] tonic::transport::Error),
+    /// An HTTP server failed.
+    #[error("HTTP server failed")]
+    Http(#[source] std::io::Error),
+}
+
+/// Runs railgate until `shutdown` completes, then drains and returns.
+pub async fn run(
+    config: Config,
+    listeners: Listeners,
+    clock: SharedClock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    let (stop_sender, stop_receiver) = watch::channel(false);
+    let stopped = move || {
+        let mut receiver = stop_receiver.clone();
+        async move {
+            // An Err means the sender is gone, which also means stop.
+            let _ = receiver.wait_for(|stop| *stop).await;
+        }
+    };
+
+    // Port 0: a sandbox simulator is private to this process. Bound before
+    // the first log line so that line can say where it is.
+    let (panhe_base_url, panhe_simulator) = match &config.panhe.base_url {
+        Some(url) => (url.clone(), None),
+        None => {
+            let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+            let url = format!("http://{}", listener.local_addr().map_err(AppError::Http)?);
+            (url, Some(listener))
+        }
+    };
+    let grpc_addr = listeners.grpc.local_addr().map_err(AppError::Http)?;
+    let http_addr = listeners.http.local_addr().map_err(AppError::Http)?;
+    if config.panhe_is_simulated() {
+        tracing::info!(
+            mode = "sandbox",
+            panhe_simulator = %panhe_base_url,
+            grpc = %grpc_addr,
+            http = %http_addr,
+            "railgate starting in sandbox mode: built-in Panhe simulator, no real provider is called"
+        );
+    } else {
+        tracing::info!(mode = "live", panhe = %panhe_base_url, grpc = %grpc_addr, http = %http_addr, "railgate starting");
+    }
+    if let Some(listener) = panhe_simulator {
+        spawn_panhe_simulator(&config, listener, stopped());
+    }
+    if config.juhe.base_url.is_some() {
+        tracing::warn!("juhe is configured but this version has no Juhe adapter yet; juhe settings are ignored");
+    }
+    std::fs::create_dir_all(&config.server.data_dir).map_err(|source| AppError::DataDir {
+        path: config.server.data_dir.clone(),
+        source,
+    })?;
+
+    let stations = StationDirectory::embedded();
+    let panhe_app_key = config
+        .panhe
+        .app_key
+        .clone()
+        .unwrap_or_else(|| SecretString::from(sim::panhe::DEFAULT_APP_KEY));
+    let panhe_client = PanheClient::new(PanheClientConfig {
+        base_url: panhe_base_url,
+        app_key: panhe_app_key,
+        paths: config.panhe.paths.clone(),
+        timeout: Duration::from_millis(config.panhe.timeout_ms),
+    })
+    .map_err(|source| AppError::HttpClient {
+        provider: "panhe",
+        source,
+    })?;
+    let router = Router::new(
+        vec![Adapter::Panhe(PanheAdapter::new(panhe_client, stations))],
+        config.search.provider_timeout(),
+    );
+    let state = Arc::new(ApiState { stations, router, clock });
+
+    let http = tokio::spawn(serve_http(listeners.http, stopped()));
+    let grpc = serve_grpc(state, listeners.grpc, stopped());
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutdown requested: draining connections");
+        let _ = stop_sender.send(true);
+    });
+
+    let grpc_result = grpc.await;
+    let http_result = match http.await {
+        Ok(result) => result,
+        Err(join_error) => Err(AppError::Http(std::io::Error::other(join_error))),
+    };
+    tracing::info!("railgate stopped");
+    grpc_result.and(http_result)
+}
+
+fn spawn_panhe_simulator(config: &Config, listener: TcpListener, stopped: impl Future<Output = ()> + Send + 'static) {
+    let sim_config = sim::panhe::PanheSimConfig {
+        paths: config.panhe.paths.clone(),
+        ..sim::panhe::PanheSimConfig::default()
+    };
+    tokio::spawn(async move {
+        if let Err(error) = sim::panhe::serve(listener, sim_config, stopped).await {
+            tracing::error!(error = %error, "panhe simulator stopped");
+        }
+    });
+}
+
+async fn serve_grpc(
+    state: Arc<ApiState>,
+    listener: TcpListener,
+    stopped: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let (booking, account) = api::services(state);
+    health_reporter.set_serving::<proto::booking_service_server::BookingServiceServer<api::booking::BookingApi>>().await;
+    health_reporter.set_serving::<proto::account_service_server::AccountServiceServer<api::account::AccountApi>>().await;
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let shutdown = async move {
+        stopped.await;
+        // Tell load balancers before the listener closes.
+        health_reporter.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+    };
+    tonic::transport::Server::builder()
+        .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(booking)
+        .add_service(account)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    Ok(())
+}
+
+async fn serve_http(listener: TcpListener, stopped: impl Future<Output = ()> + Send + 'static) -> Result<(), AppError> {
+    let app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stopped)
+        .await
+        .map_err(AppError::Http)
+}

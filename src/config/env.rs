@@ -1,0 +1,87 @@
+//! `RAILGATE_*` environment overrides: one table from variable to setting.
+
+use super::{Config, ConfigProblem, LogFormat};
+use secrecy::SecretString;
+use std::collections::HashMap;
+
+/// Every environment variable railgate reads, with the setting it sets.
+pub const ENV_KEYS: &[(&str, &str)] = &[
+    ("RAILGATE_GRPC_ADDR", "server.grpc_addr"),
+    ("RAILGATE_HTTP_ADDR", "server.http_addr"),
+    ("RAILGATE_DATA_DIR", "server.data_dir"),
+    ("RAILGATE_LOG", "log.filter"),
+    ("RAILGATE_LOG_FORMAT", "log.format"),
+    ("RAILGATE_SEARCH_PROVIDER_TIMEOUT_MS", "search.provider_timeout_ms"),
+    ("RAILGATE_PANHE_BASE_URL", "panhe.base_url"),
+    ("RAILGATE_PANHE_APP_KEY", "panhe.app_key"),
+    ("RAILGATE_PANHE_SECRET_KEY", "panhe.secret_key"),
+    ("RAILGATE_PANHE_TIMEOUT_MS", "panhe.timeout_ms"),
+    ("RAILGATE_JUHE_BASE_URL", "juhe.base_url"),
+    ("RAILGATE_JUHE_KEY", "juhe.key"),
+    ("RAILGATE_JUHE_TIMEOUT_MS", "juhe.timeout_ms"),
+];
+
+/// Variables with the prefix that are not settings but are still ours.
+const OTHER_KNOWN: &[&str] = &["RAILGATE_CONFIG"];
+
+/// Applies every `RAILGATE_*` entry of `env`; returns the problems found,
+/// including unknown `RAILGATE_*` names (a typo must not pass silently).
+pub fn apply(config: &mut Config, env: &HashMap<String, String>) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    let mut names: Vec<&String> = env.keys().filter(|name| name.starts_with("RAILGATE_")).collect();
+    names.sort();
+    for name in names {
+        let value = env[name].trim();
+        if let Err(message) = set(config, name, value) {
+            problems.push(ConfigProblem {
+                key: name.clone(),
+                message,
+            });
+        }
+    }
+    problems
+}
+
+fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
+    let optional = |value: &str| (!value.is_empty()).then(|| value.to_owned());
+    let secret = |value: &str| optional(value).map(SecretString::from);
+    match name {
+        "RAILGATE_GRPC_ADDR" => config.server.grpc_addr = parse_addr(value)?,
+        "RAILGATE_HTTP_ADDR" => config.server.http_addr = parse_addr(value)?,
+        "RAILGATE_DATA_DIR" => config.server.data_dir = value.into(),
+        "RAILGATE_LOG" => config.log.filter = value.to_owned(),
+        "RAILGATE_LOG_FORMAT" => {
+            config.log.format = match value {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => return Err(format!("\"{other}\" is not one of: text, json")),
+            }
+        }
+        "RAILGATE_SEARCH_PROVIDER_TIMEOUT_MS" => config.search.provider_timeout_ms = parse_millis(value)?,
+        "RAILGATE_PANHE_BASE_URL" => config.panhe.base_url = optional(value),
+        "RAILGATE_PANHE_APP_KEY" => config.panhe.app_key = secret(value),
+        "RAILGATE_PANHE_SECRET_KEY" => config.panhe.secret_key = secret(value),
+        "RAILGATE_PANHE_TIMEOUT_MS" => config.panhe.timeout_ms = parse_millis(value)?,
+        "RAILGATE_JUHE_BASE_URL" => config.juhe.base_url = optional(value),
+        "RAILGATE_JUHE_KEY" => config.juhe.key = secret(value),
+        "RAILGATE_JUHE_TIMEOUT_MS" => config.juhe.timeout_ms = parse_millis(value)?,
+        other if OTHER_KNOWN.contains(&other) => {}
+        _ => {
+            let known: Vec<&str> = ENV_KEYS.iter().map(|(name, _)| *name).collect();
+            return Err(format!("unknown variable; railgate reads {}", known.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+fn parse_addr(value: &str) -> Result<std::net::SocketAddr, String> {
+    value
+        .parse()
+        .map_err(|_| format!("\"{value}\" is not a socket address such as 127.0.0.1:50051"))
+}
+
+fn parse_millis(value: &str) -> Result<u64, String> {
+    value
+        .parse()
+        .map_err(|_| format!("\"{value}\" is not a whole number of milliseconds"))
+}

@@ -1,0 +1,277 @@
+//! Configuration: one typed tree. Sources, later ones winning: built-in
+//! defaults → TOML file (`--config`) → `RAILGATE_*` environment variables.
+//! The environment is passed in as a map so tests never touch the process
+//! environment. Every problem is reported at once, naming its key.
+
+mod env;
+
+use crate::providers::panhe::PanhePaths;
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use env::ENV_KEYS;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Listeners and local state.
+    pub server: ServerConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// Search behaviour across providers.
+    pub search: SearchConfig,
+    /// The Panhe provider; unset `base_url` means the built-in simulator.
+    pub panhe: PanheConfig,
+    /// The Juhe provider.
+    pub juhe: JuheConfig,
+}
+
+/// Listeners and local state.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// gRPC listen address.
+    pub grpc_addr: SocketAddr,
+    /// HTTP listen address (provider callbacks, health, metrics).
+    pub http_addr: SocketAddr,
+    /// Directory for local state (the SQLite database).
+    pub data_dir: PathBuf,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            grpc_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("var"),
+        }
+    }
+}
+
+/// Log output.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` for people, `json` for log pipelines.
+    pub format: LogFormat,
+    /// A tracing filter directive, e.g. `info` or `railgate=debug,info`.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Search behaviour.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// How long a search waits for each provider before answering without
+    /// it, in milliseconds.
+    pub provider_timeout_ms: u64,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self {
+            provider_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl SearchConfig {
+    /// The per-provider search timeout.
+    pub fn provider_timeout(&self) -> Duration {
+        Duration::from_millis(self.provider_timeout_ms)
+    }
+}
+
+/// The Panhe provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PanheConfig {
+    /// API base URL, e.g. `http://api.panhe.net`. Unset: sandbox simulator.
+    pub base_url: Option<String>,
+    /// The account's appKey (required with `base_url`).
+    pub app_key: Option<SecretString>,
+    /// The account's secretKey, used to sign payments.
+    pub secret_key: Option<SecretString>,
+    /// Per-request time limit in milliseconds.
+    pub timeout_ms: u64,
+    /// Endpoint path overrides.
+    pub paths: PanhePaths,
+}
+
+impl Default for PanheConfig {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            app_key: None,
+            secret_key: None,
+            timeout_ms: 10_000,
+            paths: PanhePaths::default(),
+        }
+    }
+}
+
+/// The Juhe provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JuheConfig {
+    /// API base URL, e.g. `http://v.juhe.cn`. Unset: not used.
+    pub base_url: Option<String>,
+    /// The account's key (required with `base_url`).
+    pub key: Option<SecretString>,
+    /// Per-request time limit in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for JuheConfig {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            key: None,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+/// One bad setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The key, as the user wrote it (`panhe.app_key` or `RAILGATE_PANHE_APP_KEY`).
+    pub key: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Every problem found in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    /// The problems, in the order found.
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration:")?;
+        for problem in &self.problems {
+            write!(f, "\n  {}: {}", problem.key, problem.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` if given, then the `RAILGATE_*` entries
+    /// of `env`, and validates the result.
+    pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        let mut config = match file {
+            Some(path) => Self::from_file(path)?,
+            None => Config::default(),
+        };
+        let mut problems = env::apply(&mut config, env);
+        problems.extend(config.validate());
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+
+    fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let key = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|error| single(&key, format!("cannot read: {error}")))?;
+        toml::from_str(&text).map_err(|error| single(&key, error.to_string().trim_end().to_owned()))
+    }
+
+    /// Whether Panhe runs as the built-in simulator.
+    pub fn panhe_is_simulated(&self) -> bool {
+        self.panhe.base_url.is_none()
+    }
+
+    fn validate(&self) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let mut problem = |key: &str, message: String| {
+            problems.push(ConfigProblem {
+                key: key.to_owned(),
+                message,
+            })
+        };
+        if let Some(url) = &self.panhe.base_url {
+            if let Err(message) = check_base_url(url) {
+                problem("panhe.base_url", message);
+            }
+            if self.panhe.app_key.is_none() {
+                problem("panhe.app_key", "is required when panhe.base_url is set (RAILGATE_PANHE_APP_KEY)".into());
+            }
+        }
+        if let Some(url) = &self.juhe.base_url {
+            if let Err(message) = check_base_url(url) {
+                problem("juhe.base_url", message);
+            }
+            if self.juhe.key.is_none() {
+                problem("juhe.key", "is required when juhe.base_url is set (RAILGATE_JUHE_KEY)".into());
+            }
+        }
+        for (key, value) in [
+            ("panhe.timeout_ms", self.panhe.timeout_ms),
+            ("juhe.timeout_ms", self.juhe.timeout_ms),
+            ("search.provider_timeout_ms", self.search.provider_timeout_ms),
+        ] {
+            if value == 0 {
+                problem(key, "must be greater than 0".into());
+            }
+        }
+        for (key, path) in self.panhe.paths.entries() {
+            if !path.starts_with('/') {
+                problem(&format!("panhe.paths.{key}"), format!("\"{path}\" must start with /"));
+            }
+        }
+        if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
+            problem("log.filter", error.to_string());
+        }
+        problems
+    }
+}
+
+fn check_base_url(url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(()),
+        Ok(_) => Err(format!("\"{url}\" must be an http:// or https:// URL with a host")),
+        Err(error) => Err(format!("\"{url}\" is not a URL: {error}")),
+    }
+}
+
+fn single(key: &str, message: String) -> ConfigError {
+    ConfigError {
+        problems: vec![ConfigProblem {
+            key: key.to_owned(),
+            message,
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,134 @@
+use super::*;
+use secrecy::ExposeSecret;
+use std::io::Write;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn keys(error: ConfigError) -> Vec<String> {
+    error.problems.into_iter().map(|problem| problem.key).collect()
+}
+
+#[test]
+fn defaults_are_sandbox_on_loopback() {
+    let config = Config::load(None, &HashMap::new()).unwrap();
+    assert_eq!(config.server.grpc_addr.to_string(), "127.0.0.1:50051");
+    assert_eq!(config.server.http_addr.to_string(), "127.0.0.1:8080");
+    assert_eq!(config.server.data_dir, PathBuf::from("var"));
+    assert!(config.panhe_is_simulated());
+    assert_eq!(config.panhe.paths, PanhePaths::default());
+}
+
+#[test]
+fn environment_overrides_every_documented_key() {
+    let config = Config::load(
+        None,
+        &env(&[
+            ("RAILGATE_GRPC_ADDR", "0.0.0.0:6000"),
+            ("RAILGATE_HTTP_ADDR", "0.0.0.0:6001"),
+            ("RAILGATE_DATA_DIR", "/tmp/rg"),
+            ("RAILGATE_LOG", "railgate=debug"),
+            ("RAILGATE_LOG_FORMAT", "json"),
+            ("RAILGATE_SEARCH_PROVIDER_TIMEOUT_MS", "750"),
+            ("RAILGATE_PANHE_BASE_URL", "http://api.panhe.net"),
+            ("RAILGATE_PANHE_APP_KEY", "app"),
+            ("RAILGATE_PANHE_SECRET_KEY", "secret"),
+            ("RAILGATE_PANHE_TIMEOUT_MS", "3000"),
+            ("RAILGATE_JUHE_BASE_URL", "http://v.juhe.cn"),
+            ("RAILGATE_JUHE_KEY", "jkey"),
+            ("RAILGATE_JUHE_TIMEOUT_MS", "4000"),
+            ("PATH", "/usr/bin"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.server.grpc_addr.to_string(), "0.0.0.0:6000");
+    assert_eq!(config.server.http_addr.to_string(), "0.0.0.0:6001");
+    assert_eq!(config.server.data_dir, PathBuf::from("/tmp/rg"));
+    assert_eq!(config.log.filter, "railgate=debug");
+    assert_eq!(config.log.format, LogFormat::Json);
+    assert_eq!(config.search.provider_timeout_ms, 750);
+    assert_eq!(config.panhe.base_url.as_deref(), Some("http://api.panhe.net"));
+    assert_eq!(config.panhe.app_key.as_ref().unwrap().expose_secret(), "app");
+    assert_eq!(config.panhe.secret_key.as_ref().unwrap().expose_secret(), "secret");
+    assert_eq!(config.panhe.timeout_ms, 3000);
+    assert_eq!(config.juhe.base_url.as_deref(), Some("http://v.juhe.cn"));
+    assert_eq!(config.juhe.key.as_ref().unwrap().expose_secret(), "jkey");
+    assert_eq!(config.juhe.timeout_ms, 4000);
+    assert!(!config.panhe_is_simulated());
+    assert_eq!(ENV_KEYS.len(), 13, "README documents every key");
+}
+
+#[test]
+fn file_then_environment() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "[server]\ngrpc_addr = \"127.0.0.1:7000\"\n[panhe]\nbase_url = \"http://panhe.test\"\napp_key = \"from-file\"\n[panhe.paths]\nquery_tickets = \"/v2/train/query\""
+    )
+    .unwrap();
+    let config = Config::load(Some(file.path()), &env(&[("RAILGATE_PANHE_APP_KEY", "from-env")])).unwrap();
+    assert_eq!(config.server.grpc_addr.to_string(), "127.0.0.1:7000");
+    assert_eq!(config.panhe.app_key.unwrap().expose_secret(), "from-env");
+    assert_eq!(config.panhe.paths.query_tickets, "/v2/train/query");
+    assert_eq!(config.panhe.paths.order_detail, PanhePaths::default().order_detail);
+}
+
+#[test]
+fn reports_every_problem_with_its_key() {
+    let error = Config::load(
+        None,
+        &env(&[
+            ("RAILGATE_GRPC_ADDR", "localhost"),
+            ("RAILGATE_PANHE_BASE_URL", "ftp://x"),
+            ("RAILGATE_JUHE_BASE_URL", "not a url"),
+            ("RAILGATE_PANHE_TIMEOUT_MS", "soon"),
+            ("RAILGATE_LOG_FORMAT", "xml"),
+            ("RAILGATE_PANEH_APP_KEY", "typo"),
+        ]),
+    )
+    .unwrap_err();
+    let message = error.to_string();
+    assert_eq!(
+        keys(error),
+        [
+            "RAILGATE_GRPC_ADDR",
+            "RAILGATE_LOG_FORMAT",
+            "RAILGATE_PANEH_APP_KEY",
+            "RAILGATE_PANHE_TIMEOUT_MS",
+            "panhe.base_url",
+            "panhe.app_key",
+            "juhe.base_url",
+            "juhe.key",
+        ]
+    );
+    assert!(message.contains("RAILGATE_GRPC_ADDR: \"localhost\" is not a socket address"), "{message}");
+}
+
+#[test]
+fn unknown_file_keys_are_refused_with_their_name() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "[panhe]\nappkey = \"x\"").unwrap();
+    let error = Config::load(Some(file.path()), &HashMap::new()).unwrap_err();
+    assert!(error.to_string().contains("unknown field `appkey`"), "{error}");
+    let missing = Config::load(Some(Path::new("/nonexistent/railgate.toml")), &HashMap::new()).unwrap_err();
+    assert!(missing.to_string().contains("cannot read"), "{missing}");
+}
+
+#[test]
+fn zero_timeouts_and_relative_paths_are_refused() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "[search]\nprovider_timeout_ms = 0\n[panhe.paths]\nstation_list = \"train/stations\"").unwrap();
+    let error = Config::load(Some(file.path()), &HashMap::new()).unwrap_err();
+    assert_eq!(keys(error), ["search.provider_timeout_ms", "panhe.paths.station_list"]);
+}
+
+#[test]
+fn secrets_do_not_print() {
+    let config = Config::load(
+        None,
+        &env(&[("RAILGATE_PANHE_BASE_URL", "http://p.test"), ("RAILGATE_PANHE_APP_KEY", "hunter2")]),
+    )
+    .unwrap();
+    assert!(!format!("{config:?}").contains("hunter2"));
+}

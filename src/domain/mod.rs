@@ -1,0 +1,16 @@
+//! The provider-neutral model. Nothing here knows a provider's codes, money
+//! format or quirks; adapters translate into these types at their boundary.
+
+pub mod money;
+pub mod offer;
+pub mod provider;
+pub mod seat;
+pub mod time;
+pub mod train;
+
+pub use money::Fen;
+pub use offer::{Offer, OfferError};
+pub use provider::ProviderId;
+pub use seat::{Berth, SeatClass};
+pub use time::Clock;
+pub use train::{SeatOffer, Stop, TrainOption, TrainType};

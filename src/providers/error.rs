@@ -1,0 +1,152 @@
+//! What can go wrong talking to a provider, in provider-neutral terms. The
+//! gRPC mapping of these lives in `api::status`, the only place that builds
+//! a `tonic::Status`.
+
+use crate::domain::ProviderId;
+use std::time::Duration;
+
+/// Why a provider refused a request, decided by the adapter's classifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RejectReason {
+    /// A parameter was missing or malformed.
+    InvalidRequest,
+    /// railgate's credentials for the provider were refused.
+    AuthFailed,
+    /// The provider does not know a station.
+    UnknownStation,
+    /// The date is outside what the provider sells.
+    DateOutOfRange,
+    /// The provider does not know the train.
+    TrainNotFound,
+    /// No tickets left.
+    SoldOut,
+    /// Too close to departure to book.
+    TooCloseToDeparture,
+    /// 12306 has not verified a passenger's identity.
+    PassengerIdentityUnverified,
+    /// Too many requests.
+    RateLimited,
+    /// Anything the classifier does not recognise.
+    Other,
+}
+
+impl RejectReason {
+    /// Every reason, for exhaustive tests.
+    pub const ALL: [RejectReason; 10] = [
+        RejectReason::InvalidRequest,
+        RejectReason::AuthFailed,
+        RejectReason::UnknownStation,
+        RejectReason::DateOutOfRange,
+        RejectReason::TrainNotFound,
+        RejectReason::SoldOut,
+        RejectReason::TooCloseToDeparture,
+        RejectReason::PassengerIdentityUnverified,
+        RejectReason::RateLimited,
+        RejectReason::Other,
+    ];
+
+    /// Stable machine-readable reason for google.rpc.ErrorInfo.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::InvalidRequest => "PROVIDER_INVALID_REQUEST",
+            RejectReason::AuthFailed => "PROVIDER_AUTH_FAILED",
+            RejectReason::UnknownStation => "UNKNOWN_STATION",
+            RejectReason::DateOutOfRange => "DATE_OUT_OF_RANGE",
+            RejectReason::TrainNotFound => "TRAIN_NOT_FOUND",
+            RejectReason::SoldOut => "SOLD_OUT",
+            RejectReason::TooCloseToDeparture => "TOO_CLOSE_TO_DEPARTURE",
+            RejectReason::PassengerIdentityUnverified => "PASSENGER_IDENTITY_UNVERIFIED",
+            RejectReason::RateLimited => "PROVIDER_RATE_LIMITED",
+            RejectReason::Other => "PROVIDER_REJECTED",
+        }
+    }
+}
+
+/// A failed provider call.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// The connection failed before an answer.
+    #[error("{provider} could not be reached")]
+    Unreachable {
+        /// The provider.
+        provider: ProviderId,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// No answer in time. For a mutating call the outcome is unknown.
+    #[error("{provider} did not answer within {timeout:?}")]
+    Timeout {
+        /// The provider.
+        provider: ProviderId,
+        /// The limit that passed.
+        timeout: Duration,
+    },
+    /// An HTTP status other than 200.
+    #[error("{provider} answered HTTP {status}")]
+    HttpStatus {
+        /// The provider.
+        provider: ProviderId,
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// A body that does not match the provider's documented shape.
+    #[error("{provider} sent a response railgate cannot read: {detail}")]
+    Malformed {
+        /// The provider.
+        provider: ProviderId,
+        /// What did not parse (never the body itself: it may hold personal data).
+        detail: String,
+    },
+    /// The provider answered and refused.
+    #[error("{provider} refused the request: {message}")]
+    Rejected {
+        /// The provider.
+        provider: ProviderId,
+        /// The classified reason.
+        reason: RejectReason,
+        /// The provider's own error code, where it has codes.
+        code: Option<String>,
+        /// The provider's own message.
+        message: String,
+    },
+    /// A code outside the provider's documented tables.
+    #[error("{provider} sent an undocumented {field} value {value:?}")]
+    UnknownCode {
+        /// The provider.
+        provider: ProviderId,
+        /// The field that carried it.
+        field: &'static str,
+        /// The raw value.
+        value: String,
+    },
+}
+
+impl ProviderError {
+    /// The provider that failed.
+    pub fn provider(&self) -> ProviderId {
+        match self {
+            ProviderError::Unreachable { provider, .. }
+            | ProviderError::Timeout { provider, .. }
+            | ProviderError::HttpStatus { provider, .. }
+            | ProviderError::Malformed { provider, .. }
+            | ProviderError::Rejected { provider, .. }
+            | ProviderError::UnknownCode { provider, .. } => *provider,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn reasons_are_distinct_upper_snake_case() {
+        let names: HashSet<_> = RejectReason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(names.len(), RejectReason::ALL.len());
+        for name in names {
+            assert!(name.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{name}");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Provider adapters: each folder translates the neutral model to one
+//! provider's REST API and back. Provider types never leave their folder.
+
+pub mod error;
+pub mod panhe;
+
+pub use error::{ProviderError, RejectReason};
+
+use crate::stations::Station;
+use chrono::NaiveDate;
+
+/// A search for trains between two stations on one date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchQuery {
+    /// Boarding station.
+    pub from: Station,
+    /// Alighting station.
+    pub to: Station,
+    /// Travel date at the boarding station.
+    pub date: NaiveDate,
+}
+
+/// A request for one train's stops, identified as providers need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopsQuery {
+    /// Public train number.
+    pub train_code: String,
+    /// 12306 internal train number.
+    pub train_no: String,
+    /// Travel date at the boarding station.
+    pub date: NaiveDate,
+    /// Boarding station name.
+    pub from_station: String,
+    /// Alighting station name.
+    pub to_station: String,
+}

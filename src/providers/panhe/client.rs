@@ -1,0 +1,203 @@
+//! HTTP transport to Panhe: one pooled reqwest client, JSON bodies with the
+//! appKey, and the `{data, success, msg}` envelope unwrapped in one place.
+
+use super::codes::classify_failure;
+use super::paths::PanhePaths;
+use super::wire::{Authenticated, BareEnvelope, Envelope};
+use crate::domain::ProviderId;
+use crate::providers::ProviderError;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Serialize, de::DeserializeOwned};
+use std::time::{Duration, Instant};
+
+const PROVIDER: ProviderId = ProviderId::Panhe;
+
+/// Where and how to reach Panhe.
+#[derive(Debug, Clone)]
+pub struct PanheClientConfig {
+    /// Base URL, e.g. `http://api.panhe.net`, without a trailing slash.
+    pub base_url: String,
+    /// The account's appKey.
+    pub app_key: SecretString,
+    /// Endpoint paths.
+    pub paths: PanhePaths,
+    /// Per-request time limit.
+    pub timeout: Duration,
+}
+
+/// A Panhe API client. Cheap to clone: the connection pool is shared.
+#[derive(Debug, Clone)]
+pub struct PanheClient {
+    http: reqwest::Client,
+    base_url: String,
+    app_key: SecretString,
+    timeout: Duration,
+    /// Endpoint paths (public so callers name the endpoint they call).
+    pub paths: PanhePaths,
+}
+
+impl PanheClient {
+    /// Builds a client with its own connection pool.
+    pub fn new(config: PanheClientConfig) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .user_agent(concat!("railgate/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            http,
+            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            app_key: config.app_key,
+            timeout: config.timeout,
+            paths: config.paths,
+        })
+    }
+
+    /// The base URL in use.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// POSTs `body` (plus appKey) to `path` and returns the envelope's data.
+    /// A `success:false` answer becomes `ProviderError::Rejected`.
+    pub async fn call<B, T>(&self, path: &str, body: &B) -> Result<T, ProviderError>
+    where
+        B: Serialize,
+        T: DeserializeOwned,
+    {
+        let started = Instant::now();
+        let url = format!("{}{}", self.base_url, path);
+        let request = Authenticated {
+            app_key: self.app_key.expose_secret(),
+            body,
+        };
+        let response = self
+            .http
+            .post(&url)
+            .json(&request)
+            .send()
+            .await
+            .map_err(|error| self.transport_error(error))?;
+        let status = response.status();
+        if !status.is_success() {
+            tracing::warn!(provider = %PROVIDER, path, status = status.as_u16(), "provider http error");
+            return Err(ProviderError::HttpStatus {
+                provider: PROVIDER,
+                status: status.as_u16(),
+            });
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| self.transport_error(error))?;
+        tracing::debug!(provider = %PROVIDER, path, elapsed_ms = started.elapsed().as_millis() as u64, "provider call");
+        unwrap_envelope(&bytes, path)
+    }
+
+    fn transport_error(&self, error: reqwest::Error) -> ProviderError {
+        if error.is_timeout() {
+            ProviderError::Timeout {
+                provider: PROVIDER,
+                timeout: self.timeout,
+            }
+        } else {
+            ProviderError::Unreachable {
+                provider: PROVIDER,
+                source: error.without_url(),
+            }
+        }
+    }
+}
+
+/// Reads `{data, success, msg}`: the data on success, a classified rejection
+/// on failure, `Malformed` for anything else (without echoing the body,
+/// which may carry personal data).
+pub fn unwrap_envelope<T: DeserializeOwned>(bytes: &[u8], path: &str) -> Result<T, ProviderError> {
+    match serde_json::from_slice::<Envelope<T>>(bytes) {
+        Ok(Envelope {
+            success: true,
+            data: Some(data),
+            ..
+        }) => Ok(data),
+        Ok(Envelope {
+            success: true,
+            data: None,
+            ..
+        }) => Err(malformed(path, "success without data".to_owned())),
+        Ok(Envelope {
+            success: false,
+            msg,
+            ..
+        }) => Err(rejected(msg)),
+        Err(parse_error) => match serde_json::from_slice::<BareEnvelope>(bytes) {
+            Ok(BareEnvelope {
+                success: false,
+                msg,
+            }) => Err(rejected(msg)),
+            _ => Err(malformed(path, parse_error.to_string())),
+        },
+    }
+}
+
+fn rejected(msg: Option<String>) -> ProviderError {
+    let message = msg.unwrap_or_default();
+    ProviderError::Rejected {
+        provider: PROVIDER,
+        reason: classify_failure(&message),
+        code: None,
+        message,
+    }
+}
+
+fn malformed(path: &str, detail: String) -> ProviderError {
+    ProviderError::Malformed {
+        provider: PROVIDER,
+        detail: format!("{path}: {detail}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::RejectReason;
+
+    #[test]
+    fn unwraps_success() {
+        let data: bool = unwrap_envelope(br#"{"data":true,"success":true,"msg":"ok"}"#, "/p").unwrap();
+        assert!(data);
+    }
+
+    #[test]
+    fn classifies_failures() {
+        let error = unwrap_envelope::<bool>(
+            r#"{"data":null,"success":false,"msg":"appKey错误"}"#.as_bytes(),
+            "/p",
+        )
+        .unwrap_err();
+        assert!(matches!(
+            error,
+            ProviderError::Rejected { reason: RejectReason::AuthFailed, ref message, .. } if message == "appKey错误"
+        ));
+    }
+
+    #[test]
+    fn failure_with_odd_data_still_reads_the_message() {
+        let error = unwrap_envelope::<Vec<u32>>(
+            r#"{"data":false,"success":false,"msg":"人脸认证失败"}"#.as_bytes(),
+            "/p",
+        )
+        .unwrap_err();
+        assert!(matches!(error, ProviderError::Rejected { ref message, .. } if message == "人脸认证失败"));
+    }
+
+    #[test]
+    fn garbage_is_malformed_without_echoing_the_body() {
+        let error = unwrap_envelope::<bool>(b"<html>110101199001011234</html>", "/p").unwrap_err();
+        match error {
+            ProviderError::Malformed { detail, .. } => assert!(!detail.contains("110101")),
+            other => panic!("{other:?}"),
+        }
+        let error = unwrap_envelope::<bool>(br#"{"data":null,"success":true}"#, "/p").unwrap_err();
+        assert!(matches!(error, ProviderError::Malformed { .. }));
+    }
+}

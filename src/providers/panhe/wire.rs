@@ -1,0 +1,308 @@
+//! Panhe's JSON, spelled exactly as seed 002 spells it. Only the adapter
+//! sees these types.
+//!
+//! Panhe's examples disagree with its own tables in places (`stationId` is
+//! "int" in the table and a string in the example; `arrive_days` is a
+//! string), so numeric fields accept either form.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_with::{DisplayFromStr, PickFirst, serde_as};
+
+/// Every Panhe response: `{data, success, msg}`.
+#[derive(Debug, Deserialize)]
+pub struct Envelope<T> {
+    /// The payload; null on failure.
+    #[serde(default = "none")]
+    pub data: Option<T>,
+    /// Whether the call succeeded.
+    pub success: bool,
+    /// "请求成功" or the reason for failure.
+    #[serde(default)]
+    pub msg: Option<String>,
+}
+
+fn none<T>() -> Option<T> {
+    None
+}
+
+/// The envelope without its payload, for reading a failure whose `data`
+/// does not have the success shape.
+#[derive(Debug, Deserialize)]
+pub struct BareEnvelope {
+    /// Whether the call succeeded.
+    pub success: bool,
+    /// The reason for failure.
+    #[serde(default)]
+    pub msg: Option<String>,
+}
+
+/// Request body of 余票查询.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryTicketsRequest<'a> {
+    /// Departure station name.
+    pub from_station: &'a str,
+    /// Arrival station name.
+    pub to_station: &'a str,
+    /// Date, yyyy-MM-dd.
+    pub from_date: String,
+}
+
+/// `data` of 余票查询.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryTicketsData {
+    /// Matching trains; null or empty when none.
+    #[serde(default)]
+    pub train_lines: Option<Vec<TrainLine>>,
+}
+
+/// One train in 余票查询.
+#[serde_as]
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrainLine {
+    /// 车次, e.g. K257.
+    pub train_code: String,
+    /// 12306 internal number.
+    pub train_no: String,
+    /// Departure station name.
+    pub from_station: String,
+    /// Arrival station name.
+    pub to_station: String,
+    /// HH:mm.
+    pub from_time: String,
+    /// HH:mm.
+    pub to_time: String,
+    /// yyyy-MM-dd HH:mm.
+    pub from_date_time: String,
+    /// yyyy-MM-dd HH:mm.
+    pub to_date_time: String,
+    /// Days to arrival (0 = same day), a string in the seed.
+    #[serde(rename = "arrive_days")]
+    #[serde_as(as = "PickFirst<(DisplayFromStr, _)>")]
+    pub arrive_days: u32,
+    /// Duration HH:mm.
+    pub run_time: String,
+    /// 高铁=1 动车=2 直达=3 特快=4 快速=5 其他=6.
+    #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
+    pub trains_type: i32,
+    /// Name of trains_type.
+    #[serde(default)]
+    pub trains_type_name: Option<String>,
+    /// 始发站 (optional).
+    #[serde(default)]
+    pub begin_station: Option<String>,
+    /// 始发时间 (null in the seed).
+    #[serde(default)]
+    pub begin_time: Option<String>,
+    /// 终点站.
+    #[serde(default)]
+    pub end_station: Option<String>,
+    /// 终点时间 (null in the seed).
+    #[serde(default)]
+    pub end_time: Option<String>,
+    /// 是否支持选铺.
+    #[serde(default)]
+    pub is_support_choose_sleeper: Option<bool>,
+    /// 是否支持选座 (absent from the seed's example).
+    #[serde(default)]
+    pub is_support_choose_seat: Option<bool>,
+    /// 席别信息; note the capital S.
+    #[serde(rename = "Seats", default)]
+    pub seats: Option<Vec<SeatInfo>>,
+}
+
+/// One seat class of a train.
+#[serde_as]
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatInfo {
+    /// Panhe seat type code.
+    #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
+    pub seat_type: i32,
+    /// Name of seat_type.
+    #[serde(default)]
+    pub seat_type_name: Option<String>,
+    /// Price in yuan.
+    pub ticket_price: Decimal,
+    /// Tickets left.
+    #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
+    pub left_ticket_num: i64,
+    /// Per-berth prices, sleepers only.
+    #[serde(default)]
+    pub other_seats: Option<Vec<SleeperSeatInfo>>,
+}
+
+/// One berth's price.
+#[serde_as]
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SleeperSeatInfo {
+    /// 下铺=1 中铺=2 上铺=3.
+    #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
+    pub sleeper_type: i32,
+    /// Name of sleeper_type.
+    #[serde(default)]
+    pub sleeper_type_name: Option<String>,
+    /// Price in yuan.
+    pub ticket_price: Decimal,
+}
+
+/// Request body of 经停站查询V2.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopStationsV2Request<'a> {
+    /// 车次.
+    pub train_code: &'a str,
+    /// 12306 internal number.
+    pub train_no: &'a str,
+    /// yyyy-MM-dd.
+    pub from_date: String,
+    /// Departure station name.
+    pub from_station: &'a str,
+    /// Arrival station name.
+    pub to_station: &'a str,
+}
+
+/// One stop in 经停站查询 (V1 and V2 share the shape).
+#[serde_as]
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopStation {
+    /// 1-based sequence (a string in the seed's example).
+    #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
+    pub station_id: u32,
+    /// Station name.
+    pub station_name: String,
+    /// HH:mm or "----".
+    pub arrive_time: String,
+    /// HH:mm or "----".
+    pub start_time: String,
+    /// Minutes: "2", "3分钟" or "----".
+    pub interval: String,
+}
+
+/// Request body of 火车站列表: only the appKey.
+#[derive(Debug, Serialize)]
+pub struct StationListRequest {}
+
+/// One station in 火车站列表.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StationEntry {
+    /// Chinese name.
+    pub station_name: String,
+    /// Pinyin initials.
+    pub station_short_char: String,
+    /// Full pinyin.
+    pub station_pin_yin: String,
+    /// Telecode.
+    pub station_code: String,
+}
+
+/// Wraps any request body with the `appKey` every call carries.
+#[derive(Debug, Serialize)]
+pub struct Authenticated<'a, B> {
+    /// The account key.
+    #[serde(rename = "appKey")]
+    pub app_key: &'a str,
+    /// The call's own fields.
+    #[serde(flatten)]
+    pub body: &'a B,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUERY_TICKETS: &str = include_str!("testdata/query_tickets.json");
+    const STOPS_V1: &str = include_str!("testdata/stop_stations_v1.json");
+    const STOPS_V2: &str = include_str!("testdata/stop_stations_v2.json");
+    const STATIONS: &str = include_str!("testdata/station_list.json");
+
+    #[test]
+    fn parses_the_seed_query_tickets_example() {
+        let envelope: Envelope<QueryTicketsData> = serde_json::from_str(QUERY_TICKETS).unwrap();
+        assert!(envelope.success);
+        assert_eq!(envelope.msg.as_deref(), Some("请求成功"));
+        let lines = envelope.data.unwrap().train_lines.unwrap();
+        assert_eq!(lines.len(), 2);
+        let k289 = &lines[0];
+        assert_eq!(k289.train_code, "K289");
+        assert_eq!(k289.train_no, "760000K2920K");
+        assert_eq!(k289.arrive_days, 0);
+        assert_eq!(k289.trains_type, 5);
+        assert_eq!(k289.begin_time, None);
+        assert_eq!(k289.is_support_choose_seat, None);
+        let seats = k289.seats.as_ref().unwrap();
+        assert_eq!(seats.len(), 4);
+        let soft_sleeper = &seats[3];
+        assert_eq!(soft_sleeper.seat_type, 6);
+        assert_eq!(soft_sleeper.ticket_price.to_string(), "81.5");
+        assert_eq!(soft_sleeper.left_ticket_num, 4);
+        let berths = soft_sleeper.other_seats.as_ref().unwrap();
+        assert_eq!(berths.len(), 2);
+        assert_eq!(berths[1].sleeper_type, 1);
+        assert_eq!(berths[1].ticket_price.to_string(), "87.5");
+        assert!(seats[0].other_seats.is_none());
+    }
+
+    #[test]
+    fn parses_both_stop_shapes() {
+        for (fixture, count, last_interval) in [(STOPS_V1, 12, "----"), (STOPS_V2, 30, "----")] {
+            let envelope: Envelope<Vec<StopStation>> = serde_json::from_str(fixture).unwrap();
+            let stops = envelope.data.unwrap();
+            assert_eq!(stops.len(), count);
+            assert_eq!(stops[0].station_id, 1);
+            assert_eq!(stops.last().unwrap().interval, last_interval);
+        }
+    }
+
+    #[test]
+    fn parses_the_station_list() {
+        let envelope: Envelope<Vec<StationEntry>> = serde_json::from_str(STATIONS).unwrap();
+        let stations = envelope.data.unwrap();
+        assert_eq!(stations.len(), 5);
+        assert_eq!(stations[3].station_name, "北京南");
+        assert_eq!(stations[3].station_code, "VNP");
+        assert_eq!(stations[3].station_pin_yin, "beijingnan");
+    }
+
+    #[test]
+    fn reads_failures_whatever_data_holds() {
+        let failure = r#"{ "data": null, "success": false, "msg": "验证码错误" }"#;
+        let envelope: Envelope<QueryTicketsData> = serde_json::from_str(failure).unwrap();
+        assert!(!envelope.success && envelope.data.is_none());
+        let odd = r#"{ "data": false, "success": false, "msg": "人脸认证失败" }"#;
+        let bare: BareEnvelope = serde_json::from_str(odd).unwrap();
+        assert_eq!(bare.msg.as_deref(), Some("人脸认证失败"));
+    }
+
+    #[test]
+    fn accepts_numbers_as_strings_and_strings_as_numbers() {
+        let line = r#"{"seatType":"4","ticketPrice":"13.5","leftTicketNum":"12","otherSeats":null}"#;
+        let seat: SeatInfo = serde_json::from_str(line).unwrap();
+        assert_eq!((seat.seat_type, seat.left_ticket_num), (4, 12));
+        assert_eq!(seat.ticket_price.to_string(), "13.5");
+    }
+
+    #[test]
+    fn authenticates_requests_with_app_key() {
+        let body = QueryTicketsRequest {
+            from_station: "北京南",
+            to_station: "上海虹桥",
+            from_date: "2026-11-24".into(),
+        };
+        let json = serde_json::to_value(Authenticated {
+            app_key: "k",
+            body: &body,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"appKey":"k","fromStation":"北京南","toStation":"上海虹桥","fromDate":"2026-11-24"})
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Faithful simulators of the providers' REST APIs, for sandbox mode, demos
+//! and every test that needs a provider.
+//!
+//! They serve real data: the national timetable of 2023-12-15 (treated as
+//! running every day) and the 12306 station list, both compiled in, so a
+//! search between two stations returns the trains that really run between
+//! them, at their real times.
+//!
+//! # Layout
+//! - [`timetable`]: the embedded timetable, indexed by station and train.
+//! - [`fares`]: seat classes by train type, the fare model (calibrated on
+//!   real fares; see `docs/SIMULATOR.md`) and deterministic availability.
+//! - [`panhe`]: Panhe's train API (seed 002) as an axum router:
+//!   [`panhe::router`] and [`panhe::serve`].
+
+pub mod fares;
+pub mod panhe;
+pub mod timetable;

@@ -1,0 +1,11 @@
+//! Integration tests: the real server on loopback ports, real HTTP to the
+//! simulators, called with a tonic client. One test binary on purpose (one
+//! link step on a 2-core machine); each area is a module.
+
+mod grpcurl;
+mod lookup;
+mod provider_errors;
+mod search;
+mod server;
+mod stops;
+mod support;
