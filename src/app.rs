@@ -129,7 +129,9 @@ pub async fn run(
         spawn_panhe_simulator(&config, listener, stopped());
     }
     if config.juhe.base_url.is_some() {
-        tracing::warn!("juhe is configured but this version has no Juhe adapter yet; juhe settings are ignored");
+        tracing::warn!(
+            "juhe is configured but this version has no Juhe adapter yet; juhe settings are ignored"
+        );
     }
     std::fs::create_dir_all(&config.server.data_dir).map_err(|source| AppError::DataDir {
         path: config.server.data_dir.clone(),
@@ -156,7 +158,11 @@ pub async fn run(
         vec![Adapter::Panhe(PanheAdapter::new(panhe_client, stations))],
         config.search.provider_timeout(),
     );
-    let state = Arc::new(ApiState { stations, router, clock });
+    let state = Arc::new(ApiState {
+        stations,
+        router,
+        clock,
+    });
 
     let http = tokio::spawn(serve_http(listeners.http, stopped()));
     let grpc = serve_grpc(state, listeners.grpc, stopped());
@@ -175,7 +181,11 @@ pub async fn run(
     grpc_result.and(http_result)
 }
 
-fn spawn_panhe_simulator(config: &Config, listener: TcpListener, stopped: impl Future<Output = ()> + Send + 'static) {
+fn spawn_panhe_simulator(
+    config: &Config,
+    listener: TcpListener,
+    stopped: impl Future<Output = ()> + Send + 'static,
+) {
     let sim_config = sim::panhe::PanheSimConfig {
         paths: config.panhe.paths.clone(),
         ..sim::panhe::PanheSimConfig::default()
@@ -196,19 +206,14 @@ async fn serve_grpc(
     let (booking, account) = api::services(state);
     health_reporter.set_serving::<proto::booking_service_server::BookingServiceServer<api::booking::BookingApi>>().await;
     health_reporter.set_serving::<proto::account_service_server::AccountServiceServer<api::account::AccountApi>>().await;
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
-
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
     let shutdown = async move {
         stopped.await;
         // Tell load balancers before the listener closes.
-        health_reporter.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+        health_reporter
+            .set_service_status("", tonic_health::ServingStatus::NotServing)
+            .await;
     };
     tonic::transport::Server::builder()
         .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
@@ -222,7 +227,21 @@ async fn serve_grpc(
     Ok(())
 }
 
-async fn serve_http(listener: TcpListener, stopped: impl Future<Output = ()> + Send + 'static) -> Result<(), AppError> {
+/// Reflection over railgate's API, health, and both reflection versions, so
+/// clients of either version (grpcurl 1.8 speaks v1alpha) list everything.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .include_reflection_service(false)
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+}
+
+async fn serve_http(
+    listener: TcpListener,
+    stopped: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
     let app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
     axum::serve(listener, app)
         .with_graceful_shutdown(stopped)

@@ -30,5 +30,6 @@ pub mod proto {
     tonic::include_proto!("railgate.v1");
 
     /// Encoded descriptors of the `railgate.v1` files, for server reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("railgate_descriptor");
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("railgate_descriptor");
 }

@@ -14,7 +14,9 @@ pub fn mask_free_text(text: &str) -> String {
     while index < chars.len() {
         if chars[index].is_ascii_digit() {
             let start = index;
-            while index < chars.len() && (chars[index].is_ascii_digit() || matches!(chars[index], 'X' | 'x')) {
+            while index < chars.len()
+                && (chars[index].is_ascii_digit() || matches!(chars[index], 'X' | 'x'))
+            {
                 index += 1;
             }
             let run = &chars[start..index];

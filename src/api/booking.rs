@@ -39,11 +39,15 @@ fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
 }
 
 /// The stream type of WatchOrder.
-pub type WatchOrderStream = Pin<Box<dyn Stream<Item = Result<pb::WatchOrderResponse, Status>> + Send>>;
+pub type WatchOrderStream =
+    Pin<Box<dyn Stream<Item = Result<pb::WatchOrderResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl BookingService for BookingApi {
-    async fn search(&self, request: Request<pb::SearchRequest>) -> Result<Response<pb::SearchResponse>, Status> {
+    async fn search(
+        &self,
+        request: Request<pb::SearchRequest>,
+    ) -> Result<Response<pb::SearchResponse>, Status> {
         respond(search::search(&self.state, request.into_inner()).await)
     }
 
@@ -61,23 +65,38 @@ impl BookingService for BookingApi {
         respond(search::lookup_stations(&self.state, request.into_inner()))
     }
 
-    async fn book(&self, _request: Request<pb::BookRequest>) -> Result<Response<pb::BookResponse>, Status> {
+    async fn book(
+        &self,
+        _request: Request<pb::BookRequest>,
+    ) -> Result<Response<pb::BookResponse>, Status> {
         unimplemented("Book")
     }
 
-    async fn confirm(&self, _request: Request<pb::ConfirmRequest>) -> Result<Response<pb::ConfirmResponse>, Status> {
+    async fn confirm(
+        &self,
+        _request: Request<pb::ConfirmRequest>,
+    ) -> Result<Response<pb::ConfirmResponse>, Status> {
         unimplemented("Confirm")
     }
 
-    async fn cancel(&self, _request: Request<pb::CancelRequest>) -> Result<Response<pb::CancelResponse>, Status> {
+    async fn cancel(
+        &self,
+        _request: Request<pb::CancelRequest>,
+    ) -> Result<Response<pb::CancelResponse>, Status> {
         unimplemented("Cancel")
     }
 
-    async fn refund(&self, _request: Request<pb::RefundRequest>) -> Result<Response<pb::RefundResponse>, Status> {
+    async fn refund(
+        &self,
+        _request: Request<pb::RefundRequest>,
+    ) -> Result<Response<pb::RefundResponse>, Status> {
         unimplemented("Refund")
     }
 
-    async fn change(&self, _request: Request<pb::ChangeRequest>) -> Result<Response<pb::ChangeResponse>, Status> {
+    async fn change(
+        &self,
+        _request: Request<pb::ChangeRequest>,
+    ) -> Result<Response<pb::ChangeResponse>, Status> {
         unimplemented("Change")
     }
 
@@ -95,7 +114,10 @@ impl BookingService for BookingApi {
         unimplemented("CancelChange")
     }
 
-    async fn get_order(&self, _request: Request<pb::GetOrderRequest>) -> Result<Response<pb::GetOrderResponse>, Status> {
+    async fn get_order(
+        &self,
+        _request: Request<pb::GetOrderRequest>,
+    ) -> Result<Response<pb::GetOrderResponse>, Status> {
         unimplemented("GetOrder")
     }
 

@@ -175,7 +175,10 @@ fn seat_offer_to_proto(seat: &SeatOffer) -> pb::SeatOffer {
 
 /// Stop → proto.
 pub fn stop_to_proto(stop: &Stop) -> pb::Stop {
-    let hh_mm = |time: Option<chrono::NaiveTime>| time.map(|t| t.format("%H:%M").to_string()).unwrap_or_default();
+    let hh_mm = |time: Option<chrono::NaiveTime>| {
+        time.map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_default()
+    };
     pb::Stop {
         sequence: saturating_i32(stop.sequence),
         station: Some(station_to_proto(&stop.station)),
@@ -197,12 +200,18 @@ mod tests {
     #[test]
     fn seat_classes_round_trip_and_cover_the_proto_enum() {
         for class in SeatClass::ALL {
-            assert_eq!(seat_class_from_proto(seat_class_to_proto(class) as i32), Some(class));
+            assert_eq!(
+                seat_class_from_proto(seat_class_to_proto(class) as i32),
+                Some(class)
+            );
         }
         // Every proto value but UNSPECIFIED has a domain class.
         let mut value = 1;
         while pb::SeatClass::try_from(value).is_ok() {
-            assert!(seat_class_from_proto(value).is_some(), "proto seat class {value}");
+            assert!(
+                seat_class_from_proto(value).is_some(),
+                "proto seat class {value}"
+            );
             value += 1;
         }
         assert_eq!(value as usize - 1, SeatClass::ALL.len());
@@ -222,7 +231,10 @@ mod tests {
     #[test]
     fn train_types_round_trip() {
         for train_type in TrainType::ALL {
-            assert_eq!(train_type_from_proto(train_type_to_proto(train_type) as i32), Some(train_type));
+            assert_eq!(
+                train_type_from_proto(train_type_to_proto(train_type) as i32),
+                Some(train_type)
+            );
         }
         assert_eq!(train_type_from_proto(0), None);
         assert_eq!(train_type_from_proto(8), None);
@@ -231,7 +243,10 @@ mod tests {
     #[test]
     fn providers_round_trip() {
         for provider in ProviderId::ALL {
-            assert_eq!(provider_from_proto(provider_to_proto(provider) as i32), Some(provider));
+            assert_eq!(
+                provider_from_proto(provider_to_proto(provider) as i32),
+                Some(provider)
+            );
         }
         assert_eq!(provider_from_proto(0), None);
         assert_eq!(provider_from_proto(3), None);

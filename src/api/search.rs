@@ -19,11 +19,30 @@ const DEFAULT_LOOKUP_SIZE: usize = 10;
 const MAX_LOOKUP_SIZE: usize = 100;
 
 /// Search: every provider that can search, merged.
-pub async fn search(state: &ApiState, request: pb::SearchRequest) -> Result<pb::SearchResponse, ApiError> {
+pub async fn search(
+    state: &ApiState,
+    request: pb::SearchRequest,
+) -> Result<pb::SearchResponse, ApiError> {
     let mut violations = Vec::new();
-    let journey = journey(state, &request.from_station, &request.to_station, &request.travel_date, &mut violations);
-    let train_types = enum_filter(&request.train_types, "train_types", train_type_from_proto, &mut violations);
-    let providers = enum_filter(&request.providers, "providers", provider_from_proto, &mut violations);
+    let journey = journey(
+        state,
+        &request.from_station,
+        &request.to_station,
+        &request.travel_date,
+        &mut violations,
+    );
+    let train_types = enum_filter(
+        &request.train_types,
+        "train_types",
+        train_type_from_proto,
+        &mut violations,
+    );
+    let providers = enum_filter(
+        &request.providers,
+        "providers",
+        provider_from_proto,
+        &mut violations,
+    );
     let Some(query) = journey.filter(|_| violations.is_empty()) else {
         return Err(ApiError::InvalidArgument(violations));
     };
@@ -41,8 +60,13 @@ pub async fn search(state: &ApiState, request: pb::SearchRequest) -> Result<pb::
         .map(|report| {
             let (status, message) = match &report.outcome {
                 ProviderOutcome::Answered { note } => (pb::ProviderResultStatus::Ok, note.clone()),
-                ProviderOutcome::Failed { message } => (pb::ProviderResultStatus::Error, message.clone()),
-                ProviderOutcome::TimedOut => (pb::ProviderResultStatus::Timeout, "did not answer in time".to_owned()),
+                ProviderOutcome::Failed { message } => {
+                    (pb::ProviderResultStatus::Error, message.clone())
+                }
+                ProviderOutcome::TimedOut => (
+                    pb::ProviderResultStatus::Timeout,
+                    "did not answer in time".to_owned(),
+                ),
             };
             pb::ProviderResult {
                 provider: provider_to_proto(report.provider) as i32,
@@ -63,12 +87,16 @@ pub async fn search(state: &ApiState, request: pb::SearchRequest) -> Result<pb::
 
 /// GetStops: by offer id, or by train code + date + stations (railgate
 /// finds the train and its provider with a search).
-pub async fn get_stops(state: &ApiState, request: pb::GetStopsRequest) -> Result<pb::GetStopsResponse, ApiError> {
+pub async fn get_stops(
+    state: &ApiState,
+    request: pb::GetStopsRequest,
+) -> Result<pb::GetStopsResponse, ApiError> {
     let (provider, query) = if request.offer_id.trim().is_empty() {
         stops_query_by_train(state, &request).await?
     } else {
-        let offer = Offer::decode(&request.offer_id)
-            .map_err(|error| ApiError::InvalidArgument(vec![Violation::new("offer_id", error.to_string())]))?;
+        let offer = Offer::decode(&request.offer_id).map_err(|error| {
+            ApiError::InvalidArgument(vec![Violation::new("offer_id", error.to_string())])
+        })?;
         let query = StopsQuery {
             train_code: offer.train_code,
             train_no: offer.train_no,
@@ -93,9 +121,18 @@ async fn stops_query_by_train(
     let mut violations = Vec::new();
     let train_code = request.train_code.trim().to_ascii_uppercase();
     if train_code.is_empty() {
-        violations.push(Violation::new("train_code", "is required without offer_id, e.g. \"G1\""));
+        violations.push(Violation::new(
+            "train_code",
+            "is required without offer_id, e.g. \"G1\"",
+        ));
     }
-    let journey = journey(state, &request.from_station, &request.to_station, &request.travel_date, &mut violations);
+    let journey = journey(
+        state,
+        &request.from_station,
+        &request.to_station,
+        &request.travel_date,
+        &mut violations,
+    );
     let Some(search_query) = journey.filter(|_| violations.is_empty()) else {
         return Err(ApiError::InvalidArgument(violations));
     };
@@ -111,7 +148,10 @@ async fn stops_query_by_train(
                 search_query.from.name, search_query.to.name, search_query.date
             ),
         })?;
-    let provider = train.seats.first().map_or(ProviderId::ALL[0], |seat| seat.provider);
+    let provider = train
+        .seats
+        .first()
+        .map_or(ProviderId::ALL[0], |seat| seat.provider);
     let query = StopsQuery {
         train_code: train.train_code,
         train_no: train.train_no,
@@ -130,7 +170,10 @@ pub fn lookup_stations(
     let mut violations = Vec::new();
     let query = request.query.trim();
     if query.is_empty() {
-        violations.push(Violation::new("query", "is required: a name, pinyin, initials or telecode prefix"));
+        violations.push(Violation::new(
+            "query",
+            "is required: a name, pinyin, initials or telecode prefix",
+        ));
     }
     let limit = match request.page_size {
         0 => DEFAULT_LOOKUP_SIZE,
@@ -138,13 +181,20 @@ pub fn lookup_stations(
             violations.push(Violation::new("page_size", "must not be negative"));
             0
         }
-        size => usize::try_from(size).unwrap_or(MAX_LOOKUP_SIZE).min(MAX_LOOKUP_SIZE),
+        size => usize::try_from(size)
+            .unwrap_or(MAX_LOOKUP_SIZE)
+            .min(MAX_LOOKUP_SIZE),
     };
     if !violations.is_empty() {
         return Err(ApiError::InvalidArgument(violations));
     }
     Ok(pb::LookupStationsResponse {
-        stations: state.stations.lookup(query, limit).into_iter().map(station_to_proto).collect(),
+        stations: state
+            .stations
+            .lookup(query, limit)
+            .into_iter()
+            .map(station_to_proto)
+            .collect(),
     })
 }
 
@@ -176,11 +226,19 @@ fn journey(
     })
 }
 
-fn resolve_station(state: &ApiState, field: &str, input: &str, violations: &mut Vec<Violation>) -> Option<Station> {
+fn resolve_station(
+    state: &ApiState,
+    field: &str,
+    input: &str,
+    violations: &mut Vec<Violation>,
+) -> Option<Station> {
     match state.stations.resolve(input) {
         Ok(station) => Some(station.clone()),
         Err(ResolveError::Empty) => {
-            violations.push(Violation::new(field, "is required: a station name, pinyin, initials or telecode"));
+            violations.push(Violation::new(
+                field,
+                "is required: a station name, pinyin, initials or telecode",
+            ));
             None
         }
         Err(error) => {
@@ -190,7 +248,11 @@ fn resolve_station(state: &ApiState, field: &str, input: &str, violations: &mut 
     }
 }
 
-fn travel_date(state: &ApiState, input: &str, violations: &mut Vec<Violation>) -> Option<NaiveDate> {
+fn travel_date(
+    state: &ApiState,
+    input: &str,
+    violations: &mut Vec<Violation>,
+) -> Option<NaiveDate> {
     parse_travel_date(input, state.clock.today())
         .map_err(|error| violations.push(Violation::new("travel_date", error.to_string())))
         .ok()
@@ -209,7 +271,10 @@ fn enum_filter<T>(
         .filter_map(|(index, value)| {
             let converted = convert(*value);
             if converted.is_none() {
-                violations.push(Violation::new(format!("{field}[{index}]"), format!("{value} is not a valid value")));
+                violations.push(Violation::new(
+                    format!("{field}[{index}]"),
+                    format!("{value} is not a valid value"),
+                ));
             }
             converted
         })

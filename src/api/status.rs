@@ -89,7 +89,10 @@ impl From<ApiError> for Status {
                 Code::Unimplemented,
                 error.to_string(),
                 "NOT_IMPLEMENTED",
-                [("rpc", rpc.to_owned()), ("capability", capability.to_owned())],
+                [
+                    ("rpc", rpc.to_owned()),
+                    ("capability", capability.to_owned()),
+                ],
             ),
             ApiError::Routing(routing) => routing_status(routing),
         }
@@ -130,7 +133,12 @@ fn provider_status(error: ProviderError) -> Status {
             if let Some(code) = code {
                 metadata.push(("provider_code", code.clone()));
             }
-            with_info(reject_code(reason), error.to_string(), reason.as_str(), metadata)
+            with_info(
+                reject_code(reason),
+                error.to_string(),
+                reason.as_str(),
+                metadata,
+            )
         }
         ProviderError::Timeout { .. } => with_info(
             Code::DeadlineExceeded,
@@ -140,10 +148,19 @@ fn provider_status(error: ProviderError) -> Status {
         ),
         ProviderError::Unreachable { .. } => {
             tracing::error!(error = %crate::telemetry::ErrorChain(&error), "provider unreachable");
-            with_info(Code::Unavailable, error.to_string(), "PROVIDER_UNAVAILABLE", [("provider", provider)])
+            with_info(
+                Code::Unavailable,
+                error.to_string(),
+                "PROVIDER_UNAVAILABLE",
+                [("provider", provider)],
+            )
         }
         ProviderError::HttpStatus { status, .. } => {
-            let code = if status >= 500 { Code::Unavailable } else { Code::Internal };
+            let code = if status >= 500 {
+                Code::Unavailable
+            } else {
+                Code::Internal
+            };
             with_info(
                 code,
                 error.to_string(),
@@ -191,8 +208,90 @@ fn with_info(
         .into_iter()
         .map(|(key, value)| (key.to_owned(), value))
         .collect();
-    Status::with_error_details(code, message, ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata))
+    Status::with_error_details(
+        code,
+        message,
+        ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata),
+    )
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+    use crate::domain::ProviderId;
+
+    fn rejected(reason: RejectReason) -> ApiError {
+        ProviderError::Rejected {
+            provider: ProviderId::Panhe,
+            reason,
+            code: Some("223801".into()),
+            message: "出发车站不存在".into(),
+        }
+        .into()
+    }
+
+    #[test]
+    fn every_rejection_has_a_code_and_its_reason() {
+        for reason in RejectReason::ALL {
+            let status = Status::from(rejected(reason));
+            assert_eq!(status.code(), reject_code(reason));
+            let details = status.get_error_details();
+            let info = details.error_info().expect("ErrorInfo");
+            assert_eq!(info.reason, reason.as_str());
+            assert_eq!(info.domain, ERROR_DOMAIN);
+            assert_eq!(info.metadata["provider"], "panhe");
+            assert_eq!(info.metadata["provider_message"], "出发车站不存在");
+            assert_eq!(info.metadata["provider_code"], "223801");
+        }
+    }
+
+    #[test]
+    fn invalid_argument_lists_every_violation() {
+        let status = Status::from(ApiError::InvalidArgument(vec![
+            Violation::new("from_station", "unknown"),
+            Violation::new("travel_date", "in the past"),
+        ]));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(
+            status.message(),
+            "from_station: unknown; travel_date: in the past"
+        );
+        let details = status.get_error_details();
+        let violations = &details.bad_request().unwrap().field_violations;
+        assert_eq!(violations.len(), 2);
+        assert_eq!(violations[1].field, "travel_date");
+    }
+
+    #[test]
+    fn transport_failures_map_to_retryable_codes() {
+        let timeout = Status::from(ApiError::from(ProviderError::Timeout {
+            provider: ProviderId::Panhe,
+            timeout: std::time::Duration::from_secs(1),
+        }));
+        assert_eq!(timeout.code(), Code::DeadlineExceeded);
+        let server_error = Status::from(ApiError::from(ProviderError::HttpStatus {
+            provider: ProviderId::Panhe,
+            status: 502,
+        }));
+        assert_eq!(server_error.code(), Code::Unavailable);
+        let client_error = Status::from(ApiError::from(ProviderError::HttpStatus {
+            provider: ProviderId::Panhe,
+            status: 404,
+        }));
+        assert_eq!(client_error.code(), Code::Internal);
+    }
+
+    #[test]
+    fn contract_breaks_do_not_leak_details() {
+        let status = Status::from(ApiError::from(ProviderError::Malformed {
+            provider: ProviderId::Panhe,
+            detail: "cardNo \"110101199001011234\"".into(),
+        }));
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("110101"));
+        assert_eq!(
+            status.get_error_details().error_info().unwrap().reason,
+            "PROVIDER_BAD_RESPONSE"
+        );
+    }
+}

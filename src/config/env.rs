@@ -11,7 +11,10 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("RAILGATE_DATA_DIR", "server.data_dir"),
     ("RAILGATE_LOG", "log.filter"),
     ("RAILGATE_LOG_FORMAT", "log.format"),
-    ("RAILGATE_SEARCH_PROVIDER_TIMEOUT_MS", "search.provider_timeout_ms"),
+    (
+        "RAILGATE_SEARCH_PROVIDER_TIMEOUT_MS",
+        "search.provider_timeout_ms",
+    ),
     ("RAILGATE_PANHE_BASE_URL", "panhe.base_url"),
     ("RAILGATE_PANHE_APP_KEY", "panhe.app_key"),
     ("RAILGATE_PANHE_SECRET_KEY", "panhe.secret_key"),
@@ -28,7 +31,10 @@ const OTHER_KNOWN: &[&str] = &["RAILGATE_CONFIG"];
 /// including unknown `RAILGATE_*` names (a typo must not pass silently).
 pub fn apply(config: &mut Config, env: &HashMap<String, String>) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
-    let mut names: Vec<&String> = env.keys().filter(|name| name.starts_with("RAILGATE_")).collect();
+    let mut names: Vec<&String> = env
+        .keys()
+        .filter(|name| name.starts_with("RAILGATE_"))
+        .collect();
     names.sort();
     for name in names {
         let value = env[name].trim();
@@ -57,7 +63,9 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
                 other => return Err(format!("\"{other}\" is not one of: text, json")),
             }
         }
-        "RAILGATE_SEARCH_PROVIDER_TIMEOUT_MS" => config.search.provider_timeout_ms = parse_millis(value)?,
+        "RAILGATE_SEARCH_PROVIDER_TIMEOUT_MS" => {
+            config.search.provider_timeout_ms = parse_millis(value)?
+        }
         "RAILGATE_PANHE_BASE_URL" => config.panhe.base_url = optional(value),
         "RAILGATE_PANHE_APP_KEY" => config.panhe.app_key = secret(value),
         "RAILGATE_PANHE_SECRET_KEY" => config.panhe.secret_key = secret(value),
@@ -68,7 +76,10 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         other if OTHER_KNOWN.contains(&other) => {}
         _ => {
             let known: Vec<&str> = ENV_KEYS.iter().map(|(name, _)| *name).collect();
-            return Err(format!("unknown variable; railgate reads {}", known.join(", ")));
+            return Err(format!(
+                "unknown variable; railgate reads {}",
+                known.join(", ")
+            ));
         }
     }
     Ok(())

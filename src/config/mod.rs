@@ -202,7 +202,8 @@ impl Config {
 
     fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let key = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| single(&key, format!("cannot read: {error}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| single(&key, format!("cannot read: {error}")))?;
         toml::from_str(&text).map_err(|error| single(&key, error.to_string().trim_end().to_owned()))
     }
 
@@ -224,7 +225,10 @@ impl Config {
                 problem("panhe.base_url", message);
             }
             if self.panhe.app_key.is_none() {
-                problem("panhe.app_key", "is required when panhe.base_url is set (RAILGATE_PANHE_APP_KEY)".into());
+                problem(
+                    "panhe.app_key",
+                    "is required when panhe.base_url is set (RAILGATE_PANHE_APP_KEY)".into(),
+                );
             }
         }
         if let Some(url) = &self.juhe.base_url {
@@ -232,13 +236,19 @@ impl Config {
                 problem("juhe.base_url", message);
             }
             if self.juhe.key.is_none() {
-                problem("juhe.key", "is required when juhe.base_url is set (RAILGATE_JUHE_KEY)".into());
+                problem(
+                    "juhe.key",
+                    "is required when juhe.base_url is set (RAILGATE_JUHE_KEY)".into(),
+                );
             }
         }
         for (key, value) in [
             ("panhe.timeout_ms", self.panhe.timeout_ms),
             ("juhe.timeout_ms", self.juhe.timeout_ms),
-            ("search.provider_timeout_ms", self.search.provider_timeout_ms),
+            (
+                "search.provider_timeout_ms",
+                self.search.provider_timeout_ms,
+            ),
         ] {
             if value == 0 {
                 problem(key, "must be greater than 0".into());
@@ -246,7 +256,10 @@ impl Config {
         }
         for (key, path) in self.panhe.paths.entries() {
             if !path.starts_with('/') {
-                problem(&format!("panhe.paths.{key}"), format!("\"{path}\" must start with /"));
+                problem(
+                    &format!("panhe.paths.{key}"),
+                    format!("\"{path}\" must start with /"),
+                );
             }
         }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
@@ -258,8 +271,12 @@ impl Config {
 
 fn check_base_url(url: &str) -> Result<(), String> {
     match reqwest::Url::parse(url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(()),
-        Ok(_) => Err(format!("\"{url}\" must be an http:// or https:// URL with a host")),
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
+            Ok(())
+        }
+        Ok(_) => Err(format!(
+            "\"{url}\" must be an http:// or https:// URL with a host"
+        )),
         Err(error) => Err(format!("\"{url}\" is not a URL: {error}")),
     }
 }

@@ -3,11 +3,18 @@ use secrecy::ExposeSecret;
 use std::io::Write;
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn keys(error: ConfigError) -> Vec<String> {
-    error.problems.into_iter().map(|problem| problem.key).collect()
+    error
+        .problems
+        .into_iter()
+        .map(|problem| problem.key)
+        .collect()
 }
 
 #[test]
@@ -48,9 +55,18 @@ fn environment_overrides_every_documented_key() {
     assert_eq!(config.log.filter, "railgate=debug");
     assert_eq!(config.log.format, LogFormat::Json);
     assert_eq!(config.search.provider_timeout_ms, 750);
-    assert_eq!(config.panhe.base_url.as_deref(), Some("http://api.panhe.net"));
-    assert_eq!(config.panhe.app_key.as_ref().unwrap().expose_secret(), "app");
-    assert_eq!(config.panhe.secret_key.as_ref().unwrap().expose_secret(), "secret");
+    assert_eq!(
+        config.panhe.base_url.as_deref(),
+        Some("http://api.panhe.net")
+    );
+    assert_eq!(
+        config.panhe.app_key.as_ref().unwrap().expose_secret(),
+        "app"
+    );
+    assert_eq!(
+        config.panhe.secret_key.as_ref().unwrap().expose_secret(),
+        "secret"
+    );
     assert_eq!(config.panhe.timeout_ms, 3000);
     assert_eq!(config.juhe.base_url.as_deref(), Some("http://v.juhe.cn"));
     assert_eq!(config.juhe.key.as_ref().unwrap().expose_secret(), "jkey");
@@ -67,11 +83,18 @@ fn file_then_environment() {
         "[server]\ngrpc_addr = \"127.0.0.1:7000\"\n[panhe]\nbase_url = \"http://panhe.test\"\napp_key = \"from-file\"\n[panhe.paths]\nquery_tickets = \"/v2/train/query\""
     )
     .unwrap();
-    let config = Config::load(Some(file.path()), &env(&[("RAILGATE_PANHE_APP_KEY", "from-env")])).unwrap();
+    let config = Config::load(
+        Some(file.path()),
+        &env(&[("RAILGATE_PANHE_APP_KEY", "from-env")]),
+    )
+    .unwrap();
     assert_eq!(config.server.grpc_addr.to_string(), "127.0.0.1:7000");
     assert_eq!(config.panhe.app_key.unwrap().expose_secret(), "from-env");
     assert_eq!(config.panhe.paths.query_tickets, "/v2/train/query");
-    assert_eq!(config.panhe.paths.order_detail, PanhePaths::default().order_detail);
+    assert_eq!(
+        config.panhe.paths.order_detail,
+        PanhePaths::default().order_detail
+    );
 }
 
 #[test]
@@ -102,7 +125,10 @@ fn reports_every_problem_with_its_key() {
             "juhe.key",
         ]
     );
-    assert!(message.contains("RAILGATE_GRPC_ADDR: \"localhost\" is not a socket address"), "{message}");
+    assert!(
+        message.contains("RAILGATE_GRPC_ADDR: \"localhost\" is not a socket address"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -110,24 +136,41 @@ fn unknown_file_keys_are_refused_with_their_name() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(file, "[panhe]\nappkey = \"x\"").unwrap();
     let error = Config::load(Some(file.path()), &HashMap::new()).unwrap_err();
-    assert!(error.to_string().contains("unknown field `appkey`"), "{error}");
-    let missing = Config::load(Some(Path::new("/nonexistent/railgate.toml")), &HashMap::new()).unwrap_err();
+    assert!(
+        error.to_string().contains("unknown field `appkey`"),
+        "{error}"
+    );
+    let missing = Config::load(
+        Some(Path::new("/nonexistent/railgate.toml")),
+        &HashMap::new(),
+    )
+    .unwrap_err();
     assert!(missing.to_string().contains("cannot read"), "{missing}");
 }
 
 #[test]
 fn zero_timeouts_and_relative_paths_are_refused() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
-    writeln!(file, "[search]\nprovider_timeout_ms = 0\n[panhe.paths]\nstation_list = \"train/stations\"").unwrap();
+    writeln!(
+        file,
+        "[search]\nprovider_timeout_ms = 0\n[panhe.paths]\nstation_list = \"train/stations\""
+    )
+    .unwrap();
     let error = Config::load(Some(file.path()), &HashMap::new()).unwrap_err();
-    assert_eq!(keys(error), ["search.provider_timeout_ms", "panhe.paths.station_list"]);
+    assert_eq!(
+        keys(error),
+        ["search.provider_timeout_ms", "panhe.paths.station_list"]
+    );
 }
 
 #[test]
 fn secrets_do_not_print() {
     let config = Config::load(
         None,
-        &env(&[("RAILGATE_PANHE_BASE_URL", "http://p.test"), ("RAILGATE_PANHE_APP_KEY", "hunter2")]),
+        &env(&[
+            ("RAILGATE_PANHE_BASE_URL", "http://p.test"),
+            ("RAILGATE_PANHE_APP_KEY", "hunter2"),
+        ]),
     )
     .unwrap();
     assert!(!format!("{config:?}").contains("hunter2"));

@@ -36,7 +36,9 @@ impl Fen {
     /// Converts a yuan amount exactly: 81.5 → 8150 fen. An amount with
     /// fractions of a fen is an error rather than silently rounded.
     pub fn from_yuan(yuan: Decimal) -> Result<Self, MoneyError> {
-        let fen = yuan * Decimal::ONE_HUNDRED;
+        let fen = yuan
+            .checked_mul(Decimal::ONE_HUNDRED)
+            .ok_or(MoneyError::OutOfRange(yuan))?;
         if !fen.fract().is_zero() {
             return Err(MoneyError::FractionOfFen(yuan));
         }

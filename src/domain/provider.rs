@@ -27,7 +27,9 @@ impl ProviderId {
 
     /// Parses the lowercase name.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|provider| provider.as_str() == name)
+        Self::ALL
+            .into_iter()
+            .find(|provider| provider.as_str() == name)
     }
 }
 

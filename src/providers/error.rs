@@ -146,7 +146,10 @@ mod tests {
         let names: HashSet<_> = RejectReason::ALL.iter().map(|r| r.as_str()).collect();
         assert_eq!(names.len(), RejectReason::ALL.len());
         for name in names {
-            assert!(name.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+                "{name}"
+            );
         }
     }
 }

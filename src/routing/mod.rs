@@ -132,7 +132,9 @@ impl Router {
     }
 
     fn adapter(&self, provider: ProviderId) -> Option<&Adapter> {
-        self.adapters.iter().find(|adapter| adapter.id() == provider)
+        self.adapters
+            .iter()
+            .find(|adapter| adapter.id() == provider)
     }
 
     /// Searches every provider in `only` (all when empty) concurrently, each
@@ -148,7 +150,9 @@ impl Router {
             .filter(|adapter| only.is_empty() || only.contains(&adapter.id()))
             .collect();
         if selected.is_empty() {
-            return Err(RoutingError::NoProvider { capability: "search" });
+            return Err(RoutingError::NoProvider {
+                capability: "search",
+            });
         }
         let timeout = self.search_timeout;
         let answers = join_all(selected.iter().map(|adapter| async move {
@@ -196,7 +200,11 @@ impl Router {
                 None => RoutingError::AllTimedOut(timeout),
             });
         }
-        trains.sort_by(|a, b| a.departure.cmp(&b.departure).then_with(|| a.train_code.cmp(&b.train_code)));
+        trains.sort_by(|a, b| {
+            a.departure
+                .cmp(&b.departure)
+                .then_with(|| a.train_code.cmp(&b.train_code))
+        });
         Ok(SearchResult { trains, reports })
     }
 
@@ -206,9 +214,9 @@ impl Router {
         provider: ProviderId,
         query: &StopsQuery,
     ) -> Result<Vec<Stop>, RoutingError> {
-        let adapter = self
-            .adapter(provider)
-            .ok_or(RoutingError::NoProvider { capability: "stop stations" })?;
+        let adapter = self.adapter(provider).ok_or(RoutingError::NoProvider {
+            capability: "stop stations",
+        })?;
         Ok(adapter.stops(query).await?)
     }
 }
@@ -216,6 +224,9 @@ impl Router {
 fn summarize_skipped(skipped: &[String]) -> String {
     match skipped.len() {
         0 => String::new(),
-        count => format!("left out {count} unmappable value(s): {}", skipped.join("; ")),
+        count => format!(
+            "left out {count} unmappable value(s): {}",
+            skipped.join("; ")
+        ),
     }
 }

@@ -19,10 +19,19 @@
 //! 2. **Telecode**, if the input is exactly three *uppercase* ASCII letters
 //!    (`VNP`).
 //! 3. **Full pinyin**, ASCII case-insensitive, apostrophes ignored
-//!    (`beijingnan`, `BeiJingNan`, `xi'an`). Several stations share some
-//!    pinyin (`nanjing` = 南京 and 南靖): that is [`ResolveError::Ambiguous`].
-//! 4. **Pinyin initials** (简拼), case-insensitive (`shhq`). Initials are
-//!    often shared (`bjn` = 北京南 and 宝鸡南): [`ResolveError::Ambiguous`].
+//!    (`beijingnan`, `BeiJingNan`, `xi'an`).
+//! 4. **Pinyin initials** (简拼), case-insensitive (`shhq`).
+//!
+//!    Several stations share some pinyin (`nanjing` = 南京 and 南靖) and many
+//!    share initials (`bjn` = 北京南 and 宝鸡南). 12306's list opens with a
+//!    block of major-city stations (北京北 … 郑州西) before its A–Z listing
+//!    starts at the first station whose initials begin with `a` (昂昂溪);
+//!    12306's own station picker offers that block first. When exactly one
+//!    candidate is in the block, the input means it (`bjn` is 北京南,
+//!    `nanjing` is 南京), as it would on 12306; otherwise the input is
+//!    [`ResolveError::Ambiguous`] (`szb` = 深圳北 or 苏州北, `sy` = 沈阳 or
+//!    水源, ...). Callers always get the resolved station back, so the
+//!    choice is visible.
 //! 5. **Telecode**, case-insensitive (`vnp`). This comes after the initials,
 //!    so a lowercase three-letter input that is somebody's initials means
 //!    that station: `tjn` is 天津南 (initials) while `TJN` is 天河机场
@@ -163,6 +172,9 @@ pub struct StationDirectory {
     /// Per station: (name length in chars, the list's index field), the
     /// ordering used for ambiguous candidates and search results.
     rank: Vec<(u32, u32)>,
+    /// List index where 12306's A–Z listing starts: stations before it are
+    /// the major-city block that wins shared pinyin and initials.
+    major_block_end: u32,
     names: SortedIndex,
     pinyins: SortedIndex,
     initials: SortedIndex,
@@ -196,6 +208,12 @@ impl StationDirectory {
         let records = parse::parse_records(js)?;
         let mut stations = Vec::with_capacity(records.len());
         let mut rank = Vec::with_capacity(records.len());
+        let major_block_end = records
+            .iter()
+            .filter(|(station, _)| station.short_pinyin.starts_with('a'))
+            .map(|(_, index)| *index)
+            .min()
+            .unwrap_or(0);
         for (station, index) in records {
             rank.push((station.name.chars().count() as u32, index));
             stations.push(station);
@@ -207,6 +225,7 @@ impl StationDirectory {
             telecodes: SortedIndex::build(Field::Telecode, &stations),
             stations,
             rank,
+            major_block_end,
         };
         directory.check_unique(&directory.names, "name")?;
         directory.check_unique(&directory.telecodes, "telecode")?;
@@ -279,6 +298,11 @@ impl StationDirectory {
 
     fn station(&self, id: u32) -> &Station {
         &self.stations[id as usize]
+    }
+
+    /// Whether the station is in the list's leading major-city block.
+    fn is_major(&self, id: u32) -> bool {
+        self.rank[id as usize].1 < self.major_block_end
     }
 
     /// Sort key: shorter name first, then the list's index.

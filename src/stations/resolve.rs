@@ -96,6 +96,10 @@ impl StationDirectory {
                     [] => {}
                     [id] => return Ok(self.station(*id)),
                     ids => {
+                        let mut major = ids.iter().filter(|id| self.is_major(**id));
+                        if let (Some(id), None) = (major.next(), major.next()) {
+                            return Ok(self.station(*id));
+                        }
                         return Err(ResolveError::Ambiguous {
                             input: trimmed.to_owned(),
                             candidates: self.ranked_names(ids.to_vec(), MAX_CANDIDATES),

@@ -89,9 +89,14 @@ fn every_station_is_found_by_name_and_telecode() {
         );
         assert_eq!(dir.resolve(&station.name), Ok(station));
         assert_eq!(dir.resolve(&station.telecode), Ok(station));
-        // Full pinyin names this station, alone or among the candidates.
+        // Full pinyin names this station, alone, among the candidates, or
+        // loses to the one major station that shares it.
         match dir.resolve(&station.pinyin) {
-            Ok(found) => assert_eq!(found, station),
+            Ok(found) if found == station => {}
+            Ok(major) => {
+                assert_eq!(major.pinyin, station.pinyin);
+                assert!(dir.resolve(&major.telecode) != Ok(station));
+            }
             Err(ResolveError::Ambiguous { candidates, .. }) => {
                 assert!(candidates.contains(&station.name), "{}", station.name)
             }
@@ -119,24 +124,19 @@ fn every_form_of_beijing_south_resolves() {
 }
 
 #[test]
-fn bjn_is_shared_by_beijing_south_and_baoji_south() {
-    // The data, not the resolver: 宝鸡南 also has the initials bjn.
-    let err = dir().resolve("bjn").unwrap_err();
-    assert_eq!(
-        err,
-        ResolveError::Ambiguous {
-            input: "bjn".into(),
-            candidates: vec!["北京南".into(), "宝鸡南".into()],
-        }
-    );
-    assert_eq!(
-        err.to_string(),
-        "\"bjn\" matches several stations: 北京南, 宝鸡南; use the Chinese name or the telecode"
-    );
-    // BJN is no station's telecode, so the uppercase form is ambiguous too.
-    assert!(
-        matches!(dir().resolve("BJN"), Err(ResolveError::Ambiguous { candidates, .. }) if candidates.len() == 2)
-    );
+fn shared_short_forms_mean_the_one_major_station() {
+    // 宝鸡南 also has the initials bjn; 北京南 is in 12306's major block.
+    assert_eq!(resolved("bjn"), "北京南");
+    assert_eq!(resolved("BJN"), "北京南", "BJN is no telecode, so initials");
+    assert_eq!(resolved("bjx"), "北京西");
+    assert_eq!(resolved("nanjing"), "南京");
+    assert_eq!(resolved(" FuZhou "), "福州");
+    assert_eq!(resolved("bj"), "北京");
+    assert_eq!(resolved("shx"), "上海西");
+    assert_eq!(resolved("gz"), "广州");
+    // The block ends where 12306's A–Z listing starts (昂昂溪).
+    let aax = dir().resolve("昂昂溪").unwrap();
+    assert_eq!(aax.short_pinyin, "aax");
 }
 
 #[test]
@@ -220,16 +220,14 @@ fn shared_pinyin_and_initials_are_ambiguous() {
         }
         other => panic!("{input:?}: expected Ambiguous, got {other:?}"),
     };
-    assert_eq!(ambiguous("bjx"), ["北京西", "北滘西"]);
-    assert_eq!(ambiguous("nanjing"), ["南京", "南靖"]);
-    assert_eq!(ambiguous(" FuZhou "), ["福州", "抚州"]);
+    // No candidate, or more than one, in the major block.
+    assert_eq!(ambiguous("szb"), ["深圳北", "苏州北", "绥中北", "嵊州北"]);
     assert_eq!(ambiguous("jinzhou"), ["锦州", "金州", "晋州"]);
+    let message = dir().resolve("szb").unwrap_err().to_string();
     assert_eq!(
-        ambiguous("bj"),
-        ["北京", "毕节", "宝鸡", "白涧", "北滘", "碧江"]
+        message,
+        "\"szb\" matches several stations: 深圳北, 苏州北, 绥中北, 嵊州北; use the Chinese name or the telecode"
     );
-    // shx: initials of 上海西 and 三河县 (and telecode of 索图罕).
-    assert_eq!(ambiguous("shx"), ["上海西", "三河县"]);
     // 22 stations share sy: capped at 10, major stations first.
     let sy = ambiguous("sy");
     assert_eq!(sy.len(), 10);

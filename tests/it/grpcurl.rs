@@ -12,7 +12,10 @@ const README_ADDR: &str = "127.0.0.1:50051";
 
 /// The shell lines of the README's marked walk-through block.
 fn walkthrough() -> String {
-    let start = README.find(START).expect("README has the grpcurl walk-through markers") + START.len();
+    let start = README
+        .find(START)
+        .expect("README has the grpcurl walk-through markers")
+        + START.len();
     let end = README[start..].find(END).expect("end marker") + start;
     README[start..end]
         .lines()
@@ -50,10 +53,19 @@ async fn readme_walkthrough_works_with_real_grpcurl() {
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
     ] {
-        assert!(stdout.contains(service), "`list` shows {service}:\n{stdout}");
+        assert!(
+            stdout.contains(service),
+            "`list` shows {service}:\n{stdout}"
+        );
     }
-    assert!(stdout.contains("rpc Search ( .railgate.v1.SearchRequest )"), "describe:\n{stdout}");
-    assert!(stdout.contains("\"trainCode\": \"G101\""), "search result:\n{stdout}");
+    assert!(
+        stdout.contains("rpc Search ( .railgate.v1.SearchRequest )"),
+        "describe:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("\"trainCode\": \"G101\""),
+        "search result:\n{stdout}"
+    );
     assert!(stdout.contains("\"priceFen\""), "search result:\n{stdout}");
     assert!(stdout.contains("\"SERVING\""), "health check:\n{stdout}");
 }

@@ -44,7 +44,11 @@ async fn wrong_app_key_is_internal_with_the_provider_message() {
     assert_eq!(info.reason, "PROVIDER_AUTH_FAILED");
     assert_eq!(info.domain, "railgate");
     assert_eq!(info.metadata["provider"], "panhe");
-    assert!(info.metadata["provider_message"].contains("appKey"), "{:?}", info.metadata);
+    assert!(
+        info.metadata["provider_message"].contains("appKey"),
+        "{:?}",
+        info.metadata
+    );
 }
 
 #[tokio::test]
@@ -61,7 +65,11 @@ async fn a_date_beyond_presale_is_out_of_range() {
 #[tokio::test]
 async fn an_unreachable_provider_is_unavailable() {
     // Bind then drop: nothing listens on the port afterwards.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let app = TestApp::spawn_with(|config| {
         config.panhe.base_url = Some(format!("http://{closed}"));
         config.panhe.app_key = Some(SecretString::from("k"));
@@ -69,7 +77,10 @@ async fn an_unreachable_provider_is_unavailable() {
     .await;
     let status = app.booking().search(search(date_in(1))).await.unwrap_err();
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
-    assert_eq!(details(&status).error_info().unwrap().reason, "PROVIDER_UNAVAILABLE");
+    assert_eq!(
+        details(&status).error_info().unwrap().reason,
+        "PROVIDER_UNAVAILABLE"
+    );
 }
 
 #[tokio::test]
@@ -91,5 +102,8 @@ async fn a_provider_slower_than_the_search_timeout_is_deadline_exceeded() {
     .await;
     let status = app.booking().search(search(date_in(1))).await.unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
-    assert_eq!(details(&status).error_info().unwrap().reason, "PROVIDER_TIMEOUT");
+    assert_eq!(
+        details(&status).error_info().unwrap().reason,
+        "PROVIDER_TIMEOUT"
+    );
 }

@@ -5,17 +5,23 @@ use crate::support::TestApp;
 use railgate::proto::account_service_client::AccountServiceClient;
 use railgate::proto::{self as pb};
 use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 
 #[tokio::test]
 async fn health_reports_serving_per_service() {
     let app = TestApp::spawn().await;
     let mut health = HealthClient::new(app.channel.clone());
-    for service in ["", "railgate.v1.BookingService", "railgate.v1.AccountService"] {
+    for service in [
+        "",
+        "railgate.v1.BookingService",
+        "railgate.v1.AccountService",
+    ] {
         let response = health
-            .check(HealthCheckRequest { service: service.into() })
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
             .await
             .unwrap_or_else(|status| panic!("{service}: {status:?}"))
             .into_inner();
@@ -37,21 +43,38 @@ async fn order_rpcs_are_unimplemented_and_name_the_capability() {
     let status = booking.book(pb::BookRequest::default()).await.unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented);
     assert!(status.message().contains("Book"), "{}", status.message());
-    assert!(status.message().contains("order lifecycle"), "{}", status.message());
+    assert!(
+        status.message().contains("order lifecycle"),
+        "{}",
+        status.message()
+    );
     let info = crate::support::details(&status);
     let info = info.error_info().expect("ErrorInfo");
     assert_eq!(info.reason, "NOT_IMPLEMENTED");
     assert_eq!(info.metadata["rpc"], "Book");
 
-    let status = booking.get_order(pb::GetOrderRequest::default()).await.unwrap_err();
+    let status = booking
+        .get_order(pb::GetOrderRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented);
-    let status = booking.watch_order(pb::WatchOrderRequest::default()).await.unwrap_err();
+    let status = booking
+        .watch_order(pb::WatchOrderRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented);
 
     let mut account = AccountServiceClient::new(app.channel.clone());
-    let status = account.check_login(pb::CheckLoginRequest::default()).await.unwrap_err();
+    let status = account
+        .check_login(pb::CheckLoginRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented);
-    assert!(status.message().contains("12306 account"), "{}", status.message());
+    assert!(
+        status.message().contains("12306 account"),
+        "{}",
+        status.message()
+    );
 }
 
 #[tokio::test]
@@ -71,5 +94,8 @@ async fn shuts_down_gracefully() {
     let app = TestApp::spawn().await;
     let addr = app.grpc_addr;
     app.stop().await.expect("clean shutdown");
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "listener closed");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "listener closed"
+    );
 }

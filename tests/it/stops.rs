@@ -18,7 +18,11 @@ async fn stops_of_an_offer_from_search() {
         .await
         .unwrap()
         .into_inner();
-    let g101 = search.trains.iter().find(|train| train.train_code == "G101").unwrap();
+    let g101 = search
+        .trains
+        .iter()
+        .find(|train| train.train_code == "G101")
+        .unwrap();
     let response = app
         .booking()
         .get_stops(GetStopsRequest {
@@ -99,8 +103,18 @@ async fn unknown_train_is_not_found_and_bad_offer_is_invalid() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(violations(&status)[0].0, "offer_id");
 
-    let status = app.booking().get_stops(GetStopsRequest::default()).await.unwrap_err();
+    let status = app
+        .booking()
+        .get_stops(GetStopsRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = violations(&status).into_iter().map(|(field, _)| field).collect();
-    assert_eq!(fields, ["train_code", "from_station", "to_station", "travel_date"]);
+    let fields: Vec<String> = violations(&status)
+        .into_iter()
+        .map(|(field, _)| field)
+        .collect();
+    assert_eq!(
+        fields,
+        ["train_code", "from_station", "to_station", "travel_date"]
+    );
 }

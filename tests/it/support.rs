@@ -67,7 +67,11 @@ impl TestApp {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        self.server.take().expect("running").await.expect("server task")
+        self.server
+            .take()
+            .expect("running")
+            .await
+            .expect("server task")
     }
 }
 
@@ -81,7 +85,9 @@ impl Drop for TestApp {
 
 /// A date `days` after today in Asia/Shanghai, as the API wants it.
 pub fn date_in(days: i64) -> String {
-    (SystemClock.today() + chrono::Duration::days(days)).format("%Y-%m-%d").to_string()
+    (SystemClock.today() + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// The decoded google.rpc details of a status.

@@ -163,7 +163,8 @@ mod tests {
 
     #[test]
     fn unwraps_success() {
-        let data: bool = unwrap_envelope(br#"{"data":true,"success":true,"msg":"ok"}"#, "/p").unwrap();
+        let data: bool =
+            unwrap_envelope(br#"{"data":true,"success":true,"msg":"ok"}"#, "/p").unwrap();
         assert!(data);
     }
 
@@ -187,7 +188,9 @@ mod tests {
             "/p",
         )
         .unwrap_err();
-        assert!(matches!(error, ProviderError::Rejected { ref message, .. } if message == "人脸认证失败"));
+        assert!(
+            matches!(error, ProviderError::Rejected { ref message, .. } if message == "人脸认证失败")
+        );
     }
 
     #[test]

@@ -7,11 +7,20 @@ use crate::providers::RejectReason;
 
 /// Message fragments and the reason each signals, most specific first.
 const RULES: &[(&[&str], RejectReason)] = &[
-    (&["appKey", "appkey", "APPKEY", "签名", "sign"], RejectReason::AuthFailed),
+    (
+        &["appKey", "appkey", "APPKEY", "签名", "sign"],
+        RejectReason::AuthFailed,
+    ),
     (&["频繁", "次数超限", "限流"], RejectReason::RateLimited),
     (&["身份", "核验"], RejectReason::PassengerIdentityUnverified),
-    (&["余票不足", "已售完", "无票", "售罄"], RejectReason::SoldOut),
-    (&["距离发车", "临近发车", "即将发车"], RejectReason::TooCloseToDeparture),
+    (
+        &["余票不足", "已售完", "无票", "售罄"],
+        RejectReason::SoldOut,
+    ),
+    (
+        &["距离发车", "临近发车", "即将发车"],
+        RejectReason::TooCloseToDeparture,
+    ),
     (&["车站", "站点", "站名"], RejectReason::UnknownStation),
     (&["日期", "预售期"], RejectReason::DateOutOfRange),
     (&["车次"], RejectReason::TrainNotFound),
@@ -36,9 +45,15 @@ mod tests {
             ("appKey无效", RejectReason::AuthFailed),
             ("签名校验失败", RejectReason::AuthFailed),
             ("请求过于频繁,请稍后重试", RejectReason::RateLimited),
-            ("乘客身份信息未通过核验", RejectReason::PassengerIdentityUnverified),
+            (
+                "乘客身份信息未通过核验",
+                RejectReason::PassengerIdentityUnverified,
+            ),
             ("余票不足,占座失败", RejectReason::SoldOut),
-            ("距离发车时间太近,无法下单", RejectReason::TooCloseToDeparture),
+            (
+                "距离发车时间太近,无法下单",
+                RejectReason::TooCloseToDeparture,
+            ),
             ("出发车站不存在:北京难", RejectReason::UnknownStation),
             ("出发日期不在预售期内", RejectReason::DateOutOfRange),
             ("车次不存在:G99999", RejectReason::TrainNotFound),

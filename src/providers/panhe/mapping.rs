@@ -114,8 +114,12 @@ pub fn parse_duration_minutes(text: &str) -> Option<u32> {
     (minutes < 60).then_some(hours * 60 + minutes)
 }
 
+/// A field value that does not have its documented format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadFormat;
+
 /// Parses a stop time "HH:mm"; "----" (no time) is `Ok(None)`.
-pub fn parse_stop_time(text: &str) -> Result<Option<NaiveTime>, ()> {
+pub fn parse_stop_time(text: &str) -> Result<Option<NaiveTime>, BadFormat> {
     let text = text.trim();
     if text.is_empty() || text.chars().all(|c| c == '-') {
         return Ok(None);
@@ -123,16 +127,19 @@ pub fn parse_stop_time(text: &str) -> Result<Option<NaiveTime>, ()> {
     // The seed's table writes the format as "HH;mm"; accept the typo too.
     NaiveTime::parse_from_str(&text.replace(';', ":"), "%H:%M")
         .map(Some)
-        .map_err(|_| ())
+        .map_err(|_| BadFormat)
 }
 
 /// Parses a dwell "2", "3分钟" or "----" into minutes.
-pub fn parse_interval_minutes(text: &str) -> Result<u32, ()> {
+pub fn parse_interval_minutes(text: &str) -> Result<u32, BadFormat> {
     let text = text.trim();
     if text.is_empty() || text.chars().all(|c| c == '-') {
         return Ok(0);
     }
-    text.trim_end_matches("分钟").trim().parse().map_err(|_| ())
+    text.trim_end_matches("分钟")
+        .trim()
+        .parse()
+        .map_err(|_| BadFormat)
 }
 
 #[cfg(test)]
@@ -207,12 +214,18 @@ mod tests {
         assert_eq!(parse_duration_minutes("1:75"), None);
         assert_eq!(parse_duration_minutes("abc"), None);
         assert_eq!(parse_stop_time("----"), Ok(None));
-        assert_eq!(parse_stop_time("07:46"), Ok(NaiveTime::from_hms_opt(7, 46, 0)));
-        assert_eq!(parse_stop_time("07;46"), Ok(NaiveTime::from_hms_opt(7, 46, 0)));
-        assert_eq!(parse_stop_time("25:00"), Err(()));
+        assert_eq!(
+            parse_stop_time("07:46"),
+            Ok(NaiveTime::from_hms_opt(7, 46, 0))
+        );
+        assert_eq!(
+            parse_stop_time("07;46"),
+            Ok(NaiveTime::from_hms_opt(7, 46, 0))
+        );
+        assert_eq!(parse_stop_time("25:00"), Err(BadFormat));
         assert_eq!(parse_interval_minutes("----"), Ok(0));
         assert_eq!(parse_interval_minutes("2"), Ok(2));
         assert_eq!(parse_interval_minutes("30分钟"), Ok(30));
-        assert_eq!(parse_interval_minutes("long"), Err(()));
+        assert_eq!(parse_interval_minutes("long"), Err(BadFormat));
     }
 }

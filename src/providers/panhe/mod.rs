@@ -64,12 +64,14 @@ impl PanheAdapter {
             match train_option(self.stations, line, &mut answer.skipped) {
                 Ok(train) => answer.trains.push(train),
                 Err(ProviderError::UnknownCode { field, value, .. }) => {
-                    answer.skipped.push(format!("a train with unknown {field} {value}"));
+                    answer
+                        .skipped
+                        .push(format!("a train with unknown {field} {value}"));
                 }
                 Err(error) => return Err(error),
             }
         }
-        answer.trains.sort_by(|a, b| a.departure.cmp(&b.departure));
+        answer.trains.sort_by_key(|train| train.departure);
         Ok(answer)
     }
 
@@ -94,7 +96,10 @@ impl PanheAdapter {
     pub async fn station_list(&self) -> Result<Vec<Station>, ProviderError> {
         let entries: Vec<wire::StationEntry> = self
             .client
-            .call(&self.client.paths.station_list, &wire::StationListRequest {})
+            .call(
+                &self.client.paths.station_list,
+                &wire::StationListRequest {},
+            )
             .await?;
         Ok(entries
             .into_iter()
@@ -132,10 +137,21 @@ fn train_option(
     let to_station = station_named(stations, &line.to_station);
     let mut seats = Vec::new();
     for seat in line.seats.unwrap_or_default() {
-        match seat_offer(seat, &line.train_code, &line.train_no, &from_station, &to_station, departure, arrival) {
+        match seat_offer(
+            seat,
+            &line.train_code,
+            &line.train_no,
+            &from_station,
+            &to_station,
+            departure,
+            arrival,
+        ) {
             Ok(offer) => seats.push(offer),
             Err(ProviderError::UnknownCode { field, value, .. }) => {
-                skipped.push(format!("{}: a seat with unknown {field} {value}", line.train_code));
+                skipped.push(format!(
+                    "{}: a seat with unknown {field} {value}",
+                    line.train_code
+                ));
             }
             Err(error) => return Err(error),
         }
@@ -232,9 +248,9 @@ fn stops_from_wire(
         .enumerate()
         .map(|(index, stop)| {
             let mut arrival = mapping::parse_stop_time(&stop.arrive_time)
-                .map_err(|()| malformed("arriveTime", &stop.arrive_time))?;
+                .map_err(|_| malformed("arriveTime", &stop.arrive_time))?;
             let mut departure = mapping::parse_stop_time(&stop.start_time)
-                .map_err(|()| malformed("startTime", &stop.start_time))?;
+                .map_err(|_| malformed("startTime", &stop.start_time))?;
             // Panhe repeats the departure as the origin's arrival and the
             // arrival as the terminus's departure; neither is a real time.
             if index == 0 {
@@ -244,7 +260,7 @@ fn stops_from_wire(
                 departure = None;
             }
             let stop_minutes = mapping::parse_interval_minutes(&stop.interval)
-                .map_err(|()| malformed("interval", &stop.interval))?;
+                .map_err(|_| malformed("interval", &stop.interval))?;
             let arrival_day = advance(arrival);
             let departure_day = advance(departure);
             Ok(Stop {
@@ -253,7 +269,11 @@ fn stops_from_wire(
                 arrival,
                 departure,
                 stop_minutes,
-                day_offset: if arrival.is_some() { arrival_day } else { departure_day },
+                day_offset: if arrival.is_some() {
+                    arrival_day
+                } else {
+                    departure_day
+                },
             })
         })
         .collect()

@@ -137,7 +137,10 @@ mod tests {
         let mut seen = HashSet::new();
         for (key, path) in paths.entries() {
             assert!(path.starts_with("/train/"), "{key}: {path}");
-            assert!(seen.insert(path.to_owned()), "duplicate path for {key}: {path}");
+            assert!(
+                seen.insert(path.to_owned()),
+                "duplicate path for {key}: {path}"
+            );
         }
         assert_eq!(seen.len(), 24);
     }

@@ -39,18 +39,33 @@ fn maps_the_seed_search_example() {
     let classes: Vec<_> = k289.seats.iter().map(|s| s.seat_class).collect();
     assert_eq!(
         classes,
-        [SeatClass::NoSeat, SeatClass::HardSeat, SeatClass::HardSleeper, SeatClass::SoftSleeper]
+        [
+            SeatClass::NoSeat,
+            SeatClass::HardSeat,
+            SeatClass::HardSleeper,
+            SeatClass::SoftSleeper
+        ]
     );
     let hard_sleeper = &k289.seats[2];
     assert_eq!(hard_sleeper.price, Fen::new(5500));
     assert_eq!(hard_sleeper.remaining, 108);
     assert_eq!(
         hard_sleeper.berth_prices,
-        [(Berth::Lower, Fen::new(6300)), (Berth::Middle, Fen::new(6000)), (Berth::Upper, Fen::new(5500))]
+        [
+            (Berth::Lower, Fen::new(6300)),
+            (Berth::Middle, Fen::new(6000)),
+            (Berth::Upper, Fen::new(5500))
+        ]
     );
     let soft_sleeper = &k289.seats[3];
     assert_eq!(soft_sleeper.price, Fen::new(8150));
-    assert_eq!(soft_sleeper.berth_prices, [(Berth::Lower, Fen::new(8750)), (Berth::Upper, Fen::new(8150))]);
+    assert_eq!(
+        soft_sleeper.berth_prices,
+        [
+            (Berth::Lower, Fen::new(8750)),
+            (Berth::Upper, Fen::new(8150))
+        ]
+    );
     assert!(k289.seats[0].berth_prices.is_empty());
 
     let g8293 = &trains[1];
@@ -89,7 +104,9 @@ fn unknown_codes_are_skipped_and_noted_never_defaulted() {
     let data: wire::QueryTicketsData = unwrap_envelope(json.as_bytes(), "/q").unwrap();
     let line = data.train_lines.unwrap().remove(0);
     let error = train_option(StationDirectory::embedded(), line, &mut skipped).unwrap_err();
-    assert!(matches!(error, ProviderError::UnknownCode { field: "trainsType", ref value, .. } if value == "9"));
+    assert!(
+        matches!(error, ProviderError::UnknownCode { field: "trainsType", ref value, .. } if value == "9")
+    );
 }
 
 #[test]
@@ -116,7 +133,10 @@ fn maps_stops_v2_with_day_rollover() {
     assert_eq!(handan.station.name, "邯郸");
     assert_eq!(handan.day_offset, 1, "00:59 is the next day");
     let chengdu_west = &stops[28];
-    assert_eq!(chengdu_west.day_offset, 2, "04:58 after 22:58 is the day after");
+    assert_eq!(
+        chengdu_west.day_offset, 2,
+        "04:58 after 22:58 is the day after"
+    );
     let terminus = &stops[29];
     assert_eq!(terminus.departure, None, "the terminus has no departure");
     assert_eq!(terminus.stop_minutes, 0);

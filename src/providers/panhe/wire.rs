@@ -282,7 +282,8 @@ mod tests {
 
     #[test]
     fn accepts_numbers_as_strings_and_strings_as_numbers() {
-        let line = r#"{"seatType":"4","ticketPrice":"13.5","leftTicketNum":"12","otherSeats":null}"#;
+        let line =
+            r#"{"seatType":"4","ticketPrice":"13.5","leftTicketNum":"12","otherSeats":null}"#;
         let seat: SeatInfo = serde_json::from_str(line).unwrap();
         assert_eq!((seat.seat_type, seat.left_ticket_num), (4, 12));
         assert_eq!(seat.ticket_price.to_string(), "13.5");
