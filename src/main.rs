@@ -6,6 +6,7 @@ use railgate::config::Config;
 use railgate::domain::time::SystemClock;
 use railgate::{app, sim, telemetry};
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +41,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let shutdown = shutdown_signal();
     let cli = Cli::parse();
     let env: HashMap<String, String> = std::env::vars().collect();
     let config = match Config::load(cli.config.as_deref(), &env) {
@@ -51,11 +53,11 @@ async fn main() -> ExitCode {
     };
     telemetry::init(&config.log);
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config).await,
+        Command::Serve => serve(config, shutdown).await,
         Command::Sim {
             panhe_addr,
             panhe_app_key,
-        } => run_simulators(config, panhe_addr, panhe_app_key).await,
+        } => run_simulators(config, panhe_addr, panhe_app_key, shutdown).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,9 +69,12 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Box<dyn std::error::Error>> {
     let listeners = app::Listeners::bind(&config).await?;
-    app::run(config, listeners, Arc::new(SystemClock), shutdown_signal()).await?;
+    app::run(config, listeners, Arc::new(SystemClock), shutdown).await?;
     Ok(())
 }
 
@@ -77,6 +82,7 @@ async fn run_simulators(
     config: Config,
     panhe_addr: SocketAddr,
     panhe_app_key: String,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(panhe_addr).await?;
     tracing::info!(
@@ -88,34 +94,44 @@ async fn run_simulators(
         paths: config.panhe.paths,
         ..sim::panhe::PanheSimConfig::default()
     };
-    sim::panhe::serve(listener, sim_config, shutdown_signal()).await?;
+    sim::panhe::serve(listener, sim_config, shutdown).await?;
     Ok(())
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for ctrl-c");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled, so a signal that arrives
+/// during start-up is not lost (nor does it kill the process outright).
+fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {},
+                        _ = terminate.recv() => {},
+                    }
+                }
+                (interrupt, terminate) => {
+                    tracing::error!(
+                        interrupt_ok = interrupt.is_ok(),
+                        terminate_ok = terminate.is_ok(),
+                        "cannot install signal handlers; stop railgate with SIGKILL"
+                    );
+                    std::future::pending::<()>().await;
+                }
             }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            if tokio::signal::ctrl_c().await.is_err() {
                 std::future::pending::<()>().await;
             }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }

@@ -2,8 +2,10 @@
 //! simulators, called with a tonic client. One test binary on purpose (one
 //! link step on a 2-core machine); each area is a module.
 
+mod binary;
 mod grpcurl;
 mod lookup;
+mod panhe_adapter;
 mod provider_errors;
 mod search;
 mod server;
