@@ -11,7 +11,7 @@ use crate::domain::time::parse_travel_date;
 use crate::domain::{Offer, ProviderId};
 use crate::proto as pb;
 use crate::providers::{SearchQuery, StopsQuery};
-use crate::routing::ProviderOutcome;
+use crate::routing::{ProviderOutcome, RoutingError};
 use crate::stations::{ResolveError, Station};
 use chrono::NaiveDate;
 
@@ -139,7 +139,7 @@ async fn stops_query_by_train(
     let result = state.router.search(&search_query, &[]).await?;
     let train = result
         .trains
-        .into_iter()
+        .iter()
         .find(|train| train.train_code.eq_ignore_ascii_case(&train_code))
         .ok_or_else(|| ApiError::NotFound {
             what: "train",
@@ -148,16 +148,28 @@ async fn stops_query_by_train(
                 search_query.from.name, search_query.to.name, search_query.date
             ),
         })?;
+    // Any provider that listed the train knows its stops: prefer one with an
+    // offer on it, else the first that answered.
     let provider = train
         .seats
         .first()
-        .map_or(ProviderId::ALL[0], |seat| seat.provider);
+        .map(|seat| seat.provider)
+        .or_else(|| {
+            result
+                .reports
+                .iter()
+                .find(|report| matches!(report.outcome, ProviderOutcome::Answered { .. }))
+                .map(|report| report.provider)
+        })
+        .ok_or(RoutingError::NoProvider {
+            capability: "stop stations",
+        })?;
     let query = StopsQuery {
-        train_code: train.train_code,
-        train_no: train.train_no,
+        train_code: train.train_code.clone(),
+        train_no: train.train_no.clone(),
         date: search_query.date,
-        from_station: train.from_station.name,
-        to_station: train.to_station.name,
+        from_station: train.from_station.name.clone(),
+        to_station: train.to_station.name.clone(),
     };
     Ok((provider, query))
 }

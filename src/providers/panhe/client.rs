@@ -5,6 +5,7 @@ use super::codes::classify_failure;
 use super::paths::PanhePaths;
 use super::wire::{Authenticated, BareEnvelope, Envelope};
 use crate::domain::ProviderId;
+use crate::privacy::mask_free_text;
 use crate::providers::ProviderError;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Serialize, de::DeserializeOwned};
@@ -140,7 +141,9 @@ pub fn unwrap_envelope<T: DeserializeOwned>(bytes: &[u8], path: &str) -> Result<
 }
 
 fn rejected(msg: Option<String>) -> ProviderError {
-    let message = msg.unwrap_or_default();
+    // Panhe's messages quote passenger details at times; they travel on into
+    // logs and error metadata, so numbers are masked here, at the boundary.
+    let message = mask_free_text(&msg.unwrap_or_default());
     ProviderError::Rejected {
         provider: PROVIDER,
         reason: classify_failure(&message),
@@ -179,6 +182,25 @@ mod tests {
             error,
             ProviderError::Rejected { reason: RejectReason::AuthFailed, ref message, .. } if message == "appKey错误"
         ));
+    }
+
+    #[test]
+    fn rejection_messages_are_masked() {
+        let error = unwrap_envelope::<bool>(
+            r#"{"data":null,"success":false,"msg":"乘客320382199001013916身份核验未通过"}"#
+                .as_bytes(),
+            "/p",
+        )
+        .unwrap_err();
+        match error {
+            ProviderError::Rejected {
+                message, reason, ..
+            } => {
+                assert_eq!(message, "乘客320*************16身份核验未通过");
+                assert_eq!(reason, RejectReason::PassengerIdentityUnverified);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
