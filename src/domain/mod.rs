@@ -3,6 +3,7 @@
 
 pub mod money;
 pub mod offer;
+pub mod order;
 pub mod provider;
 pub mod seat;
 pub mod time;
@@ -10,6 +11,7 @@ pub mod train;
 
 pub use money::Fen;
 pub use offer::{Offer, OfferError};
+pub use order::{ChangeStatus, OrderStatus, TicketStatus, TransitionError};
 pub use provider::ProviderId;
 pub use seat::{Berth, SeatClass};
 pub use time::Clock;
