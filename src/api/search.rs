@@ -17,6 +17,8 @@ use chrono::NaiveDate;
 
 const DEFAULT_LOOKUP_SIZE: usize = 10;
 const MAX_LOOKUP_SIZE: usize = 100;
+/// Longest station input accepted (the longest pinyin is well under this).
+const MAX_STATION_INPUT: usize = 64;
 
 /// Search: every provider that can search, merged.
 pub async fn search(
@@ -244,6 +246,14 @@ fn resolve_station(
     input: &str,
     violations: &mut Vec<Violation>,
 ) -> Option<Station> {
+    // Errors quote the input back; no station form is anywhere near this long.
+    if input.chars().count() > MAX_STATION_INPUT {
+        violations.push(Violation::new(
+            field,
+            format!("is longer than {MAX_STATION_INPUT} characters; give a station name, pinyin, initials or telecode"),
+        ));
+        return None;
+    }
     match state.stations.resolve(input) {
         Ok(station) => Some(station.clone()),
         Err(ResolveError::Empty) => {

@@ -6,7 +6,10 @@
 pub mod client;
 pub mod codes;
 pub mod mapping;
+pub mod order_mapping;
+pub mod order_wire;
 pub mod paths;
+pub mod sign;
 pub mod wire;
 
 pub use client::{PanheClient, PanheClientConfig};
