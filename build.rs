@@ -15,6 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for file in PROTO_FILES {
         println!("cargo:rerun-if-changed={file}");
     }
+    // sqlx::migrate! embeds migrations/ at compile time; a new file must
+    // trigger a rebuild.
+    println!("cargo:rerun-if-changed=migrations");
     let mut compiler = protox::Compiler::new([PROTO_ROOT])?;
     compiler.include_imports(true).include_source_info(true);
     compiler.open_files(PROTO_FILES)?;

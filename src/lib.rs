@@ -7,6 +7,8 @@
 //!   offers, Asia/Shanghai time.
 //! - [`stations`]: the 12306 station directory (embedded data).
 //! - [`routing`]: which provider serves a call; search fan-out.
+//! - [`store`]: the order store (sqlx: SQLite file or PostgreSQL), with
+//!   idempotency keys, callback inbox, outbox and order events.
 //! - [`providers`]: one folder per provider adapter (`panhe/`).
 //! - [`sim`]: faithful provider simulators for sandbox mode and tests.
 //! - [`config`]: the typed configuration tree (defaults → file → env).
@@ -22,6 +24,7 @@ pub mod providers;
 pub mod routing;
 pub mod sim;
 pub mod stations;
+pub mod store;
 pub mod telemetry;
 
 /// Generated `railgate.v1` protobuf types and tonic services.

@@ -1,17 +1,24 @@
 //! The provider-neutral model. Nothing here knows a provider's codes, money
 //! format or quirks; adapters translate into these types at their boundary.
 
+pub mod booking;
 pub mod money;
 pub mod offer;
 pub mod order;
+pub mod personal;
 pub mod provider;
 pub mod seat;
 pub mod time;
 pub mod train;
 
+pub use booking::{
+    ChangeId, ChangeOrder, Order, OrderEvent, OrderEventKind, OrderId, Passenger, StationRef,
+    Ticket, TicketId,
+};
 pub use money::Fen;
 pub use offer::{Offer, OfferError};
 pub use order::{ChangeStatus, OrderStatus, TicketStatus, TransitionError};
+pub use personal::{IdNumber, IdType, PassengerType, PersonName, PhoneNumber, Sex};
 pub use provider::ProviderId;
 pub use seat::{Berth, SeatClass};
 pub use time::Clock;

@@ -10,4 +10,5 @@ mod provider_errors;
 mod search;
 mod server;
 mod stops;
+mod store;
 mod support;

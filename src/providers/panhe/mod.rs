@@ -7,6 +7,7 @@ pub mod client;
 pub mod codes;
 pub mod mapping;
 pub mod order_mapping;
+pub mod order_sync;
 pub mod order_wire;
 pub mod paths;
 pub mod sign;

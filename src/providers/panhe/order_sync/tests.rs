@@ -1,0 +1,251 @@
+//! Order sync tests, fed with the seed's order detail example.
+
+use super::*;
+use crate::domain::{
+    ChangeId, ChangeStatus, OrderId, Passenger, PersonName, SeatClass, StationRef, TicketId,
+    TicketStatus,
+};
+use crate::providers::panhe::client::unwrap_envelope;
+
+const ORDER_DETAIL: &str = include_str!("../testdata/order_detail.json");
+
+fn seed_detail() -> OrderDetail {
+    unwrap_envelope(ORDER_DETAIL.as_bytes(), "/d").unwrap()
+}
+
+fn passenger(name: &str, id: &str) -> Passenger {
+    Passenger {
+        name: PersonName::new(name.into()).unwrap(),
+        id_type: IdType::ResidentIdCard,
+        id_number: IdNumber::new(id.into()).unwrap(),
+        passenger_type: PassengerType::Adult,
+        phone: None,
+        birth_date: None,
+        sex: None,
+        country_code: None,
+        id_expiry_date: None,
+    }
+}
+
+fn station(name: &str) -> StationRef {
+    StationRef {
+        telecode: String::new(),
+        name: name.into(),
+    }
+}
+
+/// The seed's order as railgate booked it: 李三 listed first on purpose,
+/// so matching by identity (not position) is exercised.
+fn booked_order() -> Order {
+    let now = Utc::now();
+    Order {
+        id: OrderId::new(),
+        provider: ProviderId::Panhe,
+        provider_order_no: Some("T24012512251820419".into()),
+        customer_order_no: "123456000".into(),
+        order_no_12306: None,
+        status: OrderStatus::Issuing,
+        status_reason: None,
+        train_code: "G7199".into(),
+        train_no: None,
+        from_station: station("苏州北"),
+        to_station: station("昆山南"),
+        departure: "2024-01-27T06:57:00".parse().unwrap(),
+        arrival: "2024-01-27T07:08:00".parse().unwrap(),
+        tickets: vec![
+            Ticket::new(
+                passenger("李三", "341122199202021958"),
+                SeatClass::Second,
+                None,
+            ),
+            Ticket::new(
+                passenger("张飞", "34112219900101196X"),
+                SeatClass::Second,
+                None,
+            ),
+        ],
+        contact: None,
+        total_amount: None,
+        ticket_amount: None,
+        service_fee: None,
+        pay_deadline: None,
+        grab_deadline: None,
+        changes: Vec::new(),
+        channel: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        last_sequence: 1,
+    }
+}
+
+fn change(cha_no: &str, status: ChangeStatus, tickets: Vec<TicketId>) -> ChangeOrder {
+    ChangeOrder {
+        id: ChangeId::new(),
+        provider_change_no: Some(cha_no.into()),
+        status,
+        ticket_ids: tickets,
+        train_code: "K289".into(),
+        from_station: station("苏州"),
+        to_station: station("昆山"),
+        departure: "2024-01-30T04:30:00".parse().unwrap(),
+        arrival: "2024-01-30T04:58:00".parse().unwrap(),
+        seat_class: SeatClass::HardSeat,
+        price_difference: None,
+        change_fee: None,
+        need_to_pay: None,
+        refund_amount: None,
+        confirm_deadline: None,
+        status_reason: None,
+        created_at: Utc::now(),
+    }
+}
+
+#[test]
+fn applies_the_seed_detail() {
+    let mut order = booked_order();
+    let ids: Vec<TicketId> = order.tickets.iter().map(|t| t.id.clone()).collect();
+    order.changes.push(change(
+        "T24012512251820419C3779",
+        ChangeStatus::Held,
+        ids.clone(),
+    ));
+    order
+        .changes
+        .push(change("T24012512251820419C8250", ChangeStatus::Held, ids));
+    let changed = apply_detail(&mut order, &seed_detail(), Utc::now(), false).unwrap();
+    assert!(changed);
+    assert_eq!(order.status, OrderStatus::Issued);
+    assert_eq!(order.order_no_12306.as_deref(), Some("EF48476727"));
+    assert_eq!(order.total_amount, Some(Fen::new(3100)));
+    assert_eq!(order.ticket_amount, Some(Fen::new(2600)));
+    assert_eq!(order.service_fee, Some(Fen::new(500)));
+
+    // 张飞 is the seed's first ticket but railgate's second.
+    let zhang = &order.tickets[1];
+    assert_eq!(zhang.provider_passenger_id.as_deref(), Some("15155"));
+    assert_eq!(zhang.ticket_number.as_deref(), Some("EF48476727103001A"));
+    assert_eq!(
+        (zhang.coach.as_deref(), zhang.seat_number.as_deref()),
+        (Some("03"), Some("01A"))
+    );
+    assert_eq!(zhang.status, TicketStatus::Changed);
+    assert_eq!(zhang.price, Some(Fen::new(1300)));
+    assert_eq!(
+        order.tickets[0].provider_passenger_id.as_deref(),
+        Some("45646")
+    );
+    assert_eq!(order.tickets[0].seat_number.as_deref(), Some("01B"));
+
+    let issued = &order.changes[0];
+    assert_eq!(issued.status, ChangeStatus::Issued);
+    assert_eq!(issued.change_fee, Some(Fen::new(100)));
+    assert_eq!(issued.refund_amount, Some(Fen::new(300)));
+    assert_eq!(issued.need_to_pay, Some(Fen::ZERO));
+    let cancelled = &order.changes[1];
+    assert_eq!(cancelled.status, ChangeStatus::Cancelled);
+    assert_eq!(cancelled.status_reason.as_deref(), Some("已取消改签申请"));
+    assert!(cancelled.confirm_deadline.is_some());
+
+    // The same detail again changes nothing (a duplicate callback).
+    assert!(!apply_detail(&mut order, &seed_detail(), Utc::now(), false).unwrap());
+}
+
+#[test]
+fn stale_observations_do_not_move_backwards() {
+    let mut order = booked_order();
+    order.status = OrderStatus::Issued;
+    let mut detail = seed_detail();
+    detail.order_status = 7; // an old "issuing" answer arriving late
+    apply_detail(&mut order, &detail, Utc::now(), false).unwrap();
+    assert_eq!(order.status, OrderStatus::Issued);
+}
+
+#[test]
+fn unpaid_auto_cancel_is_expiry_but_a_requested_cancel_is_not() {
+    let mut detail = seed_detail();
+    detail.order_status = 5;
+    detail.pay_limit_time = Some("2024-01-25 12:35:36".into());
+    let after_deadline = "2024-01-25T05:00:00Z".parse().unwrap(); // 13:00 in Shanghai
+    for (cancel_requested, expected) in [
+        (false, OrderStatus::Expired),
+        (true, OrderStatus::Cancelled),
+    ] {
+        let mut order = booked_order();
+        order.status = OrderStatus::Held;
+        apply_detail(&mut order, &detail, after_deadline, cancel_requested).unwrap();
+        assert_eq!(
+            order.status, expected,
+            "cancel_requested={cancel_requested}"
+        );
+        assert_eq!(
+            order.pay_deadline,
+            Some("2024-01-25T04:35:36Z".parse().unwrap())
+        );
+    }
+}
+
+#[test]
+fn undocumented_codes_are_errors() {
+    let mut detail = seed_detail();
+    detail.order_status = 4;
+    let error = apply_detail(&mut booked_order(), &detail, Utc::now(), false).unwrap_err();
+    assert!(matches!(
+        error,
+        ProviderError::UnknownCode {
+            field: "orderStatus",
+            ..
+        }
+    ));
+    let mut detail = seed_detail();
+    detail.train_tickets[0].ticket_status = 36;
+    let error = apply_detail(&mut booked_order(), &detail, Utc::now(), false).unwrap_err();
+    assert!(matches!(
+        error,
+        ProviderError::UnknownCode {
+            field: "ticketStatus",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn passenger_codes_round_trip() {
+    for code in [1, 2, 3, 4, 8, 9] {
+        assert_eq!(id_type_to_code(id_type_from_code(code).unwrap()), code);
+    }
+    for code in [0, 5, 6, 7, 10] {
+        assert_eq!(id_type_from_code(code), None, "{code}");
+    }
+    for code in 1..=4 {
+        assert_eq!(
+            passenger_type_to_code(passenger_type_from_code(code).unwrap()),
+            code
+        );
+    }
+    assert_eq!(passenger_type_from_code(5), None);
+    assert_eq!((sex_to_code(Sex::Male), sex_to_code(Sex::Female)), (1, 2));
+}
+
+#[test]
+fn seat_numbers_split_into_coach_and_seat() {
+    assert_eq!(
+        split_seat_no("03车厢,01A座"),
+        (Some("03".into()), Some("01A".into()))
+    );
+    assert_eq!(
+        split_seat_no("06车厢,066号"),
+        (Some("06".into()), Some("066".into()))
+    );
+    assert_eq!(split_seat_no("无座"), (None, Some("无座".into())));
+    assert_eq!(split_seat_no(" "), (None, None));
+}
+
+#[test]
+fn masked_numbers_match_only_their_owner() {
+    let id = IdNumber::new("34112219900101196X".into()).unwrap();
+    assert!(masked_matches("3411***********96X", &id));
+    assert!(masked_matches("3411***********96x", &id));
+    assert!(!masked_matches("3411***********958", &id));
+    assert!(!masked_matches("3411**********96X", &id));
+}

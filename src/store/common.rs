@@ -1,0 +1,467 @@
+//! The store operations whose SQL and flow are the same on both backends,
+//! written once and expanded for each (`shared_queries!(SqliteStore,
+//! Sqlite)`). Generic functions over `sqlx::Database` would need a bound
+//! per bound type on every function; a macro keeps the code plain.
+//!
+//! The backend supplies `begin_write` (SQLite: `BEGIN IMMEDIATE`, so a
+//! writer waits for the lock instead of failing on upgrade), `begin_read`
+//! (PostgreSQL: a repeatable-read snapshot, so an order and its tickets
+//! come from the same moment) and `after_event` (PostgreSQL: `NOTIFY`).
+
+macro_rules! shared_queries {
+    ($store:ty, $db:ty) => {
+        use chrono::{DateTime, Utc};
+        use sqlx::types::Json;
+        use $crate::domain::{Order, OrderEvent, OrderEventKind, OrderId, ProviderId};
+        use $crate::store::rows::{self, ChangeRow, EventRow, OrderRow, OrderRows, TicketRow};
+        use $crate::store::sql::{self, Arg, Cursor};
+        use $crate::store::{
+            Begin, NewOutboxMessage, OrderFilter, OutboxRow, StoreError, existing_claim,
+            unique_violation,
+        };
+
+        type Connection = <$db as sqlx::Database>::Connection;
+
+        impl $store {
+            pub(crate) async fn insert_order(
+                &self,
+                order: &Order,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let rows = OrderRows::from_order(order);
+                let mut tx = self.begin_write().await?;
+                sql::bind_order_row!(sqlx::query(&sql::INSERT_ORDER), rows.order)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|error| unique_violation(error, "order"))?;
+                Self::write_children(&mut tx, &rows).await?;
+                Self::write_event(&mut tx, &rows, OrderEventKind::Created, now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn update_order(
+                &self,
+                order: &Order,
+                expected_version: i64,
+                kind: OrderEventKind,
+                outbox: &[NewOutboxMessage],
+            ) -> Result<(), StoreError> {
+                let rows = OrderRows::from_order(order);
+                let mut tx = self.begin_write().await?;
+                let updated = sql::bind_order_row!(sqlx::query(&sql::UPDATE_ORDER), rows.order)
+                    .bind(expected_version)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|error| unique_violation(error, "order"))?;
+                if updated.rows_affected() == 0 {
+                    let current: Option<i64> = sqlx::query_scalar(sql::SELECT_VERSION)
+                        .bind(&rows.order.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    return Err(match current {
+                        Some(_) => StoreError::Conflict {
+                            order_id: order.id.clone(),
+                            expected: expected_version,
+                        },
+                        None => StoreError::NotFound {
+                            entity: "order",
+                            id: order.id.to_string(),
+                        },
+                    });
+                }
+                sqlx::query(sql::DELETE_TICKETS)
+                    .bind(&rows.order.id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(sql::DELETE_CHANGES)
+                    .bind(&rows.order.id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::write_children(&mut tx, &rows).await?;
+                Self::write_event(&mut tx, &rows, kind, order.updated_at).await?;
+                for message in outbox {
+                    Self::insert_outbox(&mut tx, message, Some(&order.id), order.updated_at)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn write_children(
+                conn: &mut Connection,
+                rows: &OrderRows,
+            ) -> Result<(), StoreError> {
+                for ticket in &rows.tickets {
+                    sql::bind_ticket_row!(sqlx::query(&sql::INSERT_TICKET), ticket)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(|error| unique_violation(error, "ticket"))?;
+                }
+                for change in &rows.changes {
+                    sql::bind_change_row!(sqlx::query(&sql::INSERT_CHANGE), change)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(|error| unique_violation(error, "change order"))?;
+                }
+                Ok(())
+            }
+
+            async fn write_event(
+                conn: &mut Connection,
+                rows: &OrderRows,
+                kind: OrderEventKind,
+                occurred_at: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(sql::INSERT_EVENT)
+                    .bind(&rows.order.id)
+                    .bind(rows.order.last_sequence)
+                    .bind(kind.as_str())
+                    .bind(occurred_at)
+                    .bind(Json(rows))
+                    .execute(&mut *conn)
+                    .await?;
+                Self::after_event(conn, &rows.order.id, rows.order.last_sequence).await?;
+                Ok(())
+            }
+
+            async fn insert_outbox(
+                conn: &mut Connection,
+                message: &NewOutboxMessage,
+                order_id: Option<&OrderId>,
+                now: DateTime<Utc>,
+            ) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar(sql::OUTBOX_INSERT)
+                    .bind(&message.topic)
+                    .bind(order_id.map(OrderId::as_str))
+                    .bind(&message.payload)
+                    .bind(now)
+                    .fetch_one(&mut *conn)
+                    .await?)
+            }
+
+            pub(crate) async fn get_order(
+                &self,
+                id: &OrderId,
+            ) -> Result<Option<Order>, StoreError> {
+                let condition = format!("{} WHERE id = $1", *sql::SELECT_ORDERS);
+                let mut tx = self.begin_read().await?;
+                let row: Option<OrderRow> = sqlx::query_as(&condition)
+                    .bind(id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let order = match row {
+                    Some(row) => Some(Self::load_children(&mut tx, row).await?),
+                    None => None,
+                };
+                tx.commit().await?;
+                Ok(order)
+            }
+
+            pub(crate) async fn find_order_by(
+                &self,
+                column: &'static str,
+                provider: ProviderId,
+                value: &str,
+            ) -> Result<Option<Order>, StoreError> {
+                let condition = format!(
+                    "{} WHERE provider = $1 AND {column} = $2",
+                    *sql::SELECT_ORDERS
+                );
+                let mut tx = self.begin_read().await?;
+                let row: Option<OrderRow> = sqlx::query_as(&condition)
+                    .bind(provider.as_str())
+                    .bind(value)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let order = match row {
+                    Some(row) => Some(Self::load_children(&mut tx, row).await?),
+                    None => None,
+                };
+                tx.commit().await?;
+                Ok(order)
+            }
+
+            async fn load_children(
+                conn: &mut Connection,
+                row: OrderRow,
+            ) -> Result<Order, StoreError> {
+                let tickets: Vec<TicketRow> = sqlx::query_as(&sql::SELECT_TICKETS)
+                    .bind(&row.id)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let changes: Vec<ChangeRow> = sqlx::query_as(&sql::SELECT_CHANGES)
+                    .bind(&row.id)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                OrderRows {
+                    order: row,
+                    tickets,
+                    changes,
+                }
+                .into_order()
+            }
+
+            /// Loads the tickets and changes of `orders` in two queries.
+            async fn load_many(
+                conn: &mut Connection,
+                orders: Vec<OrderRow>,
+            ) -> Result<Vec<Order>, StoreError> {
+                if orders.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ticket_sql = sql::select_children("tickets", sql::TICKET_COLUMNS, orders.len());
+                let mut tickets = sqlx::query_as::<_, TicketRow>(&ticket_sql);
+                for order in &orders {
+                    tickets = tickets.bind(&order.id);
+                }
+                let tickets = tickets.fetch_all(&mut *conn).await?;
+                let change_sql =
+                    sql::select_children("change_orders", sql::CHANGE_COLUMNS, orders.len());
+                let mut changes = sqlx::query_as::<_, ChangeRow>(&change_sql);
+                for order in &orders {
+                    changes = changes.bind(&order.id);
+                }
+                let changes = changes.fetch_all(&mut *conn).await?;
+                rows::assemble(orders, tickets, changes)
+            }
+
+            pub(crate) async fn list_orders(
+                &self,
+                filter: &OrderFilter,
+                after: Option<&Cursor>,
+                limit: i64,
+            ) -> Result<Vec<Order>, StoreError> {
+                let (text, args) = sql::list_orders(filter, after, limit);
+                let mut query = sqlx::query_as::<_, OrderRow>(&text);
+                for arg in args {
+                    query = match arg {
+                        Arg::Text(value) => query.bind(value),
+                        Arg::Time(value) => query.bind(value),
+                        Arg::Int(value) => query.bind(value),
+                    };
+                }
+                let mut tx = self.begin_read().await?;
+                let orders = query.fetch_all(&mut *tx).await?;
+                let orders = Self::load_many(&mut tx, orders).await?;
+                tx.commit().await?;
+                Ok(orders)
+            }
+
+            pub(crate) async fn non_final_orders(
+                &self,
+                limit: i64,
+            ) -> Result<Vec<Order>, StoreError> {
+                let text = format!(
+                    "{} WHERE NOT settled ORDER BY updated_at, id LIMIT $1",
+                    *sql::SELECT_ORDERS
+                );
+                let mut tx = self.begin_read().await?;
+                let orders: Vec<OrderRow> = sqlx::query_as(&text)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let orders = Self::load_many(&mut tx, orders).await?;
+                tx.commit().await?;
+                Ok(orders)
+            }
+
+            pub(crate) async fn events_after(
+                &self,
+                order_id: &OrderId,
+                after_sequence: i64,
+            ) -> Result<Vec<OrderEvent>, StoreError> {
+                let rows: Vec<EventRow> = sqlx::query_as(sql::SELECT_EVENTS)
+                    .bind(order_id.as_str())
+                    .bind(after_sequence)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(EventRow::into_event).collect()
+            }
+
+            pub(crate) async fn begin_idempotent(
+                &self,
+                key: &str,
+                operation: &str,
+                fingerprint: &[u8],
+                now: DateTime<Utc>,
+                locked_until: DateTime<Utc>,
+            ) -> Result<Begin, StoreError> {
+                // A key released between the steps below is claimed afresh.
+                loop {
+                    let claimed = sqlx::query(sql::IDEMPOTENCY_CLAIM)
+                        .bind(key)
+                        .bind(operation)
+                        .bind(fingerprint)
+                        .bind(locked_until)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?;
+                    if claimed.rows_affected() == 1 {
+                        return Ok(Begin::New);
+                    }
+                    let taken_over = sqlx::query(sql::IDEMPOTENCY_TAKE_OVER)
+                        .bind(key)
+                        .bind(operation)
+                        .bind(fingerprint)
+                        .bind(locked_until)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?;
+                    if taken_over.rows_affected() == 1 {
+                        return Ok(Begin::Resumed);
+                    }
+                    let stored: Option<(String, Vec<u8>, Option<Vec<u8>>)> =
+                        sqlx::query_as(sql::IDEMPOTENCY_SELECT)
+                            .bind(key)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    if let Some(stored) = stored {
+                        return Ok(existing_claim(operation, fingerprint, stored));
+                    }
+                }
+            }
+
+            pub(crate) async fn complete_idempotent(
+                &self,
+                key: &str,
+                response: &[u8],
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let completed = sqlx::query(sql::IDEMPOTENCY_COMPLETE)
+                    .bind(key)
+                    .bind(response)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                if completed.rows_affected() == 0 {
+                    let exists: Option<(String, Vec<u8>, Option<Vec<u8>>)> =
+                        sqlx::query_as(sql::IDEMPOTENCY_SELECT)
+                            .bind(key)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    if exists.is_none() {
+                        return Err(StoreError::NotFound {
+                            entity: "idempotency key",
+                            id: key.to_owned(),
+                        });
+                    }
+                }
+                Ok(())
+            }
+
+            pub(crate) async fn release_idempotent(&self, key: &str) -> Result<(), StoreError> {
+                sqlx::query(sql::IDEMPOTENCY_RELEASE)
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn record_callback(
+                &self,
+                provider: ProviderId,
+                dedupe_key: &str,
+                payload: &[u8],
+                now: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                let inserted = sqlx::query(sql::INBOX_INSERT)
+                    .bind(provider.as_str())
+                    .bind(dedupe_key)
+                    .bind(payload)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(inserted.rows_affected() == 1)
+            }
+
+            pub(crate) async fn mark_callback_processed(
+                &self,
+                provider: ProviderId,
+                dedupe_key: &str,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(sql::INBOX_PROCESSED)
+                    .bind(provider.as_str())
+                    .bind(dedupe_key)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn enqueue_outbox(
+                &self,
+                message: &NewOutboxMessage,
+                order_id: Option<&OrderId>,
+                now: DateTime<Utc>,
+            ) -> Result<i64, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let id = Self::insert_outbox(&mut tx, message, order_id, now).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            pub(crate) async fn complete_outbox(
+                &self,
+                id: i64,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                Self::expect_outbox_row(
+                    sqlx::query(sql::OUTBOX_COMPLETE)
+                        .bind(id)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected(),
+                    id,
+                )
+            }
+
+            pub(crate) async fn fail_outbox(
+                &self,
+                id: i64,
+                next_attempt_at: DateTime<Utc>,
+                error: &str,
+            ) -> Result<(), StoreError> {
+                Self::expect_outbox_row(
+                    sqlx::query(sql::OUTBOX_FAIL)
+                        .bind(id)
+                        .bind(next_attempt_at)
+                        .bind(error)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected(),
+                    id,
+                )
+            }
+
+            fn expect_outbox_row(affected: u64, id: i64) -> Result<(), StoreError> {
+                if affected == 0 {
+                    return Err(StoreError::NotFound {
+                        entity: "outbox message",
+                        id: id.to_string(),
+                    });
+                }
+                Ok(())
+            }
+
+            fn claimed(
+                rows: Vec<OutboxRow>,
+            ) -> Result<Vec<$crate::store::OutboxMessage>, StoreError> {
+                let mut messages = rows
+                    .into_iter()
+                    .map(OutboxRow::into_message)
+                    .collect::<Result<Vec<_>, _>>()?;
+                messages.sort_by_key(|message| message.id);
+                Ok(messages)
+            }
+
+            pub(crate) async fn close(&self) {
+                self.pool.close().await;
+            }
+        }
+    };
+}
+
+pub(crate) use shared_queries;

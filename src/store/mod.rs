@@ -1,0 +1,502 @@
+//! The order store: orders, tickets, change orders, their events,
+//! idempotency keys, the callback inbox and the notification outbox.
+//!
+//! One API over two backends: an SQLite file (one instance, the default)
+//! and PostgreSQL (several instances sharing state). Migrations are
+//! embedded and applied at connect. Queries are runtime-checked (no
+//! database at build time) and shared where the dialects agree
+//! ([`sql`]); each backend module holds only what differs.
+//!
+//! Money is stored as integer fen, instants as UTC with microsecond
+//! precision, train times as Asia/Shanghai wall clock. Personal data is
+//! stored raw (it must be sent to the provider again) and never appears in
+//! a [`StoreError`].
+
+mod common;
+mod names;
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+
+use crate::domain::time::{SharedClock, SystemClock};
+use crate::domain::{Order, OrderEvent, OrderEventKind, OrderId, OrderStatus, ProviderId};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// PostgreSQL `NOTIFY` channel that carries `<order id>:<sequence>` for
+/// every order event, so each instance's watchers hear of other instances'
+/// writes.
+pub const ORDER_EVENTS_CHANNEL: &str = "railgate_order_events";
+
+/// Largest page `list_orders` returns.
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist.
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// What was looked for (`order`, `idempotency key`, ...).
+        entity: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// Optimistic concurrency: someone else updated the order first.
+    /// Re-read and re-apply.
+    #[error("order {order_id} was changed concurrently (expected version {expected})")]
+    Conflict {
+        /// The order.
+        order_id: OrderId,
+        /// The version the writer started from.
+        expected: i64,
+    },
+    /// A unique value is taken (order id, customer order number, provider
+    /// order number).
+    #[error("{0} already exists")]
+    AlreadyExists(&'static str),
+    /// A page token this store did not issue.
+    #[error("invalid page token")]
+    InvalidPageToken,
+    /// The database URL is neither `sqlite:` nor `postgres:`.
+    #[error("unsupported database URL scheme (use sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    /// Stored data that does not parse (an unknown code, a bad id).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// The database refused or failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// An embedded migration failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Outcome of claiming an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// The key is new and now belongs to the caller: do the work, then
+    /// [`Store::complete_idempotent`] (or [`Store::release_idempotent`]).
+    New,
+    /// An earlier claim's lease ran out before it completed (its owner
+    /// crashed): the caller owns the key now. The earlier attempt may have
+    /// had effects, so find and resume them (e.g. the order by customer
+    /// order number), never redo them blindly.
+    Resumed,
+    /// Another request with this key is still being processed.
+    InProgress,
+    /// Done before: answer with this stored response.
+    Completed(Vec<u8>),
+    /// The key was used for a different operation or request.
+    Mismatch,
+}
+
+/// Which orders `list_orders` returns; empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    /// Only these statuses.
+    pub statuses: Vec<OrderStatus>,
+    /// Only this provider.
+    pub provider: Option<ProviderId>,
+    /// Created at or after.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+/// One page of orders, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPage {
+    /// The orders.
+    pub orders: Vec<Order>,
+    /// Token for the next page; `None` on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// A notification to send later, written in the same transaction as the
+/// order change it reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutboxMessage {
+    /// What kind of message (`alitrip.book_result`, ...): picks the sender.
+    pub topic: String,
+    /// The message body, as the sender wants it.
+    pub payload: Vec<u8>,
+}
+
+/// A claimed outbox message: the claimer holds a lease on it until it
+/// completes or fails it, or the lease runs out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    /// Row id; pass to `complete_outbox` / `fail_outbox`.
+    pub id: i64,
+    /// Topic.
+    pub topic: String,
+    /// The order it reports on, if any.
+    pub order_id: Option<OrderId>,
+    /// Body.
+    pub payload: Vec<u8>,
+    /// Attempts so far, including this one.
+    pub attempts: i64,
+    /// When it was enqueued.
+    pub created_at: DateTime<Utc>,
+    /// The previous attempt's error, if any.
+    pub last_error: Option<String>,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+/// The order store; cheap to clone (a pool handle).
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend_name())
+            .finish()
+    }
+}
+
+/// Calls the same method on whichever backend this store uses.
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
+        match &$self.backend {
+            Backend::Sqlite(db) => db.$method($($arg),*).await,
+            Backend::Postgres(db) => db.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Connects to `url` and applies the embedded migrations:
+    /// `sqlite://path/to/file.db?mode=rwc` or `postgres://user@host/db`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Self::connect_sqlite(SqliteConnectOptions::from_str(url)?).await
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Self::connect_postgres(PgConnectOptions::from_str(url)?).await
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    /// Opens an SQLite database (WAL, foreign keys on) and migrates it.
+    pub async fn connect_sqlite(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let backend = Backend::Sqlite(sqlite::SqliteStore::connect(options).await?);
+        Ok(Self::with_backend(backend))
+    }
+
+    /// Connects to PostgreSQL and migrates. The tables go into the first
+    /// schema of the connection's `search_path` (tests set one per test).
+    pub async fn connect_postgres(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let backend = Backend::Postgres(postgres::PgStore::connect(options).await?);
+        Ok(Self::with_backend(backend))
+    }
+
+    fn with_backend(backend: Backend) -> Self {
+        Store {
+            backend,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Uses `clock` for every time the store records (updated_at, event
+    /// times, leases).
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes the connection pool.
+    pub async fn close(&self) {
+        dispatch!(self.close())
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        rows::micros(self.clock.now_utc())
+    }
+
+    /// Records a new order and its event 1 ([`OrderEventKind::Created`]).
+    /// Sets `version` and `last_sequence` to 1 and cuts times to
+    /// microseconds, so `order` equals what `get_order` returns.
+    /// `AlreadyExists` if the id or customer order number is taken.
+    pub async fn insert_order(&self, order: &mut Order) -> Result<(), StoreError> {
+        let mut stored = order.clone();
+        rows::normalize_times(&mut stored);
+        stored.version = 1;
+        stored.last_sequence = 1;
+        let now = self.now();
+        dispatch!(self.insert_order(&stored, now))?;
+        *order = stored;
+        Ok(())
+    }
+
+    /// The order, with its tickets and changes.
+    pub async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        dispatch!(self.get_order(id))
+    }
+
+    /// The order the provider knows by `provider_order_no`.
+    pub async fn find_by_provider_order_no(
+        &self,
+        provider: ProviderId,
+        provider_order_no: &str,
+    ) -> Result<Option<Order>, StoreError> {
+        dispatch!(self.find_order_by("provider_order_no", provider, provider_order_no))
+    }
+
+    /// The order railgate sent the provider as `customer_order_no`.
+    pub async fn find_by_customer_order_no(
+        &self,
+        provider: ProviderId,
+        customer_order_no: &str,
+    ) -> Result<Option<Order>, StoreError> {
+        dispatch!(self.find_order_by("customer_order_no", provider, customer_order_no))
+    }
+
+    /// Saves `order` if nobody changed it since it was read (its `version`
+    /// is still current), appends an event of `kind` with a snapshot, and
+    /// enqueues `outbox` messages, all in one transaction. On success
+    /// `order` gets its new version, sequence and `updated_at`, and the new
+    /// sequence is returned. `Conflict` if the version moved on; `NotFound`
+    /// if the order does not exist.
+    pub async fn update_order(
+        &self,
+        order: &mut Order,
+        kind: OrderEventKind,
+        outbox: &[NewOutboxMessage],
+    ) -> Result<i64, StoreError> {
+        let expected = order.version;
+        let mut stored = order.clone();
+        rows::normalize_times(&mut stored);
+        stored.version = expected + 1;
+        stored.last_sequence = order.last_sequence + 1;
+        stored.updated_at = self.now();
+        dispatch!(self.update_order(&stored, expected, kind, outbox))?;
+        let sequence = stored.last_sequence;
+        *order = stored;
+        Ok(sequence)
+    }
+
+    /// Orders matching `filter`, newest first (by creation time, then id),
+    /// `page_size` at a time (clamped to 1..=[`MAX_PAGE_SIZE`]). Pass the
+    /// returned token to get the next page; pages neither skip nor repeat
+    /// orders when new orders arrive between calls.
+    pub async fn list_orders(
+        &self,
+        filter: &OrderFilter,
+        page_size: u32,
+        page_token: Option<&str>,
+    ) -> Result<OrderPage, StoreError> {
+        let cursor = page_token
+            .filter(|token| !token.is_empty())
+            .map(sql::Cursor::decode)
+            .transpose()?;
+        let limit = page_size.clamp(1, MAX_PAGE_SIZE);
+        let mut orders: Vec<Order> =
+            dispatch!(self.list_orders(filter, cursor.as_ref(), i64::from(limit)))?;
+        let next_page_token = if orders.len() > limit as usize {
+            orders.truncate(limit as usize);
+            orders.last().map(|last| {
+                sql::Cursor {
+                    created_at: last.created_at,
+                    id: last.id.as_str().to_owned(),
+                }
+                .encode()
+            })
+        } else {
+            None
+        };
+        Ok(OrderPage {
+            orders,
+            next_page_token,
+        })
+    }
+
+    /// The order's events with a sequence greater than `after_sequence`,
+    /// oldest first.
+    pub async fn events_after(
+        &self,
+        order_id: &OrderId,
+        after_sequence: i64,
+    ) -> Result<Vec<OrderEvent>, StoreError> {
+        dispatch!(self.events_after(order_id, after_sequence))
+    }
+
+    /// Up to `limit` orders that are not settled ([`Order::is_settled`]:
+    /// not final, or issued with a refund or change in flight), least
+    /// recently updated first: what the reconciler polls.
+    pub async fn non_final_orders(&self, limit: u32) -> Result<Vec<Order>, StoreError> {
+        dispatch!(self.non_final_orders(i64::from(limit.max(1))))
+    }
+
+    /// Claims `key` for `operation` with the request's `fingerprint`.
+    /// Atomic: of concurrent callers with the same key exactly one gets
+    /// `New`. The claim holds for `lease`; a claim older than that which
+    /// never completed can be taken over (`Resumed`).
+    pub async fn begin_idempotent(
+        &self,
+        key: &str,
+        operation: &str,
+        fingerprint: &[u8],
+        lease: Duration,
+    ) -> Result<Begin, StoreError> {
+        let now = self.now();
+        let locked_until = lease_end(now, lease);
+        dispatch!(self.begin_idempotent(key, operation, fingerprint, now, locked_until))
+    }
+
+    /// Stores the response for `key`; later `begin_idempotent` calls get
+    /// `Completed(response)`. The first response stays if called twice.
+    pub async fn complete_idempotent(&self, key: &str, response: &[u8]) -> Result<(), StoreError> {
+        dispatch!(self.complete_idempotent(key, response, self.now()))
+    }
+
+    /// Drops an uncompleted claim (the work failed before any effect), so
+    /// a retry with the key starts afresh. A completed key stays.
+    pub async fn release_idempotent(&self, key: &str) -> Result<(), StoreError> {
+        dispatch!(self.release_idempotent(key))
+    }
+
+    /// Records a provider callback in the inbox. `true` if it is new,
+    /// `false` if this `dedupe_key` was seen before (drop the duplicate).
+    pub async fn record_callback(
+        &self,
+        provider: ProviderId,
+        dedupe_key: &str,
+        payload: &[u8],
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.record_callback(provider, dedupe_key, payload, self.now()))
+    }
+
+    /// Marks an inbox entry as processed.
+    pub async fn mark_callback_processed(
+        &self,
+        provider: ProviderId,
+        dedupe_key: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.mark_callback_processed(provider, dedupe_key, self.now()))
+    }
+
+    /// Enqueues a message on its own (not tied to an order change; for
+    /// those pass it to `update_order`). Returns its id.
+    pub async fn enqueue_outbox(
+        &self,
+        message: &NewOutboxMessage,
+        order_id: Option<&OrderId>,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self.enqueue_outbox(message, order_id, self.now()))
+    }
+
+    /// Claims up to `limit` due messages (oldest first) for `lease`. Two
+    /// concurrent claimers never get the same message; a message whose
+    /// lease ran out (its claimer died) is due again.
+    pub async fn claim_outbox(
+        &self,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let now = self.now();
+        let lease_until = lease_end(now, lease);
+        dispatch!(self.claim_outbox(i64::from(limit.max(1)), now, lease_until))
+    }
+
+    /// Marks a claimed message as sent.
+    pub async fn complete_outbox(&self, id: i64) -> Result<(), StoreError> {
+        dispatch!(self.complete_outbox(id, self.now()))
+    }
+
+    /// Releases a claimed message for another attempt at `next_attempt_at`,
+    /// recording `error` (masked: long digit runs hidden).
+    pub async fn fail_outbox(
+        &self,
+        id: i64,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let error = crate::privacy::mask_free_text(error);
+        dispatch!(self.fail_outbox(id, rows::micros(next_attempt_at), &error))
+    }
+}
+
+/// `now + lease`, with leases capped at ten years (a longer one is a bug,
+/// and far-future times would not sort as text in SQLite).
+fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
+    let cap = chrono::Duration::days(3650);
+    now + chrono::Duration::from_std(lease).map_or(cap, |lease| lease.min(cap))
+}
+
+/// Maps a unique-constraint violation to `AlreadyExists(what)`.
+fn unique_violation(error: sqlx::Error, what: &'static str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AlreadyExists(what),
+        _ => StoreError::Database(error),
+    }
+}
+
+/// The answer to `begin_idempotent` for an existing row.
+fn existing_claim(
+    operation: &str,
+    fingerprint: &[u8],
+    stored: (String, Vec<u8>, Option<Vec<u8>>),
+) -> Begin {
+    let (stored_operation, stored_fingerprint, response) = stored;
+    if stored_operation != operation || stored_fingerprint != fingerprint {
+        return Begin::Mismatch;
+    }
+    match response {
+        Some(response) => Begin::Completed(response),
+        None => Begin::InProgress,
+    }
+}
+
+/// One `outbox` row as claimed.
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: i64,
+    topic: String,
+    order_id: Option<String>,
+    payload: Vec<u8>,
+    attempts: i64,
+    created_at: DateTime<Utc>,
+    last_error: Option<String>,
+}
+
+impl OutboxRow {
+    fn into_message(self) -> Result<OutboxMessage, StoreError> {
+        let order_id = self
+            .order_id
+            .map(|id| OrderId::parse(&id))
+            .transpose()
+            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        Ok(OutboxMessage {
+            id: self.id,
+            topic: self.topic,
+            order_id,
+            payload: self.payload,
+            attempts: self.attempts,
+            created_at: self.created_at,
+            last_error: self.last_error,
+        })
+    }
+}

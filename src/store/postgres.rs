@@ -1,0 +1,86 @@
+//! PostgreSQL backend: several railgate instances share one database.
+//! Reads that span tables run in a repeatable-read snapshot; outbox rows
+//! are claimed with `FOR UPDATE SKIP LOCKED`, so concurrent claimers take
+//! disjoint rows without waiting; every event is announced with `NOTIFY`
+//! on [`ORDER_EVENTS_CHANNEL`] (delivered at commit).
+
+use crate::store::{ORDER_EVENTS_CHANNEL, OutboxMessage};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+
+/// Connections per instance.
+const MAX_CONNECTIONS: u32 = 16;
+
+#[derive(Clone)]
+pub(crate) struct PgStore {
+    pool: PgPool,
+}
+
+// The shared operations; this also brings their imports (`sql`, `StoreError`,
+// `DateTime`, ...) and the `Connection` alias into this module.
+super::common::shared_queries!(PgStore, Postgres);
+
+impl PgStore {
+    pub(crate) async fn connect(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        sqlx::sqlx_macros::migrate!("migrations/postgres")
+            .run(&pool)
+            .await?;
+        Ok(PgStore { pool })
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    async fn begin_read(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+    }
+
+    async fn after_event(
+        conn: &mut Connection,
+        order_id: &str,
+        sequence: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(ORDER_EVENTS_CHANNEL)
+            .bind(format!("{order_id}:{sequence}"))
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn claim_outbox(
+        &self,
+        limit: i64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let text = format!(
+            "WITH due AS (SELECT id FROM outbox \
+                 WHERE done_at IS NULL AND next_attempt_at <= $2 \
+                 AND (lease_until IS NULL OR lease_until <= $2) \
+                 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             UPDATE outbox SET lease_until = $1, attempts = outbox.attempts + 1 \
+             FROM due WHERE outbox.id = due.id \
+             RETURNING {}",
+            sql::OUTBOX_COLUMNS
+                .split(", ")
+                .map(|column| format!("outbox.{column}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows: Vec<OutboxRow> = sqlx::query_as(&text)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Self::claimed(rows)
+    }
+}

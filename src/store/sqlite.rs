@@ -1,0 +1,88 @@
+//! SQLite backend: one database file in WAL mode (readers never wait for
+//! the writer). SQLite has a single writer, so write transactions start
+//! with `BEGIN IMMEDIATE` and wait for the lock (busy timeout) rather than
+//! failing when a read lock must be upgraded; claiming outbox rows is one
+//! `UPDATE … RETURNING` statement, atomic under that single writer.
+
+use crate::store::OutboxMessage;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+use std::time::Duration;
+
+/// How long a writer waits for the write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections: readers run in parallel; writers queue on the file lock.
+const MAX_CONNECTIONS: u32 = 8;
+
+#[derive(Clone)]
+pub(crate) struct SqliteStore {
+    pool: SqlitePool,
+}
+
+// The shared operations; this also brings their imports (`sql`, `StoreError`,
+// `DateTime`, ...) and the `Connection` alias into this module.
+super::common::shared_queries!(SqliteStore, Sqlite);
+
+impl SqliteStore {
+    pub(crate) async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        sqlx::sqlx_macros::migrate!("migrations/sqlite")
+            .run(&pool)
+            .await?;
+        Ok(SqliteStore { pool })
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// A deferred transaction: in WAL mode its reads share one snapshot.
+    async fn begin_read(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    /// One instance per SQLite file: its watchers hear of events in
+    /// process, so there is nothing to announce.
+    async fn after_event(
+        _conn: &mut Connection,
+        _order_id: &str,
+        _sequence: i64,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    pub(crate) async fn claim_outbox(
+        &self,
+        limit: i64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let text = format!(
+            "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox \
+                 WHERE done_at IS NULL AND next_attempt_at <= $2 \
+                 AND (lease_until IS NULL OR lease_until <= $2) \
+                 ORDER BY id LIMIT $3) \
+             RETURNING {}",
+            sql::OUTBOX_COLUMNS
+        );
+        let rows: Vec<OutboxRow> = sqlx::query_as(&text)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Self::claimed(rows)
+    }
+}

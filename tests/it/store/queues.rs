@@ -1,0 +1,235 @@
+//! Idempotency keys, the callback inbox and the outbox.
+
+use super::fixtures::{base_time, order_at};
+use chrono::{Duration, Utc};
+use railgate::domain::{OrderEventKind, OrderStatus, ProviderId};
+use railgate::store::{Begin, NewOutboxMessage, Store, StoreError};
+use std::collections::HashSet;
+use std::time::Duration as StdDuration;
+
+const LEASE: StdDuration = StdDuration::from_secs(60);
+
+pub(super) async fn idempotency_new_completed_mismatch_resumed(store: &Store) {
+    let begin = |key: &'static str, operation: &'static str, fingerprint: &'static [u8]| {
+        store.begin_idempotent(key, operation, fingerprint, LEASE)
+    };
+    assert_eq!(begin("k1", "book", b"req-a").await.unwrap(), Begin::New);
+    assert_eq!(
+        begin("k1", "book", b"req-a").await.unwrap(),
+        Begin::InProgress
+    );
+    assert_eq!(
+        begin("k1", "book", b"req-b").await.unwrap(),
+        Begin::Mismatch
+    );
+    assert_eq!(
+        begin("k1", "cancel", b"req-a").await.unwrap(),
+        Begin::Mismatch
+    );
+
+    store
+        .complete_idempotent("k1", b"response-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        begin("k1", "book", b"req-a").await.unwrap(),
+        Begin::Completed(b"response-1".to_vec())
+    );
+    // The first response stays; a completed key cannot be released.
+    store
+        .complete_idempotent("k1", b"response-2")
+        .await
+        .unwrap();
+    store.release_idempotent("k1").await.unwrap();
+    assert_eq!(
+        begin("k1", "book", b"req-a").await.unwrap(),
+        Begin::Completed(b"response-1".to_vec())
+    );
+    assert_eq!(
+        begin("k1", "book", b"req-b").await.unwrap(),
+        Begin::Mismatch
+    );
+
+    // A released claim starts afresh.
+    assert_eq!(begin("k2", "book", b"x").await.unwrap(), Begin::New);
+    store.release_idempotent("k2").await.unwrap();
+    assert_eq!(begin("k2", "book", b"x").await.unwrap(), Begin::New);
+
+    // A claim whose lease ran out (its owner crashed) is taken over once.
+    let expired = store
+        .begin_idempotent("k3", "book", b"x", StdDuration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(expired, Begin::New);
+    assert_eq!(begin("k3", "book", b"x").await.unwrap(), Begin::Resumed);
+    assert_eq!(begin("k3", "book", b"x").await.unwrap(), Begin::InProgress);
+    assert_eq!(begin("k3", "book", b"y").await.unwrap(), Begin::Mismatch);
+
+    let error = store
+        .complete_idempotent("never-claimed", b"r")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::NotFound { .. }), "{error:?}");
+}
+
+pub(super) async fn concurrent_duplicate_keys_yield_exactly_one_new(store: &Store) {
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .begin_idempotent("same-key", "book", b"same request", LEASE)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let new = outcomes.iter().filter(|o| **o == Begin::New).count();
+    let in_progress = outcomes.iter().filter(|o| **o == Begin::InProgress).count();
+    assert_eq!((new, in_progress), (1, 19), "{outcomes:?}");
+}
+
+pub(super) async fn callback_inbox_dedupes(store: &Store) {
+    let payload = br#"{"orderNo":"T24012512251820419"}"#;
+    assert!(
+        store
+            .record_callback(ProviderId::Panhe, "cb-1", payload)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_callback(ProviderId::Panhe, "cb-1", payload)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .record_callback(ProviderId::Juhe, "cb-1", payload)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .record_callback(ProviderId::Panhe, "cb-2", b"")
+            .await
+            .unwrap()
+    );
+    store
+        .mark_callback_processed(ProviderId::Panhe, "cb-1")
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .record_callback(ProviderId::Panhe, "cb-1", payload)
+            .await
+            .unwrap()
+    );
+}
+
+pub(super) async fn outbox_claims_are_disjoint_and_retry(store: &Store) {
+    // Two messages written with an order update, the rest on their own.
+    let mut order = order_at(base_time());
+    store.insert_order(&mut order).await.unwrap();
+    order.apply_status(OrderStatus::Failed).unwrap();
+    let messages = [
+        NewOutboxMessage {
+            topic: "alitrip.book_result".into(),
+            payload: b"failed".to_vec(),
+        },
+        NewOutboxMessage {
+            topic: "audit".into(),
+            payload: b"{}".to_vec(),
+        },
+    ];
+    store
+        .update_order(&mut order, OrderEventKind::StatusChanged, &messages)
+        .await
+        .unwrap();
+    for index in 0..28 {
+        let message = NewOutboxMessage {
+            topic: "test".into(),
+            payload: format!("message {index}").into_bytes(),
+        };
+        store.enqueue_outbox(&message, None).await.unwrap();
+    }
+
+    // Four claimers race until the outbox is drained.
+    let claimers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = store.claim_outbox(3, LEASE).await.unwrap();
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(batch);
+                }
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for claimer in claimers {
+        claimed.extend(claimer.await.unwrap());
+    }
+    let ids: HashSet<i64> = claimed.iter().map(|message| message.id).collect();
+    assert_eq!(claimed.len(), 30, "every message claimed once");
+    assert_eq!(ids.len(), 30, "no message claimed twice");
+    let from_update: Vec<_> = claimed
+        .iter()
+        .filter(|message| message.order_id.as_ref() == Some(&order.id))
+        .collect();
+    assert_eq!(from_update.len(), 2);
+    assert!(claimed.iter().all(|message| message.attempts == 1));
+    assert!(store.claim_outbox(10, LEASE).await.unwrap().is_empty());
+
+    // Completed is gone for good; failed comes back when due, masked.
+    let done = from_update[0].id;
+    let retry = from_update[1].id;
+    store.complete_outbox(done).await.unwrap();
+    store
+        .fail_outbox(
+            retry,
+            Utc::now() - Duration::seconds(1),
+            "alitrip refused passenger 11010519491231002X",
+        )
+        .await
+        .unwrap();
+    let again = store.claim_outbox(10, LEASE).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].id, retry);
+    assert_eq!(again[0].attempts, 2);
+    let error = again[0].last_error.as_deref().unwrap();
+    assert!(!error.contains("11010519491231002X"), "{error}");
+
+    // A lease that runs out makes the message due again.
+    store
+        .fail_outbox(retry, Utc::now() + Duration::hours(1), "later")
+        .await
+        .unwrap();
+    assert!(store.claim_outbox(10, LEASE).await.unwrap().is_empty());
+    let mut message = NewOutboxMessage {
+        topic: "lease".into(),
+        payload: Vec::new(),
+    };
+    message.payload.push(1);
+    let id = store
+        .enqueue_outbox(&message, Some(&order.id))
+        .await
+        .unwrap();
+    let first = store.claim_outbox(1, StdDuration::ZERO).await.unwrap();
+    assert_eq!(first.iter().map(|m| m.id).collect::<Vec<_>>(), [id]);
+    let second = store.claim_outbox(1, LEASE).await.unwrap();
+    assert_eq!(second.iter().map(|m| m.id).collect::<Vec<_>>(), [id]);
+    assert_eq!(second[0].order_id.as_ref(), Some(&order.id));
+    assert!(matches!(
+        store.complete_outbox(i64::MAX).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
