@@ -5,11 +5,14 @@
 use crate::api::{self, ApiState};
 use crate::config::Config;
 use crate::domain::time::SharedClock;
+use crate::orders::{OrderService, OrderServiceConfig, reconciler};
 use crate::proto;
+use crate::providers::panhe::booking::SandboxCipher;
 use crate::providers::panhe::{PanheAdapter, PanheClient, PanheClientConfig};
 use crate::routing::{Adapter, Router};
 use crate::sim;
 use crate::stations::StationDirectory;
+use crate::store::Store;
 use secrecy::SecretString;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -78,6 +81,9 @@ pub enum AppError {
     /// Reflection descriptors failed to load (a build problem).
     #[error("cannot build gRPC reflection")]
     Reflection(#[from] tonic_reflection::server::Error),
+    /// The order store cannot be opened or migrated.
+    #[error("cannot open the order store")]
+    Store(#[source] crate::store::StoreError),
     /// The gRPC server failed.
     #[error("gRPC server failed")]
     Grpc(#[from] tonic::transport::Error),
@@ -154,14 +160,42 @@ pub async fn run(
         provider: "panhe",
         source,
     })?;
+    let panhe = PanheAdapter::new(panhe_client, stations);
     let router = Router::new(
-        vec![Adapter::Panhe(PanheAdapter::new(panhe_client, stations))],
+        vec![Adapter::Panhe(panhe.clone())],
         config.search.provider_timeout(),
     );
+    let store = Store::connect(&config.store_url())
+        .await
+        .map_err(AppError::Store)?
+        .with_clock(clock.clone());
+    tracing::info!(backend = store.backend_name(), "order store ready");
+    let panhe_secret_key = config
+        .panhe
+        .secret_key
+        .clone()
+        .unwrap_or_else(|| SecretString::from(sim::panhe::DEFAULT_SECRET_KEY));
+    let orders = Arc::new(OrderService::new(
+        store,
+        panhe,
+        OrderServiceConfig {
+            panhe_secret_key,
+            cipher: Arc::new(SandboxCipher),
+            // Callback ingress is not wired yet: the reconciler polls.
+            panhe_callback_url: None,
+        },
+        clock.clone(),
+    ));
+    tokio::spawn(reconciler::run(
+        orders.clone(),
+        Duration::from_millis(config.orders.reconcile_interval_ms),
+        stopped(),
+    ));
     let state = Arc::new(ApiState {
         stations,
         router,
         clock,
+        orders,
     });
 
     let http = tokio::spawn(serve_http(listeners.http, stopped()));
@@ -188,6 +222,7 @@ fn spawn_panhe_simulator(
 ) {
     let sim_config = sim::panhe::PanheSimConfig {
         paths: config.panhe.paths.clone(),
+        clock_scale: config.sandbox.clock_scale,
         ..sim::panhe::PanheSimConfig::default()
     };
     tokio::spawn(async move {

@@ -7,6 +7,8 @@
 //!   offers, Asia/Shanghai time.
 //! - [`stations`]: the 12306 station directory (embedded data).
 //! - [`routing`]: which provider serves a call; search fan-out.
+//! - [`orders`]: the booking flows (Book, Confirm, Cancel, Refresh) with
+//!   idempotency keys.
 //! - [`store`]: the order store (sqlx: SQLite file or PostgreSQL), with
 //!   idempotency keys, callback inbox, outbox and order events.
 //! - [`providers`]: one folder per provider adapter (`panhe/`).
@@ -19,6 +21,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod orders;
 pub mod privacy;
 pub mod providers;
 pub mod routing;

@@ -3,6 +3,7 @@
 //! capability until the order store exists.
 
 use super::ApiState;
+use super::orders;
 use super::search;
 use super::status::ApiError;
 use crate::proto as pb;
@@ -67,23 +68,23 @@ impl BookingService for BookingApi {
 
     async fn book(
         &self,
-        _request: Request<pb::BookRequest>,
+        request: Request<pb::BookRequest>,
     ) -> Result<Response<pb::BookResponse>, Status> {
-        unimplemented("Book")
+        respond(orders::book(&self.state, request.into_inner()).await)
     }
 
     async fn confirm(
         &self,
-        _request: Request<pb::ConfirmRequest>,
+        request: Request<pb::ConfirmRequest>,
     ) -> Result<Response<pb::ConfirmResponse>, Status> {
-        unimplemented("Confirm")
+        respond(orders::confirm(&self.state, request.into_inner()).await)
     }
 
     async fn cancel(
         &self,
-        _request: Request<pb::CancelRequest>,
+        request: Request<pb::CancelRequest>,
     ) -> Result<Response<pb::CancelResponse>, Status> {
-        unimplemented("Cancel")
+        respond(orders::cancel(&self.state, request.into_inner()).await)
     }
 
     async fn refund(
@@ -116,16 +117,16 @@ impl BookingService for BookingApi {
 
     async fn get_order(
         &self,
-        _request: Request<pb::GetOrderRequest>,
+        request: Request<pb::GetOrderRequest>,
     ) -> Result<Response<pb::GetOrderResponse>, Status> {
-        unimplemented("GetOrder")
+        respond(orders::get_order(&self.state, request.into_inner()).await)
     }
 
     async fn list_orders(
         &self,
-        _request: Request<pb::ListOrdersRequest>,
+        request: Request<pb::ListOrdersRequest>,
     ) -> Result<Response<pb::ListOrdersResponse>, Status> {
-        unimplemented("ListOrders")
+        respond(orders::list_orders(&self.state, request.into_inner()).await)
     }
 
     type WatchOrderStream = WatchOrderStream;

@@ -5,6 +5,8 @@
 pub mod account;
 pub mod booking;
 pub mod convert;
+pub mod convert_order;
+pub mod orders;
 pub mod search;
 pub mod status;
 
@@ -23,6 +25,8 @@ pub struct ApiState {
     pub router: Router,
     /// "Now", injectable for tests.
     pub clock: SharedClock,
+    /// The booking flows and the order store.
+    pub orders: std::sync::Arc<crate::orders::OrderService>,
 }
 
 /// The tonic services railgate serves, ready to add to a server.

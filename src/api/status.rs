@@ -2,8 +2,10 @@
 //! is an [`ApiError`]; its gRPC code, stable `ErrorInfo.reason` and metadata
 //! are decided here, following the google.rpc error model.
 
+use crate::orders::OrderError;
 use crate::providers::{ProviderError, RejectReason};
 use crate::routing::RoutingError;
+use crate::store::StoreError;
 use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -55,6 +57,9 @@ pub enum ApiError {
     /// Routing or a provider failed.
     #[error(transparent)]
     Routing(#[from] RoutingError),
+    /// A booking flow failed.
+    #[error(transparent)]
+    Orders(#[from] OrderError),
 }
 
 impl From<ProviderError> for ApiError {
@@ -95,6 +100,7 @@ impl From<ApiError> for Status {
                 ],
             ),
             ApiError::Routing(routing) => routing_status(routing),
+            ApiError::Orders(orders) => order_status(orders),
         }
     }
 }
@@ -114,6 +120,69 @@ fn routing_status(error: RoutingError) -> Status {
             [],
         ),
         RoutingError::Provider(provider_error) => provider_status(provider_error),
+    }
+}
+
+fn order_status(error: OrderError) -> Status {
+    let message = error.to_string();
+    match error {
+        OrderError::NotFound(id) => with_info(
+            Code::NotFound,
+            message,
+            "ORDER_NOT_FOUND",
+            [("order_id", id)],
+        ),
+        OrderError::KeyReused { key } => with_info(
+            Code::AlreadyExists,
+            message,
+            "IDEMPOTENCY_KEY_REUSED",
+            [("idempotency_key", key)],
+        ),
+        OrderError::KeyInProgress { key } => with_info(
+            Code::Aborted,
+            message,
+            "IDEMPOTENCY_KEY_IN_PROGRESS",
+            [("idempotency_key", key)],
+        ),
+        OrderError::WrongState { status, .. } => with_info(
+            Code::FailedPrecondition,
+            message,
+            "ORDER_STATE",
+            [("status", status.as_str().to_owned())],
+        ),
+        OrderError::AmountMismatch { expected, actual } => with_info(
+            Code::FailedPrecondition,
+            message,
+            "AMOUNT_MISMATCH",
+            [
+                ("expected_fen", expected.get().to_string()),
+                ("actual_fen", actual.get().to_string()),
+            ],
+        ),
+        OrderError::Unsupported {
+            provider,
+            capability,
+        } => with_info(
+            Code::FailedPrecondition,
+            message,
+            "CAPABILITY_UNSUPPORTED",
+            [
+                ("provider", provider.as_str().to_owned()),
+                ("capability", capability.to_owned()),
+            ],
+        ),
+        OrderError::Provider(provider_error) => provider_status(provider_error),
+        OrderError::Store(StoreError::Conflict { .. }) => with_info(
+            Code::Aborted,
+            "the order changed concurrently; retry".to_owned(),
+            "CONCURRENT_UPDATE",
+            [],
+        ),
+        OrderError::Store(store_error) => {
+            // Logged once here, with its chain; the caller gets no internals.
+            tracing::error!(error = %crate::telemetry::ErrorChain(&store_error), "order store failed");
+            with_info(Code::Internal, "internal error".to_owned(), "INTERNAL", [])
+        }
     }
 }
 

@@ -22,6 +22,12 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("RAILGATE_JUHE_BASE_URL", "juhe.base_url"),
     ("RAILGATE_JUHE_KEY", "juhe.key"),
     ("RAILGATE_JUHE_TIMEOUT_MS", "juhe.timeout_ms"),
+    ("RAILGATE_DATABASE_URL", "store.url"),
+    (
+        "RAILGATE_RECONCILE_INTERVAL_MS",
+        "orders.reconcile_interval_ms",
+    ),
+    ("RAILGATE_SANDBOX_CLOCK_SCALE", "sandbox.clock_scale"),
 ];
 
 /// Variables with the prefix that are not settings but are still ours.
@@ -73,6 +79,15 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         "RAILGATE_JUHE_BASE_URL" => config.juhe.base_url = optional(value),
         "RAILGATE_JUHE_KEY" => config.juhe.key = secret(value),
         "RAILGATE_JUHE_TIMEOUT_MS" => config.juhe.timeout_ms = parse_millis(value)?,
+        "RAILGATE_DATABASE_URL" => config.store.url = optional(value),
+        "RAILGATE_RECONCILE_INTERVAL_MS" => {
+            config.orders.reconcile_interval_ms = parse_millis(value)?
+        }
+        "RAILGATE_SANDBOX_CLOCK_SCALE" => {
+            config.sandbox.clock_scale = value
+                .parse()
+                .map_err(|_| format!("\"{value}\" is not a number such as 1.0 or 60"))?
+        }
         other if OTHER_KNOWN.contains(&other) => {}
         _ => {
             let known: Vec<&str> = ENV_KEYS.iter().map(|(name, _)| *name).collect();

@@ -30,6 +30,53 @@ pub struct Config {
     pub panhe: PanheConfig,
     /// The Juhe provider.
     pub juhe: JuheConfig,
+    /// The order store.
+    pub store: StoreConfig,
+    /// Booking flows.
+    pub orders: OrdersConfig,
+    /// The built-in simulators of sandbox mode.
+    pub sandbox: SandboxConfig,
+}
+
+/// The order store.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://path?mode=rwc` or `postgres://…`. Unset: a SQLite file
+    /// `railgate.db` in the data directory.
+    pub url: Option<String>,
+}
+
+/// Booking flows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrdersConfig {
+    /// How often the reconciler polls the provider for orders that are not
+    /// settled, in milliseconds.
+    pub reconcile_interval_ms: u64,
+}
+
+impl Default for OrdersConfig {
+    fn default() -> Self {
+        Self {
+            reconcile_interval_ms: 2_000,
+        }
+    }
+}
+
+/// The built-in simulators of sandbox mode.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Provider seconds per real second in the simulators (1.0 = real
+    /// time; 60 runs a provider minute per second).
+    pub clock_scale: f64,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self { clock_scale: 1.0 }
+    }
 }
 
 /// Listeners and local state.
@@ -207,6 +254,17 @@ impl Config {
         toml::from_str(&text).map_err(|error| single(&key, error.to_string().trim_end().to_owned()))
     }
 
+    /// The order store URL: the configured one, or the data directory's
+    /// SQLite file.
+    pub fn store_url(&self) -> String {
+        self.store.url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.server.data_dir.join("railgate.db").display()
+            )
+        })
+    }
+
     /// Whether Panhe runs as the built-in simulator.
     pub fn panhe_is_simulated(&self) -> bool {
         self.panhe.base_url.is_none()
@@ -230,6 +288,12 @@ impl Config {
                     "is required when panhe.base_url is set (RAILGATE_PANHE_APP_KEY)".into(),
                 );
             }
+            if self.panhe.secret_key.is_none() {
+                problem(
+                    "panhe.secret_key",
+                    "is required when panhe.base_url is set: it signs payments (RAILGATE_PANHE_SECRET_KEY)".into(),
+                );
+            }
         }
         if let Some(url) = &self.juhe.base_url {
             if let Err(message) = check_base_url(url) {
@@ -249,6 +313,10 @@ impl Config {
                 "search.provider_timeout_ms",
                 self.search.provider_timeout_ms,
             ),
+            (
+                "orders.reconcile_interval_ms",
+                self.orders.reconcile_interval_ms,
+            ),
         ] {
             if value == 0 {
                 problem(key, "must be greater than 0".into());
@@ -261,6 +329,19 @@ impl Config {
                     format!("\"{path}\" must start with /"),
                 );
             }
+        }
+        if !(self.sandbox.clock_scale.is_finite() && self.sandbox.clock_scale > 0.0) {
+            problem(
+                "sandbox.clock_scale",
+                "must be a number greater than 0".into(),
+            );
+        }
+        if let Some(url) = &self.store.url
+            && !(url.starts_with("sqlite:")
+                || url.starts_with("postgres:")
+                || url.starts_with("postgresql:"))
+        {
+            problem("store.url", "must start with sqlite: or postgres:".into());
         }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             problem("log.filter", error.to_string());

@@ -25,6 +25,7 @@ fn defaults_are_sandbox_on_loopback() {
     assert_eq!(config.server.data_dir, PathBuf::from("var"));
     assert!(config.panhe_is_simulated());
     assert_eq!(config.panhe.paths, PanhePaths::default());
+    assert_eq!(config.store_url(), "sqlite://var/railgate.db?mode=rwc");
 }
 
 #[test]
@@ -41,6 +42,12 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_PANHE_BASE_URL", "http://api.panhe.net"),
             ("RAILGATE_PANHE_APP_KEY", "app"),
             ("RAILGATE_PANHE_SECRET_KEY", "secret"),
+            (
+                "RAILGATE_DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/test",
+            ),
+            ("RAILGATE_RECONCILE_INTERVAL_MS", "500"),
+            ("RAILGATE_SANDBOX_CLOCK_SCALE", "60"),
             ("RAILGATE_PANHE_TIMEOUT_MS", "3000"),
             ("RAILGATE_JUHE_BASE_URL", "http://v.juhe.cn"),
             ("RAILGATE_JUHE_KEY", "jkey"),
@@ -71,8 +78,14 @@ fn environment_overrides_every_documented_key() {
     assert_eq!(config.juhe.base_url.as_deref(), Some("http://v.juhe.cn"));
     assert_eq!(config.juhe.key.as_ref().unwrap().expose_secret(), "jkey");
     assert_eq!(config.juhe.timeout_ms, 4000);
+    assert_eq!(
+        config.store_url(),
+        "postgres://postgres@127.0.0.1:5432/test"
+    );
+    assert_eq!(config.orders.reconcile_interval_ms, 500);
+    assert_eq!(config.sandbox.clock_scale, 60.0);
     assert!(!config.panhe_is_simulated());
-    assert_eq!(ENV_KEYS.len(), 13, "README documents every key");
+    assert_eq!(ENV_KEYS.len(), 16, "README documents every key");
 }
 
 #[test]
@@ -80,7 +93,7 @@ fn file_then_environment() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(
         file,
-        "[server]\ngrpc_addr = \"127.0.0.1:7000\"\n[panhe]\nbase_url = \"http://panhe.test\"\napp_key = \"from-file\"\n[panhe.paths]\nquery_tickets = \"/v2/train/query\""
+        "[server]\ngrpc_addr = \"127.0.0.1:7000\"\n[panhe]\nbase_url = \"http://panhe.test\"\napp_key = \"from-file\"\nsecret_key = \"s\"\n[panhe.paths]\nquery_tickets = \"/v2/train/query\""
     )
     .unwrap();
     let config = Config::load(
@@ -121,6 +134,7 @@ fn reports_every_problem_with_its_key() {
             "RAILGATE_PANHE_TIMEOUT_MS",
             "panhe.base_url",
             "panhe.app_key",
+            "panhe.secret_key",
             "juhe.base_url",
             "juhe.key",
         ]
@@ -153,13 +167,19 @@ fn zero_timeouts_and_relative_paths_are_refused() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(
         file,
-        "[search]\nprovider_timeout_ms = 0\n[panhe.paths]\nstation_list = \"train/stations\""
+        "[search]\nprovider_timeout_ms = 0\n[orders]\nreconcile_interval_ms = 0\n[sandbox]\nclock_scale = -1.0\n[store]\nurl = \"mysql://x\"\n[panhe.paths]\nstation_list = \"train/stations\""
     )
     .unwrap();
     let error = Config::load(Some(file.path()), &HashMap::new()).unwrap_err();
     assert_eq!(
         keys(error),
-        ["search.provider_timeout_ms", "panhe.paths.station_list"]
+        [
+            "search.provider_timeout_ms",
+            "orders.reconcile_interval_ms",
+            "panhe.paths.station_list",
+            "sandbox.clock_scale",
+            "store.url",
+        ]
     );
 }
 
@@ -170,8 +190,10 @@ fn secrets_do_not_print() {
         &env(&[
             ("RAILGATE_PANHE_BASE_URL", "http://p.test"),
             ("RAILGATE_PANHE_APP_KEY", "hunter2"),
+            ("RAILGATE_PANHE_SECRET_KEY", "hunter3"),
         ]),
     )
     .unwrap();
     assert!(!format!("{config:?}").contains("hunter2"));
+    assert!(!format!("{config:?}").contains("hunter3"));
 }

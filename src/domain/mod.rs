@@ -12,8 +12,8 @@ pub mod time;
 pub mod train;
 
 pub use booking::{
-    ChangeId, ChangeOrder, Order, OrderEvent, OrderEventKind, OrderId, Passenger, StationRef,
-    Ticket, TicketId,
+    ChangeId, ChangeOrder, Channel, Contact, Order, OrderEvent, OrderEventKind, OrderId, Passenger,
+    StationRef, Ticket, TicketId,
 };
 pub use money::Fen;
 pub use offer::{Offer, OfferError};

@@ -3,6 +3,7 @@
 //! `codes` its failure classifier, `client` the HTTP transport and `paths`
 //! the endpoint table shared with the simulator.
 
+pub mod booking;
 pub mod client;
 pub mod codes;
 pub mod mapping;

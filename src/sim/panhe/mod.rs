@@ -7,13 +7,18 @@
 //! `appKey`, a missing or malformed parameter, an unknown station or train, a
 //! date outside the 15-day presale window, even a body that is not JSON).
 //!
-//! Implemented now: the read endpoints (余票查询, 经停站查询 V1 and V2,
-//! 火车站列表). Booking paths answer `success:false` "not supported" until
-//! the booking simulator lands; its order state will live in [`SimState`].
+//! Implemented: the read endpoints (余票查询, 经停站查询 V1 and V2,
+//! 火车站列表) and the whole booking lifecycle (创单占座, 确认出票, 取消订单,
+//! 退票, 申请/确认/取消改签, 查询订单详情) with its asynchronous steps, the
+//! payment window and callbacks; see [`orders`]. The 12306 account
+//! endpoints answer `success:false` "not supported".
 //!
-//! "Today" comes from [`PanheSimConfig::clock`] (Asia/Shanghai wall time),
-//! so tests can pin the date.
+//! Time: "now" is [`SimState::provider_now`], the configured
+//! [`PanheSimConfig::clock`] (Asia/Shanghai wall time, so tests can pin the
+//! date) sped up by [`PanheSimConfig::clock_scale`].
 
+pub mod orders;
+mod params;
 mod query;
 #[cfg(test)]
 mod tests;
@@ -21,20 +26,29 @@ pub mod wire;
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
-use chrono::{Days, NaiveDate, NaiveDateTime, Utc};
+use chrono::{Days, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 
 use crate::providers::panhe::paths::PanhePaths;
+use crate::sim::fares::{self, SeatClass};
 use crate::sim::timetable::Timetable;
+use orders::Scripts;
+use orders::model::OrderBook;
 use wire::{Envelope, Failure};
 
 /// The app key the simulator accepts unless configured otherwise.
 pub const DEFAULT_APP_KEY: &str = "sandbox-panhe-app-key";
+
+/// The secret key payments are signed with unless configured otherwise
+/// (`md5(secretKey+orderNo+payAmount+secretKey)`). A sandbox value: it
+/// protects nothing and is published here on purpose.
+pub const DEFAULT_SECRET_KEY: &str = "sandbox-panhe-secret-key";
 
 /// Days on sale, today included (12306's presale period).
 pub const PRESALE_DAYS: u32 = 15;
@@ -63,6 +77,22 @@ pub struct PanheSimConfig {
     pub paths: PanhePaths,
     /// "Now" in Asia/Shanghai; decides today's date for the presale window.
     pub clock: Clock,
+    /// The secret key of the payment signs (确认出票, 确认改签).
+    pub secret_key: String,
+    /// Provider seconds per real second: 1.0 is real time, 60.0 runs a
+    /// provider minute per real second. Scales every delay below, the
+    /// payment and change-confirmation windows, callback retry backoff and
+    /// [`SimState::provider_now`].
+    pub clock_scale: f64,
+    /// Provider time from createOrder (or applyChange) to the seat-hold
+    /// result.
+    pub hold_delay: Duration,
+    /// Provider time from a confirmation to the issuing result.
+    pub issue_delay: Duration,
+    /// Provider time from a refund request to its result.
+    pub refund_delay: Duration,
+    /// 单张票的出票服务费 in fen (the seed's example charges ¥2.50).
+    pub service_fee_per_ticket_fen: u32,
 }
 
 impl Default for PanheSimConfig {
@@ -71,6 +101,12 @@ impl Default for PanheSimConfig {
             app_key: DEFAULT_APP_KEY.to_owned(),
             paths: PanhePaths::default(),
             clock: Arc::new(shanghai_now),
+            secret_key: DEFAULT_SECRET_KEY.to_owned(),
+            clock_scale: 1.0,
+            hold_delay: Duration::from_secs(3),
+            issue_delay: Duration::from_secs(5),
+            refund_delay: Duration::from_secs(10),
+            service_fee_per_ticket_fen: 250,
         }
     }
 }
@@ -80,15 +116,30 @@ impl fmt::Debug for PanheSimConfig {
         // The app key is a credential, even a sandbox one: never printed.
         f.debug_struct("PanheSimConfig")
             .field("app_key", &"<redacted>")
+            .field("secret_key", &"<redacted>")
             .field("paths", &self.paths)
+            .field("clock_scale", &self.clock_scale)
+            .field("hold_delay", &self.hold_delay)
+            .field("issue_delay", &self.issue_delay)
+            .field("refund_delay", &self.refund_delay)
+            .field(
+                "service_fee_per_ticket_fen",
+                &self.service_fee_per_ticket_fen,
+            )
             .finish_non_exhaustive()
     }
 }
 
 impl PanheSimConfig {
     /// Every path must start with `/` and be distinct, or axum cannot route
-    /// them.
+    /// them; the clock scale must be a positive number.
     pub fn validate(&self) -> Result<(), String> {
+        if !(self.clock_scale.is_finite() && self.clock_scale > 0.0) {
+            return Err(format!(
+                "panhe simulator clock_scale must be positive: {}",
+                self.clock_scale
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         for (key, path) in self.paths.entries() {
             if !path.starts_with('/') {
@@ -104,16 +155,93 @@ impl PanheSimConfig {
     }
 }
 
-/// Shared state of one simulator instance. Booking will add its order
-/// book here (behind a mutex); the timetable is process-wide and immutable.
+/// Shared state of one simulator instance: the configuration, the order
+/// book and the test scripts. The timetable is process-wide and immutable.
+///
+/// Tests get it from [`router_with_state`] to inspect orders
+/// ([`SimState::order`]) and script faults ([`SimState::script`]); see
+/// [`orders`] for the whole scripting surface.
 pub struct SimState {
     config: PanheSimConfig,
+    /// When this simulator started, for the clock scale.
+    started: Instant,
+    /// Orders, change orders, sales and counters. Never held across an
+    /// await.
+    book: Mutex<OrderBook>,
+    /// Scripted faults, callback mode and the callback log.
+    scripts: Mutex<Scripts>,
+    /// Sends callbacks.
+    http: reqwest::Client,
 }
 
 impl SimState {
-    /// Today in Asia/Shanghai, from the configured clock.
+    fn new(config: PanheSimConfig) -> SimState {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
+        SimState {
+            config,
+            started: Instant::now(),
+            book: Mutex::new(OrderBook::default()),
+            scripts: Mutex::new(Scripts::default()),
+            http,
+        }
+    }
+
+    /// The simulator's configuration.
+    pub fn config(&self) -> &PanheSimConfig {
+        &self.config
+    }
+
+    /// Provider time in Asia/Shanghai: the configured clock plus
+    /// `(clock_scale − 1) ×` the real time since the simulator started. With
+    /// the real clock this runs `clock_scale` times as fast as wall time;
+    /// with a fixed clock and scale 1 it stands still.
+    pub fn provider_now(&self) -> NaiveDateTime {
+        let extra = self.started.elapsed().as_secs_f64() * (self.config.clock_scale - 1.0);
+        (self.config.clock)() + TimeDelta::milliseconds((extra * 1000.0) as i64)
+    }
+
+    /// The real time a span of provider time takes.
+    pub fn real_duration(&self, provider: Duration) -> Duration {
+        provider.div_f64(self.config.clock_scale)
+    }
+
+    /// Tickets left for a class of a ride: the deterministic count of
+    /// [`fares::remaining`] minus what this simulator holds or has sold.
+    pub fn remaining(
+        &self,
+        train_no: &str,
+        date: NaiveDate,
+        from: &str,
+        to: &str,
+        seat: SeatClass,
+    ) -> u32 {
+        let base = fares::remaining(train_no, date, from, to, seat);
+        let key = orders::model::InventoryKey {
+            train_no: train_no.to_owned(),
+            date,
+            from_station: from.to_owned(),
+            to_station: to.to_owned(),
+            seat,
+        };
+        base.saturating_sub(self.book().sold(&key))
+    }
+
+    /// The order book. Poisoning is ignored: every mutation leaves the book
+    /// consistent before anything can panic.
+    fn book(&self) -> MutexGuard<'_, OrderBook> {
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn scripts(&self) -> MutexGuard<'_, Scripts> {
+        self.scripts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Today in Asia/Shanghai, provider time.
     fn today(&self) -> NaiveDate {
-        (self.config.clock)().date()
+        self.provider_now().date()
     }
 
     /// Tickets sell from today to today + 14 days.
@@ -138,6 +266,15 @@ impl SimState {
 /// If [`PanheSimConfig::validate`] fails; [`serve`] checks first and returns
 /// an error instead.
 pub fn router(config: PanheSimConfig) -> Router {
+    router_with_state(config).0
+}
+
+/// The simulator's router and its state, through which tests inspect
+/// orders and script faults. Serve the router with [`serve_router`].
+///
+/// # Panics
+/// If [`PanheSimConfig::validate`] fails.
+pub fn router_with_state(config: PanheSimConfig) -> (Router, Arc<SimState>) {
     if let Err(problem) = config.validate() {
         panic!("invalid panhe simulator config: {problem}");
     }
@@ -145,8 +282,8 @@ pub fn router(config: PanheSimConfig) -> Router {
     // for it if it comes sooner.
     Timetable::preload_in_background();
     let paths = config.paths.clone();
-    let state = Arc::new(SimState { config });
-    let mut router = Router::new()
+    let state = Arc::new(SimState::new(config));
+    let router = Router::new()
         .route(
             &paths.query_tickets,
             endpoint(post(query::query_tickets_handler)),
@@ -163,11 +300,20 @@ pub fn router(config: PanheSimConfig) -> Router {
             &paths.station_list,
             endpoint(post(query::station_list_handler)),
         );
+    let mut router = orders::routes(router, &paths);
     let implemented = [
         &paths.query_tickets,
         &paths.stop_stations,
         &paths.stop_stations_v2,
         &paths.station_list,
+        &paths.create_order,
+        &paths.confirm_order,
+        &paths.cancel_order,
+        &paths.refund_ticket,
+        &paths.apply_change,
+        &paths.confirm_change,
+        &paths.cancel_change,
+        &paths.order_detail,
     ];
     for (key, path) in paths.entries() {
         if !implemented.iter().any(|done| done.as_str() == path) {
@@ -176,7 +322,8 @@ pub fn router(config: PanheSimConfig) -> Router {
             router = router.route(path, endpoint(post(handler)));
         }
     }
-    router.fallback(not_found).with_state(state)
+    let router = router.fallback(not_found).with_state(Arc::clone(&state));
+    (router, state)
 }
 
 /// Wrong methods get Panhe's envelope too, not axum's empty 405.
@@ -209,10 +356,20 @@ pub async fn serve(
     config
         .validate()
         .map_err(|problem| std::io::Error::new(std::io::ErrorKind::InvalidInput, problem))?;
+    serve_router(listener, router(config), shutdown).await
+}
+
+/// Serve a router from [`router_with_state`] on `listener` until `shutdown`
+/// resolves.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, "panhe simulator listening");
     }
-    axum::serve(listener, router(config))
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -7,12 +7,11 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::{Days, NaiveDate};
-use serde_json::{Map, Value};
 
 use super::SimState;
+use super::params::Params;
 use super::wire::{
     self, Envelope, Failure, QueryTicketsData, SeatInfo, SleeperSeatInfo, StationInfo, StopStation,
     TrainLine,
@@ -21,70 +20,9 @@ use crate::sim::fares::{self, Family};
 use crate::sim::timetable::{DAY_MINUTES, Segment, Stop, Timetable, Train, normalize_name};
 use crate::stations::StationDirectory;
 
-/// A request body's top-level fields, after the checks every endpoint shares.
-pub(super) struct Params {
-    fields: Map<String, Value>,
-}
-
-impl Params {
-    /// Content type, JSON object, then `appKey`: the order a real gateway
-    /// would check them in, each failure in Panhe's envelope.
-    pub(super) fn parse(
-        state: &SimState,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<Params, Failure> {
-        let json = headers
-            .get(CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| {
-                value
-                    .trim()
-                    .to_ascii_lowercase()
-                    .starts_with("application/json")
-            });
-        if !json {
-            return Err(Failure("请求Content-Type必须为application/json".into()));
-        }
-        let fields = match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(fields)) => fields,
-            Ok(_) => return Err(Failure("请求参数格式错误:请求体必须是JSON对象".into())),
-            Err(error) => return Err(Failure(format!("请求参数格式错误:{error}"))),
-        };
-        let params = Params { fields };
-        match params.fields.get("appKey") {
-            None | Some(Value::Null) => Err(Failure("appKey不能为空".into())),
-            Some(Value::String(key)) if key.is_empty() => Err(Failure("appKey不能为空".into())),
-            Some(Value::String(key)) if *key == state.config.app_key => Ok(params),
-            Some(_) => Err(Failure("appKey无效".into())),
-        }
-    }
-
-    /// A required, non-blank string parameter, trimmed.
-    pub(super) fn required_str(&self, name: &str) -> Result<&str, Failure> {
-        match self.fields.get(name) {
-            None | Some(Value::Null) => Err(Failure(format!("参数{name}不能为空"))),
-            Some(Value::String(text)) if text.trim().is_empty() => {
-                Err(Failure(format!("参数{name}不能为空")))
-            }
-            Some(Value::String(text)) => Ok(text.trim()),
-            Some(_) => Err(Failure(format!("参数{name}格式错误,应为字符串"))),
-        }
-    }
-
-    /// A required `yyyy-MM-dd` date.
-    pub(super) fn required_date(&self, name: &str) -> Result<NaiveDate, Failure> {
-        let text = self.required_str(name)?;
-        let date = (text.len() == 10)
-            .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-            .flatten();
-        date.ok_or_else(|| Failure(format!("参数{name}格式错误,应为yyyy-MM-dd:{text}")))
-    }
-}
-
 /// The timetable, parsed in the background at start-up; a request that
 /// arrives first waits for it off the async workers.
-async fn timetable() -> &'static Timetable {
+pub(super) async fn timetable() -> &'static Timetable {
     if let Some(timetable) = Timetable::embedded_if_loaded() {
         return timetable;
     }
@@ -150,7 +88,7 @@ pub(super) async fn station_list_handler(
 
 /// A station is known if the 12306 list has it or a 2023 train calls there
 /// (some 2023 names, e.g. 金山卫, are gone from the 2026 list).
-fn known_station(timetable: &Timetable, name: &str) -> bool {
+pub(super) fn known_station(timetable: &Timetable, name: &str) -> bool {
     timetable.serves(name) || StationDirectory::embedded().by_name(name).is_some()
 }
 
@@ -176,12 +114,12 @@ pub(super) fn query_tickets(
     let train_lines = timetable
         .trains_between(&from, &to)
         .iter()
-        .map(|segment| train_line(segment, date))
+        .map(|segment| train_line(state, segment, date))
         .collect();
     Ok(QueryTicketsData { train_lines })
 }
 
-fn train_line(segment: &Segment<'_>, date: NaiveDate) -> TrainLine {
+fn train_line(state: &SimState, segment: &Segment<'_>, date: NaiveDate) -> TrainLine {
     let train = segment.train;
     let from = segment.from_stop();
     let to = segment.to_stop();
@@ -209,7 +147,8 @@ fn train_line(segment: &Segment<'_>, date: NaiveDate) -> TrainLine {
                 seat_type,
                 seat_type_name,
                 ticket_price: wire::yuan(fare.price_fen),
-                left_ticket_num: fares::remaining(
+                // The deterministic count minus what this simulator sold.
+                left_ticket_num: state.remaining(
                     &train.train_no,
                     date,
                     &from.station_name,
@@ -331,7 +270,7 @@ pub(super) fn station_list() -> Vec<StationInfo> {
 }
 
 /// Minutes since day 0 → `HH:mm` of its day.
-fn clock(minutes: u32) -> String {
+pub(super) fn clock(minutes: u32) -> String {
     let minutes = minutes % DAY_MINUTES;
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }

@@ -412,9 +412,10 @@ async fn malformed_requests_get_the_envelope() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_failure(&serde_json::from_str(&text).unwrap(), "接口不存在");
-    // Booking is a later task: its paths answer, in the envelope.
-    let reply = call(&router, &paths().create_order, json!({})).await;
-    assert_failure(&reply, "create_order");
+    // The 12306 account endpoints are not simulated: their paths answer, in
+    // the envelope.
+    let reply = call(&router, &paths().account_register, json!({})).await;
+    assert_failure(&reply, "account_register");
 }
 
 #[tokio::test]

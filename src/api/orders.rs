@@ -1,0 +1,474 @@
+//! Book, Confirm, Cancel, GetOrder and ListOrders: validate, convert, call
+//! the order service.
+
+use super::ApiState;
+use super::convert::{berth_from_proto, provider_from_proto, seat_class_from_proto};
+use super::convert_order::{
+    id_type_from_proto, order_status_from_proto, order_to_proto, passenger_type_from_proto,
+};
+use super::status::{ApiError, Violation};
+use crate::domain::{
+    Channel, Contact, Fen, IdNumber, IdType, Offer, OrderId, Passenger, PersonName, PhoneNumber,
+    Sex, StationRef,
+};
+use crate::orders::{BookCommand, BookPassenger, OrderError};
+use crate::proto as pb;
+use crate::store::OrderFilter;
+use chrono::{DateTime, NaiveDate, Utc};
+use secrecy::SecretString;
+
+/// Most passengers in one order (Panhe: 一单最多下9人).
+const MAX_PASSENGERS: usize = 9;
+/// Longest idempotency key accepted.
+const MAX_KEY_LENGTH: usize = 128;
+
+/// Book.
+pub async fn book(
+    state: &ApiState,
+    request: pb::BookRequest,
+) -> Result<pb::BookResponse, ApiError> {
+    let command = book_command(state, request)?;
+    let order = state.orders.book(command).await?;
+    Ok(pb::BookResponse {
+        order: Some(order_to_proto(&order, state.stations)),
+    })
+}
+
+/// Confirm.
+pub async fn confirm(
+    state: &ApiState,
+    request: pb::ConfirmRequest,
+) -> Result<pb::ConfirmResponse, ApiError> {
+    let mut violations = Vec::new();
+    let key = idempotency_key(&request.idempotency_key, &mut violations);
+    let order_id = order_id(&request.order_id, &mut violations);
+    if request.expected_amount_fen <= 0 {
+        violations.push(Violation::new(
+            "expected_amount_fen",
+            "must be the order's total in fen, greater than 0",
+        ));
+    }
+    let (Some(key), Some(order_id)) = (key, order_id) else {
+        return Err(ApiError::InvalidArgument(violations));
+    };
+    if !violations.is_empty() {
+        return Err(ApiError::InvalidArgument(violations));
+    }
+    let order = state
+        .orders
+        .confirm(&key, &order_id, Fen::new(request.expected_amount_fen))
+        .await?;
+    Ok(pb::ConfirmResponse {
+        order: Some(order_to_proto(&order, state.stations)),
+    })
+}
+
+/// Cancel.
+pub async fn cancel(
+    state: &ApiState,
+    request: pb::CancelRequest,
+) -> Result<pb::CancelResponse, ApiError> {
+    let mut violations = Vec::new();
+    let key = idempotency_key(&request.idempotency_key, &mut violations);
+    let order_id = order_id(&request.order_id, &mut violations);
+    let (Some(key), Some(order_id)) = (key, order_id) else {
+        return Err(ApiError::InvalidArgument(violations));
+    };
+    let order = state.orders.cancel(&key, &order_id).await?;
+    Ok(pb::CancelResponse {
+        order: Some(order_to_proto(&order, state.stations)),
+    })
+}
+
+/// GetOrder.
+pub async fn get_order(
+    state: &ApiState,
+    request: pb::GetOrderRequest,
+) -> Result<pb::GetOrderResponse, ApiError> {
+    let mut violations = Vec::new();
+    let Some(order_id) = order_id(&request.order_id, &mut violations) else {
+        return Err(ApiError::InvalidArgument(violations));
+    };
+    let order = state.orders.get(&order_id).await?;
+    Ok(pb::GetOrderResponse {
+        order: Some(order_to_proto(&order, state.stations)),
+    })
+}
+
+/// ListOrders.
+pub async fn list_orders(
+    state: &ApiState,
+    request: pb::ListOrdersRequest,
+) -> Result<pb::ListOrdersResponse, ApiError> {
+    let mut violations = Vec::new();
+    let page_size = match request.page_size {
+        0 => 50,
+        size if size < 0 => {
+            violations.push(Violation::new("page_size", "must not be negative"));
+            0
+        }
+        size => u32::try_from(size).unwrap_or(crate::store::MAX_PAGE_SIZE),
+    };
+    let mut statuses = Vec::new();
+    for (index, value) in request.statuses.iter().enumerate() {
+        match order_status_from_proto(*value) {
+            Some(status) => statuses.push(status),
+            None => violations.push(Violation::new(
+                format!("statuses[{index}]"),
+                format!("{value} is not a valid status"),
+            )),
+        }
+    }
+    let provider = match request.provider {
+        0 => None,
+        value => {
+            let provider = provider_from_proto(value);
+            if provider.is_none() {
+                violations.push(Violation::new(
+                    "provider",
+                    format!("{value} is not a valid provider"),
+                ));
+            }
+            provider
+        }
+    };
+    let created_after = optional_instant("created_after", &request.created_after, &mut violations);
+    let created_before =
+        optional_instant("created_before", &request.created_before, &mut violations);
+    if !violations.is_empty() {
+        return Err(ApiError::InvalidArgument(violations));
+    }
+    let filter = OrderFilter {
+        statuses,
+        provider,
+        created_after,
+        created_before,
+    };
+    let token = Some(request.page_token.as_str()).filter(|token| !token.is_empty());
+    let page = state
+        .orders
+        .store()
+        .list_orders(&filter, page_size, token)
+        .await
+        .map_err(|error| match error {
+            crate::store::StoreError::InvalidPageToken => {
+                ApiError::InvalidArgument(vec![Violation::new(
+                    "page_token",
+                    "is not a token from a previous ListOrders page",
+                )])
+            }
+            other => ApiError::Orders(OrderError::Store(other)),
+        })?;
+    Ok(pb::ListOrdersResponse {
+        orders: page
+            .orders
+            .iter()
+            .map(|order| order_to_proto(order, state.stations))
+            .collect(),
+        next_page_token: page.next_page_token.unwrap_or_default(),
+    })
+}
+
+fn book_command(state: &ApiState, request: pb::BookRequest) -> Result<BookCommand, ApiError> {
+    let mut violations = Vec::new();
+    let key = idempotency_key(&request.idempotency_key, &mut violations);
+    let offer = match Offer::decode(&request.offer_id) {
+        Ok(offer) => Some(offer),
+        Err(error) => {
+            violations.push(Violation::new("offer_id", error.to_string()));
+            None
+        }
+    };
+    if request.grab.is_some() {
+        violations.push(Violation::new(
+            "grab",
+            "grab orders need a provider with the grab capability (Juhe), which this version does not have",
+        ));
+    }
+    if request.passengers.is_empty() || request.passengers.len() > MAX_PASSENGERS {
+        violations.push(Violation::new(
+            "passengers",
+            format!("must list 1 to {MAX_PASSENGERS} passengers"),
+        ));
+    }
+    let default_class = offer.as_ref().map(|offer| offer.seat_class);
+    let passengers: Vec<Option<BookPassenger>> = request
+        .passengers
+        .iter()
+        .enumerate()
+        .map(|(index, passenger)| book_passenger(index, passenger, default_class, &mut violations))
+        .collect();
+    let contact = contact(request.contact.as_ref(), &mut violations);
+    if !request.seat_choices.is_empty() {
+        if request.seat_choices.len() != request.passengers.len() {
+            violations.push(Violation::new(
+                "seat_choices",
+                "give one seat per passenger, or none",
+            ));
+        }
+        for (index, choice) in request.seat_choices.iter().enumerate() {
+            if !is_seat_choice(choice) {
+                violations.push(Violation::new(
+                    format!("seat_choices[{index}]"),
+                    format!(
+                        "{choice:?} is not a seat such as \"1A\" (row 1 or 2, seat A, B, C, D or F)"
+                    ),
+                ));
+            }
+        }
+    }
+    let account = match request.account {
+        Some(account) if !account.username.trim().is_empty() && !account.password.is_empty() => {
+            Some((
+                account.username.trim().to_owned(),
+                SecretString::from(account.password),
+            ))
+        }
+        _ => {
+            violations.push(Violation::new(
+                "account",
+                "a 12306 user name and password are required to book",
+            ));
+            None
+        }
+    };
+    let channel = request.channel.and_then(|channel| match channel.kind {
+        Some(pb::channel::Kind::Alitrip(alitrip)) => Some(Channel::Alitrip {
+            order_id: alitrip.order_id,
+            purchase_type: alitrip.purchase_type,
+            extra: alitrip.extra.into_iter().collect(),
+        }),
+        None => None,
+    });
+    match (
+        key,
+        offer,
+        contact,
+        passengers.into_iter().collect::<Option<Vec<_>>>(),
+    ) {
+        (Some(key), Some(offer), Some(contact), Some(passengers)) if violations.is_empty() => {
+            Ok(BookCommand {
+                idempotency_key: key,
+                from_station: station_ref(state, &offer.from_station),
+                to_station: station_ref(state, &offer.to_station),
+                offer,
+                passengers,
+                contact,
+                seat_choices: request.seat_choices,
+                accept_standing: request.accept_standing,
+                account,
+                channel,
+            })
+        }
+        _ => Err(ApiError::InvalidArgument(violations)),
+    }
+}
+
+fn book_passenger(
+    index: usize,
+    passenger: &pb::Passenger,
+    default_class: Option<crate::domain::SeatClass>,
+    violations: &mut Vec<Violation>,
+) -> Option<BookPassenger> {
+    let field = |name: &str| format!("passengers[{index}].{name}");
+    let mut problem =
+        |name: &str, description: String| violations.push(Violation::new(field(name), description));
+    let name = PersonName::new(passenger.name.clone())
+        .map_err(|error| problem("name", error.to_string()))
+        .ok();
+    let id_type = id_type_from_proto(passenger.id_type);
+    if id_type.is_none() {
+        problem(
+            "id_type",
+            "is required (e.g. ID_TYPE_RESIDENT_ID_CARD)".to_owned(),
+        );
+    }
+    let id_number = IdNumber::new(passenger.id_number.clone())
+        .map_err(|error| problem("id_number", error.to_string()))
+        .ok();
+    if let (Some(IdType::ResidentIdCard), Some(number)) = (id_type, &id_number)
+        && !number.is_valid_resident_id()
+    {
+        problem(
+            "id_number",
+            "is not a valid resident ID number (check digit)".to_owned(),
+        );
+    }
+    let passenger_type = passenger_type_from_proto(passenger.passenger_type);
+    if passenger_type.is_none() {
+        problem(
+            "passenger_type",
+            format!("{} is not a valid value", passenger.passenger_type),
+        );
+    }
+    let phone = PhoneNumber::new(passenger.phone.clone())
+        .map_err(|error| problem("phone", error.to_string()))
+        .ok();
+    let seat_class = match passenger.seat_class {
+        0 => default_class,
+        value => {
+            let class = seat_class_from_proto(value);
+            if class.is_none() {
+                problem("seat_class", format!("{value} is not a valid seat class"));
+            }
+            class
+        }
+    };
+    let berth = berth_from_proto(passenger.berth);
+    let birth_date = optional_date(&passenger.birth_date)
+        .map_err(|message| problem("birth_date", message))
+        .ok()
+        .flatten();
+    let id_expiry_date = optional_date(&passenger.id_expiry_date)
+        .map_err(|message| problem("id_expiry_date", message))
+        .ok()
+        .flatten();
+    let sex = match passenger.sex {
+        1 => Some(Sex::Male),
+        2 => Some(Sex::Female),
+        _ => None,
+    };
+    if !matches!(
+        id_type,
+        Some(IdType::ResidentIdCard) | Some(IdType::HkMacaoTaiwanResidencePermit) | None
+    ) && (birth_date.is_none() || sex.is_none())
+    {
+        problem(
+            "birth_date",
+            "birth_date and sex are required for this document type".to_owned(),
+        );
+    }
+    let country_code =
+        Some(passenger.country_code.trim().to_ascii_uppercase()).filter(|code| !code.is_empty());
+    if matches!(
+        id_type,
+        Some(IdType::Passport) | Some(IdType::ForeignPermanentResidentId)
+    ) && country_code.is_none()
+    {
+        problem(
+            "country_code",
+            "is required for passports and permanent resident IDs".to_owned(),
+        );
+    }
+    Some(BookPassenger {
+        passenger: Passenger {
+            name: name?,
+            id_type: id_type?,
+            id_number: id_number?,
+            passenger_type: passenger_type?,
+            phone: Some(phone?),
+            birth_date,
+            sex,
+            country_code,
+            id_expiry_date,
+        },
+        seat_class: seat_class?,
+        berth,
+    })
+}
+
+fn contact(contact: Option<&pb::Contact>, violations: &mut Vec<Violation>) -> Option<Contact> {
+    let Some(contact) = contact else {
+        violations.push(Violation::new(
+            "contact",
+            "is required: the provider sends issue and refund notices there",
+        ));
+        return None;
+    };
+    let name = PersonName::new(contact.name.clone())
+        .map_err(|error| violations.push(Violation::new("contact.name", error.to_string())))
+        .ok();
+    let phone = PhoneNumber::new(contact.phone.clone())
+        .map_err(|error| violations.push(Violation::new("contact.phone", error.to_string())))
+        .ok();
+    Some(Contact {
+        name: name?,
+        phone: phone?,
+    })
+}
+
+fn idempotency_key(key: &str, violations: &mut Vec<Violation>) -> Option<String> {
+    let key = key.trim();
+    if key.is_empty() || key.chars().count() > MAX_KEY_LENGTH {
+        violations.push(Violation::new(
+            "idempotency_key",
+            format!("is required: 1 to {MAX_KEY_LENGTH} characters, unique per intended operation"),
+        ));
+        return None;
+    }
+    Some(key.to_owned())
+}
+
+fn order_id(id: &str, violations: &mut Vec<Violation>) -> Option<OrderId> {
+    OrderId::parse(id.trim())
+        .map_err(|_| {
+            violations.push(Violation::new(
+                "order_id",
+                "is not an order id returned by Book",
+            ))
+        })
+        .ok()
+}
+
+fn is_seat_choice(choice: &str) -> bool {
+    matches!(
+        choice.as_bytes(),
+        [b'1' | b'2', b'A' | b'B' | b'C' | b'D' | b'F']
+    )
+}
+
+fn optional_date(text: &str) -> Result<Option<NaiveDate>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| format!("{text:?} is not a date in the form YYYY-MM-DD"))
+}
+
+fn optional_instant(
+    field: &str,
+    text: &str,
+    violations: &mut Vec<Violation>,
+) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|_| {
+            violations.push(Violation::new(
+                field,
+                format!("{text:?} is not an RFC 3339 time"),
+            ))
+        })
+        .ok()
+}
+
+fn station_ref(state: &ApiState, name: &str) -> StationRef {
+    StationRef {
+        telecode: state
+            .stations
+            .by_name(name)
+            .map(|station| station.telecode.clone())
+            .unwrap_or_default(),
+        name: name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seat_choices_follow_12306() {
+        for good in ["1A", "2F", "1D"] {
+            assert!(is_seat_choice(good), "{good}");
+        }
+        for bad in ["1E", "3A", "A1", "1AA", "", "1a"] {
+            assert!(!is_seat_choice(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Book: record the order, hold seats at the provider, and answer.
+
+use super::fingerprint::{self, customer_order_no};
+use super::{Claim, OrderError, OrderService};
+use crate::domain::{
+    Berth, Channel, Contact, Offer, Order, OrderId, OrderStatus, Passenger, ProviderId, SeatClass,
+    StationRef, Ticket,
+};
+use crate::providers::ProviderError;
+use crate::providers::panhe::booking::{CallbackUrls, SeatPreferences, TrainCredentials};
+use secrecy::{ExposeSecret, SecretString};
+
+/// One passenger and the seat they want.
+pub struct BookPassenger {
+    /// Who travels.
+    pub passenger: Passenger,
+    /// Seat class (defaults to the offer's in the API).
+    pub seat_class: SeatClass,
+    /// Preferred berth, for sleepers.
+    pub berth: Option<Berth>,
+}
+
+/// A validated Book request.
+pub struct BookCommand {
+    /// The caller's idempotency key.
+    pub idempotency_key: String,
+    /// The offer being booked.
+    pub offer: Offer,
+    /// Boarding station as recorded.
+    pub from_station: StationRef,
+    /// Alighting station as recorded.
+    pub to_station: StationRef,
+    /// Passengers, in order.
+    pub passengers: Vec<BookPassenger>,
+    /// Who the provider notifies.
+    pub contact: Contact,
+    /// Seats to choose, one per passenger ("1A").
+    pub seat_choices: Vec<String>,
+    /// Accept standing tickets.
+    pub accept_standing: bool,
+    /// 12306 account (user name, password).
+    pub account: Option<(String, SecretString)>,
+    /// Where the order came from.
+    pub channel: Option<Channel>,
+}
+
+impl BookCommand {
+    fn fingerprint(&self) -> Vec<u8> {
+        let mut parts: Vec<String> = vec![
+            self.offer.encode(),
+            self.contact.name.expose().to_owned(),
+            self.contact.phone.expose().to_owned(),
+            self.seat_choices.join(","),
+            self.accept_standing.to_string(),
+            self.account
+                .as_ref()
+                .map(|(user, _)| user.clone())
+                .unwrap_or_default(),
+            format!("{:?}", self.channel),
+        ];
+        for booked in &self.passengers {
+            let passenger = &booked.passenger;
+            parts.push(format!(
+                "{}|{:?}|{}|{:?}|{:?}|{:?}|{:?}",
+                passenger.name.expose(),
+                passenger.id_type,
+                passenger.id_number.expose(),
+                passenger.passenger_type,
+                booked.seat_class,
+                booked.berth,
+                passenger.phone.as_ref().map(|phone| phone.expose())
+            ));
+        }
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        fingerprint::of(&parts)
+    }
+}
+
+impl OrderService {
+    /// Books `command`: at most one provider order per idempotency key.
+    pub async fn book(&self, command: BookCommand) -> Result<Order, OrderError> {
+        if command.offer.provider != ProviderId::Panhe {
+            return Err(OrderError::Unsupported {
+                provider: command.offer.provider,
+                capability: "direct booking",
+            });
+        }
+        let key = command.idempotency_key.clone();
+        let customer_order_no = customer_order_no(&key);
+        let resumed = match self.claim(&key, "book", &command.fingerprint()).await? {
+            Claim::Done(order) => return Ok(*order),
+            Claim::Owned { resumed } => resumed,
+        };
+        if resumed
+            && let Some(order) = self
+                .store
+                .find_by_customer_order_no(ProviderId::Panhe, &customer_order_no)
+                .await?
+        {
+            // An earlier attempt recorded the order and then stopped: it may
+            // have reached the provider, so never send it again.
+            return self.resume_unfinished_booking(&key, order).await;
+        }
+
+        let mut order = new_order(&command, customer_order_no, self.clock.now_utc());
+        self.store.insert_order(&mut order).await?;
+        let before = order.clone();
+        let credentials = self.credentials(command.account.as_ref());
+        let order_url = self
+            .config
+            .panhe_callback_url
+            .as_ref()
+            .map(|base| format!("{base}/order"));
+        let refund_url = self
+            .config
+            .panhe_callback_url
+            .as_ref()
+            .map(|base| format!("{base}/refund"));
+        let callbacks = CallbackUrls {
+            order: order_url.as_deref(),
+            refund: refund_url.as_deref(),
+        };
+        let preferences = SeatPreferences {
+            seat_choices: &command.seat_choices,
+            accept_standing: command.accept_standing,
+        };
+        let outcome = self
+            .panhe
+            .create_order(&order, &credentials, &preferences, &callbacks)
+            .await;
+        let failure = match outcome {
+            Ok(provider_order_no) => {
+                order.provider_order_no = Some(provider_order_no);
+                None
+            }
+            Err(error) if outcome_unknown(&error) => {
+                tracing::warn!(order_id = %order.id.as_str(), error = %error, "createOrder outcome unknown");
+                order.apply_status(OrderStatus::Unknown).ok();
+                order.status_reason =
+                    Some("the provider did not answer; railgate is finding out".to_owned());
+                None
+            }
+            Err(error) => {
+                order.apply_status(OrderStatus::Failed).ok();
+                order.status_reason = Some(error.to_string());
+                Some(error)
+            }
+        };
+        self.save(&before, &mut order).await?;
+        self.store
+            .complete_idempotent(&key, order.id.as_str().as_bytes())
+            .await?;
+        match failure {
+            Some(error) => Err(error.into()),
+            None => Ok(order),
+        }
+    }
+
+    async fn resume_unfinished_booking(
+        &self,
+        key: &str,
+        mut order: Order,
+    ) -> Result<Order, OrderError> {
+        if order.status == OrderStatus::Pending && order.provider_order_no.is_none() {
+            let before = order.clone();
+            order.apply_status(OrderStatus::Unknown).ok();
+            self.save(&before, &mut order).await?;
+        }
+        self.store
+            .complete_idempotent(key, order.id.as_str().as_bytes())
+            .await?;
+        Ok(order)
+    }
+
+    fn credentials(&self, account: Option<&(String, SecretString)>) -> TrainCredentials {
+        let (user, password) = account
+            .map(|(user, password)| (user.as_str(), password.expose_secret()))
+            .unwrap_or(("", ""));
+        TrainCredentials {
+            account: SecretString::from(self.config.cipher.encrypt(user)),
+            password: SecretString::from(self.config.cipher.encrypt(password)),
+        }
+    }
+}
+
+/// Whether the request may have reached the provider without an answer:
+/// then the order's fate is unknown and must be asked, not retried.
+pub(super) fn outcome_unknown(error: &ProviderError) -> bool {
+    match error {
+        ProviderError::Timeout { .. } => true,
+        // A refused connection never sent anything; anything later might have.
+        ProviderError::Unreachable { source, .. } => !source.is_connect(),
+        ProviderError::HttpStatus { status, .. } => *status >= 500,
+        ProviderError::Malformed { .. } | ProviderError::UnknownCode { .. } => true,
+        ProviderError::Rejected { .. } => false,
+    }
+}
+
+fn new_order(
+    command: &BookCommand,
+    customer_order_no: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Order {
+    let offer = &command.offer;
+    Order {
+        id: OrderId::new(),
+        provider: offer.provider,
+        provider_order_no: None,
+        customer_order_no,
+        order_no_12306: None,
+        status: OrderStatus::Pending,
+        status_reason: None,
+        train_code: offer.train_code.clone(),
+        train_no: Some(offer.train_no.clone()),
+        from_station: command.from_station.clone(),
+        to_station: command.to_station.clone(),
+        departure: offer.departure,
+        arrival: offer.arrival,
+        tickets: command
+            .passengers
+            .iter()
+            .map(|booked| Ticket::new(booked.passenger.clone(), booked.seat_class, booked.berth))
+            .collect(),
+        contact: Some(command.contact.clone()),
+        total_amount: None,
+        ticket_amount: None,
+        service_fee: None,
+        pay_deadline: None,
+        grab_deadline: None,
+        changes: Vec::new(),
+        channel: command.channel.clone(),
+        created_at: now,
+        updated_at: now,
+        version: 0,
+        last_sequence: 0,
+    }
+}

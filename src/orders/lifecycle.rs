@@ -1,0 +1,141 @@
+//! Confirm (pay), Cancel and Refresh (re-read the provider's order detail).
+
+use super::book::outcome_unknown;
+use super::fingerprint;
+use super::{Claim, OrderError, OrderService};
+use crate::domain::{Fen, Order, OrderId, OrderStatus};
+use crate::providers::panhe::order_sync::apply_detail;
+use crate::store::StoreError;
+
+impl OrderService {
+    /// Pays for a held order, if it costs what the caller expects.
+    pub async fn confirm(
+        &self,
+        key: &str,
+        order_id: &OrderId,
+        expected: Fen,
+    ) -> Result<Order, OrderError> {
+        let fingerprint = fingerprint::of(&[order_id.as_str(), &expected.get().to_string()]);
+        if let Claim::Done(order) = self.claim(key, "confirm", &fingerprint).await? {
+            return Ok(*order);
+        }
+        let result = self.pay(order_id, expected).await;
+        self.finish(key, result).await
+    }
+
+    async fn pay(&self, order_id: &OrderId, expected: Fen) -> Result<Order, OrderError> {
+        let mut order = self.get(order_id).await?;
+        if order.status != OrderStatus::Held {
+            return Err(OrderError::WrongState {
+                operation: "Confirm",
+                status: order.status,
+            });
+        }
+        let (Some(provider_order_no), Some(total)) =
+            (order.provider_order_no.clone(), order.total_amount)
+        else {
+            return Err(OrderError::WrongState {
+                operation: "Confirm",
+                status: order.status,
+            });
+        };
+        if total != expected {
+            return Err(OrderError::AmountMismatch {
+                expected,
+                actual: total,
+            });
+        }
+        let before = order.clone();
+        match self
+            .panhe
+            .confirm_order(&provider_order_no, total, &self.config.panhe_secret_key)
+            .await
+        {
+            Ok(()) => {
+                order.apply_status(OrderStatus::Issuing).ok();
+            }
+            Err(error) if outcome_unknown(&error) => {
+                tracing::warn!(order_id = %order.id.as_str(), error = %error, "confirm outcome unknown");
+                order.apply_status(OrderStatus::Unknown).ok();
+            }
+            Err(error) => return Err(error.into()),
+        }
+        self.save(&before, &mut order).await?;
+        Ok(order)
+    }
+
+    /// Cancels an order that is still being held or is held.
+    pub async fn cancel(&self, key: &str, order_id: &OrderId) -> Result<Order, OrderError> {
+        let fingerprint = fingerprint::of(&[order_id.as_str()]);
+        if let Claim::Done(order) = self.claim(key, "cancel", &fingerprint).await? {
+            return Ok(*order);
+        }
+        let result = self.cancel_at_provider(order_id).await;
+        self.finish(key, result).await
+    }
+
+    async fn cancel_at_provider(&self, order_id: &OrderId) -> Result<Order, OrderError> {
+        let mut order = self.get(order_id).await?;
+        let cancellable = matches!(order.status, OrderStatus::Pending | OrderStatus::Held);
+        let Some(provider_order_no) = order.provider_order_no.clone().filter(|_| cancellable)
+        else {
+            return Err(OrderError::WrongState {
+                operation: "Cancel",
+                status: order.status,
+            });
+        };
+        let before = order.clone();
+        match self.panhe.cancel_order(&provider_order_no).await {
+            Ok(()) => {
+                order.apply_status(OrderStatus::Cancelled).ok();
+            }
+            Err(error) if outcome_unknown(&error) => {
+                order.apply_status(OrderStatus::Unknown).ok();
+            }
+            Err(error) => return Err(error.into()),
+        }
+        self.save(&before, &mut order).await?;
+        Ok(order)
+    }
+
+    /// Re-reads the provider's order detail and records what changed.
+    /// Callbacks and the reconciler both end here. Retries once when a
+    /// concurrent writer got there first.
+    pub async fn refresh(&self, order_id: &OrderId) -> Result<Order, OrderError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut order = self.get(order_id).await?;
+            let Some(provider_order_no) = order.provider_order_no.clone() else {
+                return Ok(order);
+            };
+            let detail = self.panhe.order_detail(&provider_order_no).await?;
+            let before = order.clone();
+            apply_detail(&mut order, &detail, self.clock.now_utc(), false)?;
+            match self.save(&before, &mut order).await {
+                Err(OrderError::Store(StoreError::Conflict { .. })) if attempts < 3 => continue,
+                Err(error) => return Err(error),
+                Ok(()) => return Ok(order),
+            }
+        }
+    }
+
+    /// Completes the idempotency key on success; on a definite failure
+    /// (nothing happened at the provider) releases it so a retry may try
+    /// again.
+    async fn finish(
+        &self,
+        key: &str,
+        result: Result<Order, OrderError>,
+    ) -> Result<Order, OrderError> {
+        match &result {
+            Ok(order) => {
+                self.store
+                    .complete_idempotent(key, order.id.as_str().as_bytes())
+                    .await?
+            }
+            Err(_) => self.store.release_idempotent(key).await?,
+        }
+        result
+    }
+}

@@ -1,0 +1,195 @@
+//! The booking flows: Book, Confirm, Cancel and Refresh, with exactly-once
+//! effects over at-least-once callers. Each mutating flow claims the
+//! caller's idempotency key first; the provider sees one createOrder per
+//! key because the customer order number is derived from the key and the
+//! store keeps it unique.
+//!
+//! A provider call that times out after sending leaves the order UNKNOWN:
+//! it is resolved by asking the provider (refresh), never by booking again.
+
+mod book;
+mod fingerprint;
+mod lifecycle;
+pub mod reconciler;
+
+pub use book::{BookCommand, BookPassenger};
+
+use crate::domain::time::SharedClock;
+use crate::domain::{Order, OrderId};
+use crate::providers::ProviderError;
+use crate::providers::panhe::PanheAdapter;
+use crate::providers::panhe::booking::CredentialCipher;
+use crate::store::{Begin, Store, StoreError};
+use secrecy::SecretString;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// How long a claimed idempotency key stays with its claimer before a
+/// retry may take it over (the claimer crashed).
+const IDEMPOTENCY_LEASE: Duration = Duration::from_secs(120);
+
+/// Why a booking flow failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    /// No such order.
+    #[error("order {0} not found")]
+    NotFound(String),
+    /// The idempotency key was used for a different request.
+    #[error("idempotency key {key:?} was already used for a different request")]
+    KeyReused {
+        /// The key.
+        key: String,
+    },
+    /// The first request with this key is still running.
+    #[error("a request with idempotency key {key:?} is still in progress; retry shortly")]
+    KeyInProgress {
+        /// The key.
+        key: String,
+    },
+    /// The order is not in a state that allows the operation.
+    #[error("{operation} is not possible while the order is {status}")]
+    WrongState {
+        /// What was asked.
+        operation: &'static str,
+        /// The order's status.
+        status: crate::domain::OrderStatus,
+    },
+    /// The caller expected a different amount than the provider charges.
+    #[error("the order costs {actual} but the caller expected {expected}")]
+    AmountMismatch {
+        /// What the caller said.
+        expected: crate::domain::Fen,
+        /// What the order costs.
+        actual: crate::domain::Fen,
+    },
+    /// The order's provider cannot do this.
+    #[error("{provider} orders do not support {capability}")]
+    Unsupported {
+        /// The provider.
+        provider: crate::domain::ProviderId,
+        /// The capability.
+        capability: &'static str,
+    },
+    /// The provider refused or failed.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The store failed.
+    #[error("order store failed")]
+    Store(#[from] StoreError),
+}
+
+/// What the booking flows need.
+pub struct OrderServiceConfig {
+    /// Panhe's secretKey, for payment signs.
+    pub panhe_secret_key: SecretString,
+    /// Encrypts 12306 credentials for Panhe.
+    pub cipher: Arc<dyn CredentialCipher>,
+    /// Where Panhe calls back (`…/callbacks/panhe/<secret>`), if anywhere.
+    pub panhe_callback_url: Option<String>,
+}
+
+/// The booking flows over the store and the providers.
+pub struct OrderService {
+    store: Store,
+    panhe: PanheAdapter,
+    config: OrderServiceConfig,
+    clock: SharedClock,
+    /// Every stored order event, for live watchers in this process.
+    events: broadcast::Sender<(OrderId, i64)>,
+}
+
+impl OrderService {
+    /// A service over `store` and the Panhe adapter.
+    pub fn new(
+        store: Store,
+        panhe: PanheAdapter,
+        config: OrderServiceConfig,
+        clock: SharedClock,
+    ) -> Self {
+        let (events, _) = broadcast::channel(4096);
+        Self {
+            store,
+            panhe,
+            config,
+            clock,
+            events,
+        }
+    }
+
+    /// The store (read paths and watchers use it directly).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Subscribes to (order id, sequence) of every event stored from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<(OrderId, i64)> {
+        self.events.subscribe()
+    }
+
+    /// The order, as last recorded.
+    pub async fn get(&self, id: &OrderId) -> Result<Order, OrderError> {
+        self.store
+            .get_order(id)
+            .await?
+            .ok_or_else(|| OrderError::NotFound(id.as_str().to_owned()))
+    }
+
+    /// Saves `order` (optimistic version), recording an event of the kind
+    /// `before → order` describes, and tells watchers.
+    async fn save(&self, before: &Order, order: &mut Order) -> Result<(), OrderError> {
+        if before == order {
+            return Ok(());
+        }
+        let kind = crate::domain::OrderEventKind::between(before, order);
+        let sequence = self.store.update_order(order, kind, &[]).await?;
+        // No receivers is fine: nobody is watching.
+        let _ = self.events.send((order.id.clone(), sequence));
+        Ok(())
+    }
+
+    /// Claims `key`; `Ok(None)` when the caller owns it (New or Resumed),
+    /// `Ok(Some(order))` when it completed before.
+    async fn claim(
+        &self,
+        key: &str,
+        operation: &str,
+        fingerprint: &[u8],
+    ) -> Result<Claim, OrderError> {
+        match self
+            .store
+            .begin_idempotent(key, operation, fingerprint, IDEMPOTENCY_LEASE)
+            .await?
+        {
+            Begin::New => Ok(Claim::Owned { resumed: false }),
+            Begin::Resumed => Ok(Claim::Owned { resumed: true }),
+            Begin::InProgress => Err(OrderError::KeyInProgress {
+                key: key.to_owned(),
+            }),
+            Begin::Mismatch => Err(OrderError::KeyReused {
+                key: key.to_owned(),
+            }),
+            Begin::Completed(response) => {
+                let id = String::from_utf8(response)
+                    .ok()
+                    .and_then(|text| OrderId::parse(&text).ok())
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("idempotency response of {key:?}"))
+                    })?;
+                Ok(Claim::Done(Box::new(self.get(&id).await?)))
+            }
+        }
+    }
+}
+
+/// The outcome of claiming an idempotency key.
+enum Claim {
+    /// The caller does the work (`resumed`: an earlier claimer crashed).
+    Owned {
+        /// Whether an earlier attempt may have had effects.
+        resumed: bool,
+    },
+    /// Done before; this is the order it produced (boxed: an order is
+    /// large and this variant is the rare one).
+    Done(Box<Order>),
+}

@@ -1,0 +1,42 @@
+//! The reconciler: polls the provider for every order that is not settled,
+//! so a lost callback delays an update but never loses it.
+
+use super::OrderService;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Orders refreshed per round; the oldest-updated come first.
+const BATCH: u32 = 100;
+
+/// Refreshes unsettled orders every `interval` until `stopped` completes.
+pub async fn run(orders: Arc<OrderService>, interval: Duration, stopped: impl Future<Output = ()>) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            () = &mut stopped => return,
+            _ = ticker.tick() => reconcile_once(&orders).await,
+        }
+    }
+}
+
+/// One round: refresh every unsettled order that the provider knows.
+pub async fn reconcile_once(orders: &OrderService) {
+    let pending = match orders.store().non_final_orders(BATCH).await {
+        Ok(pending) => pending,
+        Err(error) => {
+            tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "reconciler cannot list orders");
+            return;
+        }
+    };
+    for order in pending
+        .iter()
+        .filter(|order| order.provider_order_no.is_some())
+    {
+        if let Err(error) = orders.refresh(&order.id).await {
+            tracing::warn!(order_id = %order.id.as_str(), error = %error, "reconciler refresh failed");
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Callbacks (订单状态推送通知). The seed names the URLs (`callBackUrl`,
+//! `refundTicketCallbackUrl`, a change's `callBackUrl`) but not the body, so
+//! the body is the simulator's choice, small on purpose: railgate treats a
+//! callback as a trigger and re-fetches order detail.
+//!
+//! ```json
+//! {"notifyType":"order","notifyId":"T26050110000010001-3","notifyTime":"2026-05-01 10:00:03",
+//!  "orderNo":"T26050110000010001","customerOrderNo":"c-1","orderStatus":2,"orderStatusName":"占位成功"}
+//! ```
+//! Refunds add `ticketNo`, `ticketStatus`, `ticketStatusName` and `failMsg`
+//! (the seed's name for the refund failure reason); changes add `chaNo`,
+//! `chaOrderStatus` and `chaOrderStatusName`. `notifyId` is the same on
+//! every retry and copy of one status change.
+//!
+//! Delivery never blocks a request: each callback is a task that POSTs JSON,
+//! counts any 2xx as delivered, and otherwise retries four times after 15,
+//! 30, 60 and 120 s of provider time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use serde_json::{Value, json};
+
+use super::model::{ChangeOrder, Order, Ticket};
+use crate::sim::panhe::SimState;
+
+/// Backoff before each retry, provider time.
+const RETRY_BACKOFF: [Duration; 4] = [
+    Duration::from_secs(15),
+    Duration::from_secs(30),
+    Duration::from_secs(60),
+    Duration::from_secs(120),
+];
+
+/// Most callback records kept for inspection.
+const LOG_LIMIT: usize = 10_000;
+
+/// Numbers status changes, for `notifyId`.
+static NOTIFY_SEQUENCE: AtomicU64 = AtomicU64::new(1);
+
+/// What happens to callbacks (tests script it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CallbackMode {
+    /// Send each once, retrying failures.
+    #[default]
+    Deliver,
+    /// Send nothing (the records say `dropped`).
+    Drop,
+    /// Send each twice: once at once, and a stale copy later (twice the
+    /// longest configured delay), after the next status change's callback.
+    DuplicateLate,
+}
+
+/// One callback and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallbackRecord {
+    pub url: String,
+    pub body: Value,
+    /// POSTs made so far, copies included.
+    pub attempts: u32,
+    /// Whether a POST got a 2xx.
+    pub delivered: bool,
+    /// Whether it was dropped by [`CallbackMode::Drop`].
+    pub dropped: bool,
+    id: u64,
+}
+
+/// A callback to send: to `url`, if the order gave one.
+#[derive(Debug, Clone)]
+pub(super) struct Notice {
+    url: Option<String>,
+    body: Value,
+}
+
+fn header(kind: &str, order: &Order, now: NaiveDateTime) -> Value {
+    let sequence = NOTIFY_SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    json!({
+        "notifyType": kind,
+        "notifyId": format!("{}-{sequence}", order.order_no),
+        "notifyTime": now.format("%Y-%m-%d %H:%M:%S").to_string(),
+        "orderNo": order.order_no,
+        "customerOrderNo": order.customer_order_no,
+    })
+}
+
+impl Notice {
+    /// The order's status changed.
+    pub fn order(order: &Order, now: NaiveDateTime) -> Notice {
+        let mut body = header("order", order, now);
+        body["orderStatus"] = json!(order.status.code());
+        body["orderStatusName"] = json!(order.status.name());
+        Notice {
+            url: order.call_back_url.clone(),
+            body,
+        }
+    }
+
+    /// A ticket's refund status changed; to refundTicketCallbackUrl, or
+    /// callBackUrl when the order gave none.
+    pub fn refund(order: &Order, ticket: &Ticket, now: NaiveDateTime) -> Notice {
+        let mut body = header("refund", order, now);
+        body["ticketNo"] = json!(ticket.ticket_no);
+        body["ticketStatus"] = json!(ticket.status.code());
+        body["ticketStatusName"] = json!(ticket.status.name());
+        body["failMsg"] = json!(ticket.refund.fail_reason);
+        Notice {
+            url: order
+                .refund_callback_url
+                .clone()
+                .or_else(|| order.call_back_url.clone()),
+            body,
+        }
+    }
+
+    /// A change order's status changed; to its callBackUrl, or the order's.
+    pub fn change(order: &Order, change: &ChangeOrder, now: NaiveDateTime) -> Notice {
+        let mut body = header("change", order, now);
+        body["chaNo"] = json!(change.cha_no);
+        body["chaOrderStatus"] = json!(change.status.code());
+        body["chaOrderStatusName"] = json!(change.status.name());
+        Notice {
+            url: change
+                .call_back_url
+                .clone()
+                .or_else(|| order.call_back_url.clone()),
+            body,
+        }
+    }
+}
+
+impl SimState {
+    /// Send callbacks in the background, as the callback mode says.
+    pub(super) fn notify(self: &Arc<Self>, notices: Vec<Notice>) {
+        for notice in notices {
+            let Some(url) = notice.url else {
+                continue;
+            };
+            let (mode, id) = {
+                let mut scripts = self.scripts();
+                let id = NOTIFY_SEQUENCE.fetch_add(1, Ordering::Relaxed);
+                let mode = scripts.callback_mode;
+                if scripts.callback_log.len() >= LOG_LIMIT {
+                    scripts.callback_log.drain(..LOG_LIMIT / 10);
+                }
+                scripts.callback_log.push(CallbackRecord {
+                    url: url.clone(),
+                    body: notice.body.clone(),
+                    attempts: 0,
+                    delivered: false,
+                    dropped: mode == CallbackMode::Drop,
+                    id,
+                });
+                (mode, id)
+            };
+            match mode {
+                CallbackMode::Drop => {
+                    tracing::debug!(%url, "panhe sim callback dropped (scripted)");
+                }
+                CallbackMode::Deliver => {
+                    tokio::spawn(deliver(Arc::clone(self), id, url, notice.body));
+                }
+                CallbackMode::DuplicateLate => {
+                    let config = &self.config;
+                    let longest = config
+                        .hold_delay
+                        .max(config.issue_delay)
+                        .max(config.refund_delay);
+                    let late = self.real_duration(longest * 2);
+                    tokio::spawn(deliver(
+                        Arc::clone(self),
+                        id,
+                        url.clone(),
+                        notice.body.clone(),
+                    ));
+                    let state = Arc::clone(self);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(late).await;
+                        deliver(state, id, url, notice.body).await;
+                    });
+                }
+            }
+        }
+    }
+
+    fn update_callback(&self, id: u64, update: impl FnOnce(&mut CallbackRecord)) {
+        let mut scripts = self.scripts();
+        if let Some(record) = scripts
+            .callback_log
+            .iter_mut()
+            .rev()
+            .find(|record| record.id == id)
+        {
+            update(record);
+        }
+    }
+}
+
+/// POST `body` to `url` until a 2xx, with backoff.
+async fn deliver(state: Arc<SimState>, id: u64, url: String, body: Value) {
+    for attempt in 0..=RETRY_BACKOFF.len() {
+        if attempt > 0 {
+            let backoff = state.real_duration(RETRY_BACKOFF[attempt - 1]);
+            tokio::time::sleep(backoff).await;
+        }
+        state.update_callback(id, |record| record.attempts += 1);
+        match state.http.post(&url).json(&body).send().await {
+            Ok(response) if response.status().is_success() => {
+                state.update_callback(id, |record| record.delivered = true);
+                return;
+            }
+            Ok(response) => {
+                tracing::debug!(%url, status = %response.status(), attempt, "panhe sim callback refused");
+            }
+            Err(error) => {
+                tracing::debug!(%url, %error, attempt, "panhe sim callback failed");
+            }
+        }
+    }
+    tracing::warn!(%url, "panhe sim callback undelivered after retries");
+}

@@ -1,0 +1,322 @@
+//! Request parameters: the checks every endpoint shares (content type, a
+//! JSON object, `appKey`) and typed getters whose failures name the field
+//! the way Panhe does (`参数passengers[0].cardNo不能为空`).
+
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::{Map, Value};
+
+use super::SimState;
+use super::wire::Failure;
+
+/// A request body's (or a nested object's) fields.
+pub(super) struct Params {
+    fields: Map<String, Value>,
+    /// Prefix for field names in messages: `passengers[1].` for a nested
+    /// passenger, empty at the top level.
+    prefix: String,
+}
+
+/// A money amount as sent: its value in fen and the texts it may have been
+/// signed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Amount {
+    pub fen: i64,
+    /// The spellings a client may have put into the md5 sign: the JSON
+    /// text as sent, the normalized decimal (`127`, `81.5`) and two
+    /// decimals (`127.00`).
+    pub sign_texts: Vec<String>,
+}
+
+impl Params {
+    /// Content type, JSON object, then `appKey`: the order a real gateway
+    /// would check them in, each failure in Panhe's envelope.
+    pub(super) fn parse(
+        state: &SimState,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Params, Failure> {
+        let json = headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| {
+                value
+                    .trim()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
+        if !json {
+            return Err(Failure("请求Content-Type必须为application/json".into()));
+        }
+        let fields = match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(fields)) => fields,
+            Ok(_) => return Err(Failure("请求参数格式错误:请求体必须是JSON对象".into())),
+            Err(error) => return Err(Failure(format!("请求参数格式错误:{error}"))),
+        };
+        let params = Params {
+            fields,
+            prefix: String::new(),
+        };
+        match params.fields.get("appKey") {
+            None | Some(Value::Null) => Err(Failure("appKey不能为空".into())),
+            Some(Value::String(key)) if key.is_empty() => Err(Failure("appKey不能为空".into())),
+            Some(Value::String(key)) if *key == state.config.app_key => Ok(params),
+            Some(_) => Err(Failure("appKey无效".into())),
+        }
+    }
+
+    /// Parameters from a JSON object literal, without the `appKey` check
+    /// (for unit tests of the rules).
+    #[cfg(test)]
+    pub(super) fn from_value(value: Value) -> Params {
+        match value {
+            Value::Object(fields) => Params {
+                fields,
+                prefix: String::new(),
+            },
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    /// The field's name as messages spell it.
+    pub(super) fn field(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        match self.fields.get(name) {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(value),
+        }
+    }
+
+    fn missing(&self, name: &str) -> Failure {
+        Failure(format!("参数{}不能为空", self.field(name)))
+    }
+
+    fn malformed(&self, name: &str, expected: &str) -> Failure {
+        Failure(format!("参数{}格式错误,应为{expected}", self.field(name)))
+    }
+
+    /// A required, non-blank string parameter, trimmed.
+    pub(super) fn required_str(&self, name: &str) -> Result<&str, Failure> {
+        self.optional_str(name)?.ok_or_else(|| self.missing(name))
+    }
+
+    /// An optional string: missing, null and blank are all `None`.
+    pub(super) fn optional_str(&self, name: &str) -> Result<Option<&str>, Failure> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.trim())),
+            Some(_) => Err(self.malformed(name, "字符串")),
+        }
+    }
+
+    /// A required `yyyy-MM-dd` date.
+    pub(super) fn required_date(&self, name: &str) -> Result<NaiveDate, Failure> {
+        let text = self.required_str(name)?;
+        parse_date(text).ok_or_else(|| {
+            Failure(format!(
+                "参数{}格式错误,应为yyyy-MM-dd:{text}",
+                self.field(name)
+            ))
+        })
+    }
+
+    /// An optional `yyyy-MM-dd` date.
+    pub(super) fn optional_date(&self, name: &str) -> Result<Option<NaiveDate>, Failure> {
+        match self.optional_str(name)? {
+            None => Ok(None),
+            Some(_) => self.required_date(name).map(Some),
+        }
+    }
+
+    /// A required date and time to the minute: `yyyy-MM-dd HH:mm`, seconds
+    /// tolerated (`HH:mm:ss`, as order detail writes them).
+    pub(super) fn required_datetime(&self, name: &str) -> Result<NaiveDateTime, Failure> {
+        let text = self.required_str(name)?;
+        ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+            .iter()
+            .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+            .ok_or_else(|| {
+                Failure(format!(
+                    "参数{}格式错误,应为yyyy-MM-dd HH:mm:{text}",
+                    self.field(name)
+                ))
+            })
+    }
+
+    /// An optional boolean: `true`/`false`, or the strings `"true"`/`"false"`.
+    pub(super) fn optional_bool(&self, name: &str) -> Result<Option<bool>, Failure> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(flag)) => Ok(Some(*flag)),
+            Some(Value::String(text)) if text.trim() == "true" => Ok(Some(true)),
+            Some(Value::String(text)) if text.trim() == "false" => Ok(Some(false)),
+            Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+            Some(_) => Err(self.malformed(name, "true或false")),
+        }
+    }
+
+    /// A required integer; a numeric string (`"1"`, as the seed's own
+    /// register example sends `cardType`) is accepted too.
+    pub(super) fn required_int(&self, name: &str) -> Result<i64, Failure> {
+        match self.get(name) {
+            None => Err(self.missing(name)),
+            Some(Value::Number(number)) => {
+                number.as_i64().ok_or_else(|| self.malformed(name, "整数"))
+            }
+            Some(Value::String(text)) if text.trim().is_empty() => Err(self.missing(name)),
+            Some(Value::String(text)) => text
+                .trim()
+                .parse()
+                .map_err(|_| self.malformed(name, "整数")),
+            Some(_) => Err(self.malformed(name, "整数")),
+        }
+    }
+
+    /// An optional integer.
+    pub(super) fn optional_int(&self, name: &str) -> Result<Option<i64>, Failure> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+            Some(_) => self.required_int(name).map(Some),
+        }
+    }
+
+    /// An optional amount in yuan (number or numeric string), at most two
+    /// decimals.
+    pub(super) fn optional_amount(&self, name: &str) -> Result<Option<Amount>, Failure> {
+        let raw = match self.get(name) {
+            None => return Ok(None),
+            Some(Value::Number(number)) => number.to_string(),
+            Some(Value::String(text)) if text.trim().is_empty() => return Ok(None),
+            Some(Value::String(text)) => text.trim().to_owned(),
+            Some(_) => return Err(self.malformed(name, "金额")),
+        };
+        let decimal: Decimal = raw
+            .parse()
+            .or_else(|_| Decimal::from_scientific(&raw))
+            .map_err(|_| self.malformed(name, "金额"))?;
+        let fen = (decimal * Decimal::ONE_HUNDRED)
+            .normalize()
+            .to_i64()
+            .filter(|fen| Decimal::from(*fen) == decimal * Decimal::ONE_HUNDRED)
+            .ok_or_else(|| self.malformed(name, "最多两位小数的金额"))?;
+        let mut sign_texts = vec![
+            raw,
+            decimal.normalize().to_string(),
+            format!("{}.{:02}", fen / 100, (fen % 100).abs()),
+        ];
+        sign_texts.dedup();
+        Ok(Some(Amount { fen, sign_texts }))
+    }
+
+    /// A required, non-empty array of objects, each as nested parameters.
+    pub(super) fn required_objects(&self, name: &str) -> Result<Vec<Params>, Failure> {
+        let items = match self.get(name) {
+            None => return Err(self.missing(name)),
+            Some(Value::Array(items)) if items.is_empty() => return Err(self.missing(name)),
+            Some(Value::Array(items)) => items,
+            Some(_) => return Err(self.malformed(name, "数组")),
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| match item {
+                Value::Object(fields) => Ok(Params {
+                    fields: fields.clone(),
+                    prefix: format!("{}[{index}].", self.field(name)),
+                }),
+                _ => Err(Failure(format!(
+                    "参数{}[{index}]格式错误,应为对象",
+                    self.field(name)
+                ))),
+            })
+            .collect()
+    }
+}
+
+/// `yyyy-MM-dd`, exactly ten characters (`2026-5-3` is refused).
+pub(super) fn parse_date(text: &str) -> Option<NaiveDate> {
+    (text.len() == 10)
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn amounts_keep_every_spelling_a_sign_may_use() {
+        let params =
+            Params::from_value(json!({"a": 127, "b": 81.5, "c": "31.00", "d": 1.234, "e": null}));
+        let a = params.optional_amount("a").unwrap().unwrap();
+        assert_eq!(a.fen, 12700);
+        assert!(a.sign_texts.contains(&"127".to_owned()));
+        assert!(a.sign_texts.contains(&"127.00".to_owned()));
+        let b = params.optional_amount("b").unwrap().unwrap();
+        assert_eq!(b.fen, 8150);
+        assert!(b.sign_texts.contains(&"81.5".to_owned()));
+        assert!(b.sign_texts.contains(&"81.50".to_owned()));
+        let c = params.optional_amount("c").unwrap().unwrap();
+        assert_eq!(c.fen, 3100);
+        assert!(c.sign_texts.contains(&"31".to_owned()));
+        assert!(c.sign_texts.contains(&"31.00".to_owned()));
+        assert!(params.optional_amount("d").is_err());
+        assert_eq!(params.optional_amount("e").unwrap(), None);
+        assert_eq!(params.optional_amount("missing").unwrap(), None);
+    }
+
+    #[test]
+    fn nested_fields_are_named_with_their_path() {
+        let params = Params::from_value(json!({"passengers": [{"name": "张三"}, {"name": ""}]}));
+        let passengers = params.required_objects("passengers").unwrap();
+        assert_eq!(passengers[0].required_str("name").unwrap(), "张三");
+        let failure = passengers[1].required_str("name").unwrap_err();
+        assert_eq!(failure.0, "参数passengers[1].name不能为空");
+        let failure = passengers[0].required_int("cardType").unwrap_err();
+        assert_eq!(failure.0, "参数passengers[0].cardType不能为空");
+    }
+
+    #[test]
+    fn integers_and_booleans_accept_their_string_forms() {
+        let params = Params::from_value(
+            json!({"n": "4", "m": 4, "x": "four", "t": "true", "f": false, "s": "yes"}),
+        );
+        assert_eq!(params.required_int("n").unwrap(), 4);
+        assert_eq!(params.required_int("m").unwrap(), 4);
+        assert!(params.required_int("x").unwrap_err().0.contains("整数"));
+        assert_eq!(params.optional_bool("t").unwrap(), Some(true));
+        assert_eq!(params.optional_bool("f").unwrap(), Some(false));
+        assert_eq!(params.optional_bool("none").unwrap(), None);
+        assert!(params.optional_bool("s").is_err());
+    }
+
+    #[test]
+    fn datetimes_are_to_the_minute_with_optional_seconds() {
+        let params = Params::from_value(
+            json!({"a": "2026-05-03 06:10", "b": "2026-05-03 06:10:00", "c": "2026-05-03"}),
+        );
+        let expected = NaiveDate::from_ymd_opt(2026, 5, 3)
+            .unwrap()
+            .and_hms_opt(6, 10, 0)
+            .unwrap();
+        assert_eq!(params.required_datetime("a").unwrap(), expected);
+        assert_eq!(params.required_datetime("b").unwrap(), expected);
+        assert!(
+            params
+                .required_datetime("c")
+                .unwrap_err()
+                .0
+                .contains("HH:mm")
+        );
+    }
+}

@@ -1,0 +1,334 @@
+//! Booking through the gateway against the sandbox Panhe simulator: Book
+//! holds seats, Confirm pays, the reconciler follows the provider to
+//! ISSUED; idempotency keys give exactly-once effects.
+
+use crate::support::{TestApp, date_in, details};
+use railgate::proto::{self as pb};
+use std::time::{Duration, Instant};
+use tonic::Code;
+
+/// The sandbox, with provider time running 60× and a fast reconciler.
+async fn app() -> TestApp {
+    TestApp::spawn_with(|config| {
+        config.sandbox.clock_scale = 60.0;
+        config.orders.reconcile_interval_ms = 50;
+    })
+    .await
+}
+
+async fn offer(app: &TestApp) -> pb::SeatOffer {
+    let response = app
+        .booking()
+        .search(pb::SearchRequest {
+            from_station: "北京南".into(),
+            to_station: "上海虹桥".into(),
+            travel_date: date_in(3),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    response
+        .trains
+        .iter()
+        .flat_map(|train| train.seats.iter())
+        .find(|seat| seat.seat_class == pb::SeatClass::Second as i32 && seat.remaining >= 2)
+        .cloned()
+        .expect("a second-class offer with seats")
+}
+
+fn passenger(name: &str, id_number: &str) -> pb::Passenger {
+    pb::Passenger {
+        name: name.into(),
+        id_type: pb::IdType::ResidentIdCard as i32,
+        id_number: id_number.into(),
+        passenger_type: pb::PassengerType::Adult as i32,
+        phone: "13800138000".into(),
+        ..Default::default()
+    }
+}
+
+fn book_request(key: &str, offer_id: &str) -> pb::BookRequest {
+    pb::BookRequest {
+        idempotency_key: key.into(),
+        offer_id: offer_id.into(),
+        passengers: vec![
+            passenger("张三", "11010519491231002X"),
+            passenger("李四", "440524188001010014"),
+        ],
+        contact: Some(pb::Contact {
+            name: "张三".into(),
+            phone: "13800138000".into(),
+        }),
+        account: Some(pb::TrainAccount {
+            username: "sandbox-user".into(),
+            password: "sandbox-password".into(),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Polls GetOrder until `done` holds (the provider works asynchronously;
+/// the reconciler brings its answers in).
+async fn wait_for(app: &TestApp, order_id: &str, done: impl Fn(&pb::Order) -> bool) -> pb::Order {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let order = app
+            .booking()
+            .get_order(pb::GetOrderRequest {
+                order_id: order_id.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .order
+            .unwrap();
+        if done(&order) {
+            return order;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "order never reached the expected state: {order:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn book_confirm_issue() {
+    let app = app().await;
+    let offer = offer(&app).await;
+    let booked = app
+        .booking()
+        .book(book_request("book-confirm-issue", &offer.offer_id))
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(booked.status, pb::OrderStatus::Pending as i32);
+    assert!(booked.order_id.starts_with("ord_"));
+    assert!(!booked.provider_order_no.is_empty());
+    assert_eq!(booked.tickets.len(), 2);
+    assert_eq!(
+        booked.tickets[0].passenger_name, "张*",
+        "names leave masked"
+    );
+    assert!(
+        !booked.tickets[0].id_number.contains("19491231"),
+        "ID numbers leave masked"
+    );
+
+    let held = wait_for(&app, &booked.order_id, |order| {
+        order.status == pb::OrderStatus::Held as i32
+    })
+    .await;
+    assert!(held.total_amount_fen > 0);
+    assert_eq!(
+        held.total_amount_fen,
+        held.ticket_amount_fen + held.service_fee_fen
+    );
+    assert!(!held.pay_deadline.is_empty());
+
+    // The wrong amount is refused before anything is paid.
+    let status = app
+        .booking()
+        .confirm(pb::ConfirmRequest {
+            idempotency_key: "confirm-wrong".into(),
+            order_id: booked.order_id.clone(),
+            expected_amount_fen: held.total_amount_fen + 1,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(
+        details(&status).error_info().unwrap().reason,
+        "AMOUNT_MISMATCH"
+    );
+
+    let confirmed = app
+        .booking()
+        .confirm(pb::ConfirmRequest {
+            idempotency_key: "confirm-1".into(),
+            order_id: booked.order_id.clone(),
+            expected_amount_fen: held.total_amount_fen,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(confirmed.status, pb::OrderStatus::Issuing as i32);
+
+    let issued = wait_for(&app, &booked.order_id, |order| {
+        order.status == pb::OrderStatus::Issued as i32
+    })
+    .await;
+    for ticket in &issued.tickets {
+        assert_eq!(ticket.status, pb::TicketStatus::Issued as i32, "{ticket:?}");
+        assert!(
+            !ticket.coach.is_empty() && !ticket.seat_number.is_empty(),
+            "{ticket:?}"
+        );
+        assert!(!ticket.ticket_number.is_empty());
+        assert!(ticket.price_fen > 0);
+    }
+    assert!(!issued.order_no_12306.is_empty());
+    assert!(
+        issued.last_sequence >= 4,
+        "created, held, issuing, issued: {}",
+        issued.last_sequence
+    );
+
+    // Retrying Confirm with the same key answers from the first result.
+    let again = app
+        .booking()
+        .confirm(pb::ConfirmRequest {
+            idempotency_key: "confirm-1".into(),
+            order_id: booked.order_id.clone(),
+            expected_amount_fen: held.total_amount_fen,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(again.order_id, booked.order_id);
+}
+
+#[tokio::test]
+async fn same_key_same_request_is_one_booking_different_request_is_refused() {
+    let app = app().await;
+    let offer = offer(&app).await;
+    let request = book_request("idem-1", &offer.offer_id);
+    let mut handles = Vec::new();
+    for _ in 0..5 {
+        let mut client = app.booking();
+        let request = request.clone();
+        handles.push(tokio::spawn(async move { client.book(request).await }));
+    }
+    let mut order_ids = Vec::new();
+    for handle in handles {
+        match handle.await.unwrap() {
+            Ok(response) => order_ids.push(response.into_inner().order.unwrap().order_id),
+            // A duplicate that arrives while the first is still running.
+            Err(status) => assert_eq!(status.code(), Code::Aborted, "{status:?}"),
+        }
+    }
+    let first = order_ids.first().expect("at least one answer").clone();
+    assert!(order_ids.iter().all(|id| *id == first), "{order_ids:?}");
+    let retried = app
+        .booking()
+        .book(request.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(retried.order_id, first);
+
+    let listed = app
+        .booking()
+        .list_orders(pb::ListOrdersRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.orders.len(), 1, "one key, one order");
+
+    let mut different = request;
+    different.passengers.pop();
+    let status = app.booking().book(different).await.unwrap_err();
+    assert_eq!(status.code(), Code::AlreadyExists, "{status:?}");
+    assert_eq!(
+        details(&status).error_info().unwrap().metadata["idempotency_key"],
+        "idem-1"
+    );
+}
+
+#[tokio::test]
+async fn cancel_a_held_order() {
+    let app = app().await;
+    let offer = offer(&app).await;
+    let booked = app
+        .booking()
+        .book(book_request("cancel-me", &offer.offer_id))
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    wait_for(&app, &booked.order_id, |order| {
+        order.status == pb::OrderStatus::Held as i32
+    })
+    .await;
+    let cancelled = app
+        .booking()
+        .cancel(pb::CancelRequest {
+            idempotency_key: "cancel-1".into(),
+            order_id: booked.order_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(cancelled.status, pb::OrderStatus::Cancelled as i32);
+    // A cancelled order cannot be paid.
+    let status = app
+        .booking()
+        .confirm(pb::ConfirmRequest {
+            idempotency_key: "confirm-cancelled".into(),
+            order_id: booked.order_id,
+            expected_amount_fen: 100,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(details(&status).error_info().unwrap().reason, "ORDER_STATE");
+}
+
+#[tokio::test]
+async fn bad_book_requests_list_every_problem() {
+    let app = app().await;
+    let status = app
+        .booking()
+        .book(pb::BookRequest {
+            passengers: vec![pb::Passenger {
+                name: "王五".into(),
+                id_type: pb::IdType::ResidentIdCard as i32,
+                id_number: "110105194912310021".into(),
+                ..Default::default()
+            }],
+            seat_choices: vec!["3Z".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = crate::support::violations(&status)
+        .into_iter()
+        .map(|(field, _)| field)
+        .collect();
+    for field in [
+        "idempotency_key",
+        "offer_id",
+        "passengers[0].id_number",
+        "passengers[0].phone",
+        "contact",
+        "seat_choices[0]",
+        "account",
+    ] {
+        assert!(
+            fields.iter().any(|found| found == field),
+            "{field} missing from {fields:?}"
+        );
+    }
+    let status = app
+        .booking()
+        .get_order(pb::GetOrderRequest {
+            order_id: "ord_00000000000000000000000000000000".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+}
