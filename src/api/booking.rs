@@ -6,6 +6,7 @@ use super::ApiState;
 use super::orders;
 use super::search;
 use super::status::ApiError;
+use super::watch;
 use crate::proto as pb;
 use crate::proto::booking_service_server::BookingService;
 use std::pin::Pin;
@@ -133,8 +134,9 @@ impl BookingService for BookingApi {
 
     async fn watch_order(
         &self,
-        _request: Request<pb::WatchOrderRequest>,
+        request: Request<pb::WatchOrderRequest>,
     ) -> Result<Response<Self::WatchOrderStream>, Status> {
-        unimplemented("WatchOrder")
+        let stream = watch::watch_order(self.state.clone(), request.into_inner()).await?;
+        Ok(Response::new(Box::pin(stream)))
     }
 }

@@ -9,6 +9,7 @@ pub mod convert_order;
 pub mod orders;
 pub mod search;
 pub mod status;
+pub mod watch;
 
 use crate::domain::time::SharedClock;
 use crate::proto::account_service_server::AccountServiceServer;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tonic::Code;
 
 /// The sandbox, with provider time running 60× and a fast reconciler.
-async fn app() -> TestApp {
+pub async fn app() -> TestApp {
     TestApp::spawn_with(|config| {
         config.sandbox.clock_scale = 60.0;
         config.orders.reconcile_interval_ms = 50;
@@ -16,7 +16,7 @@ async fn app() -> TestApp {
     .await
 }
 
-async fn offer(app: &TestApp) -> pb::SeatOffer {
+pub async fn offer(app: &TestApp) -> pb::SeatOffer {
     let response = app
         .booking()
         .search(pb::SearchRequest {
@@ -48,7 +48,7 @@ fn passenger(name: &str, id_number: &str) -> pb::Passenger {
     }
 }
 
-fn book_request(key: &str, offer_id: &str) -> pb::BookRequest {
+pub fn book_request(key: &str, offer_id: &str) -> pb::BookRequest {
     pb::BookRequest {
         idempotency_key: key.into(),
         offer_id: offer_id.into(),

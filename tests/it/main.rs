@@ -13,3 +13,4 @@ mod server;
 mod stops;
 mod store;
 mod support;
+mod watch;
