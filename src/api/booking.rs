@@ -90,9 +90,9 @@ impl BookingService for BookingApi {
 
     async fn refund(
         &self,
-        _request: Request<pb::RefundRequest>,
+        request: Request<pb::RefundRequest>,
     ) -> Result<Response<pb::RefundResponse>, Status> {
-        unimplemented("Refund")
+        respond(orders::refund(&self.state, request.into_inner()).await)
     }
 
     async fn change(

@@ -9,7 +9,7 @@ use super::convert_order::{
 use super::status::{ApiError, Violation};
 use crate::domain::{
     Channel, Contact, Fen, IdNumber, IdType, Offer, OrderId, Passenger, PersonName, PhoneNumber,
-    Sex, StationRef,
+    Sex, StationRef, TicketId,
 };
 use crate::orders::{BookCommand, BookPassenger, OrderError};
 use crate::proto as pb;
@@ -76,6 +76,41 @@ pub async fn cancel(
     };
     let order = state.orders.cancel(&key, &order_id).await?;
     Ok(pb::CancelResponse {
+        order: Some(order_to_proto(&order, state.stations)),
+    })
+}
+
+/// Refund.
+pub async fn refund(
+    state: &ApiState,
+    request: pb::RefundRequest,
+) -> Result<pb::RefundResponse, ApiError> {
+    let mut violations = Vec::new();
+    let key = idempotency_key(&request.idempotency_key, &mut violations);
+    let order_id = order_id(&request.order_id, &mut violations);
+    let ticket_id = TicketId::parse(request.ticket_id.trim())
+        .map_err(|_| {
+            violations.push(Violation::new(
+                "ticket_id",
+                "is not a ticket id of the order",
+            ))
+        })
+        .ok();
+    let remark = Some(request.remark.trim()).filter(|remark| !remark.is_empty());
+    if remark.is_some_and(|remark| remark.chars().count() > 200) {
+        violations.push(Violation::new("remark", "is longer than 200 characters"));
+    }
+    let (Some(key), Some(order_id), Some(ticket_id)) = (key, order_id, ticket_id) else {
+        return Err(ApiError::InvalidArgument(violations));
+    };
+    if !violations.is_empty() {
+        return Err(ApiError::InvalidArgument(violations));
+    }
+    let order = state
+        .orders
+        .refund(&key, &order_id, &ticket_id, remark)
+        .await?;
+    Ok(pb::RefundResponse {
         order: Some(order_to_proto(&order, state.stations)),
     })
 }

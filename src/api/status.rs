@@ -150,6 +150,18 @@ fn order_status(error: OrderError) -> Status {
             "ORDER_STATE",
             [("status", status.as_str().to_owned())],
         ),
+        OrderError::TicketNotFound(id) => with_info(
+            Code::NotFound,
+            message,
+            "TICKET_NOT_FOUND",
+            [("ticket_id", id)],
+        ),
+        OrderError::TicketState { status, .. } => with_info(
+            Code::FailedPrecondition,
+            message,
+            "TICKET_STATE",
+            [("status", format!("{status:?}"))],
+        ),
         OrderError::AmountMismatch { expected, actual } => with_info(
             Code::FailedPrecondition,
             message,

@@ -123,7 +123,7 @@ impl OrderService {
     /// Completes the idempotency key on success; on a definite failure
     /// (nothing happened at the provider) releases it so a retry may try
     /// again.
-    async fn finish(
+    pub(super) async fn finish(
         &self,
         key: &str,
         result: Result<Order, OrderError>,

@@ -11,6 +11,7 @@ mod book;
 mod fingerprint;
 mod lifecycle;
 pub mod reconciler;
+mod refund;
 
 pub use book::{BookCommand, BookPassenger};
 
@@ -54,6 +55,17 @@ pub enum OrderError {
         operation: &'static str,
         /// The order's status.
         status: crate::domain::OrderStatus,
+    },
+    /// No such ticket in the order.
+    #[error("ticket {0} not found in the order")]
+    TicketNotFound(String),
+    /// The ticket is not in a state that allows the operation.
+    #[error("{operation} is not possible while the ticket is {status:?}")]
+    TicketState {
+        /// What was asked.
+        operation: &'static str,
+        /// The ticket's status.
+        status: crate::domain::TicketStatus,
     },
     /// The caller expected a different amount than the provider charges.
     #[error("the order costs {actual} but the caller expected {expected}")]

@@ -332,3 +332,65 @@ async fn bad_book_requests_list_every_problem() {
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
 }
+
+/// Books, confirms and waits for ISSUED.
+pub async fn issued_order(app: &TestApp, key: &str) -> pb::Order {
+    let offer = offer(app).await;
+    let booked = app
+        .booking()
+        .book(book_request(key, &offer.offer_id))
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    let held = wait_for(app, &booked.order_id, |order| order.status == pb::OrderStatus::Held as i32).await;
+    app.booking()
+        .confirm(pb::ConfirmRequest {
+            idempotency_key: format!("{key}-confirm"),
+            order_id: booked.order_id.clone(),
+            expected_amount_fen: held.total_amount_fen,
+        })
+        .await
+        .unwrap();
+    wait_for(app, &booked.order_id, |order| order.status == pb::OrderStatus::Issued as i32).await
+}
+
+#[tokio::test]
+async fn refund_one_ticket_after_issue() {
+    let app = app().await;
+    let issued = issued_order(&app, "refund-flow").await;
+    let ticket = &issued.tickets[0];
+    let request = pb::RefundRequest {
+        idempotency_key: "refund-1".into(),
+        order_id: issued.order_id.clone(),
+        ticket_id: ticket.ticket_id.clone(),
+        remark: "plans changed".into(),
+    };
+    let applied = app.booking().refund(request.clone()).await.unwrap().into_inner().order.unwrap();
+    assert_eq!(applied.tickets[0].status, pb::TicketStatus::Refunding as i32);
+    assert_eq!(applied.tickets[1].status, pb::TicketStatus::Issued as i32, "one ticket per refund");
+
+    let refunded = wait_for(&app, &issued.order_id, |order| {
+        order.tickets[0].status == pb::TicketStatus::Refunded as i32
+    })
+    .await;
+    let ticket = &refunded.tickets[0];
+    assert!(ticket.refund_amount_fen > 0, "{ticket:?}");
+    assert_eq!(ticket.refund_amount_fen + ticket.refund_fee_fen, ticket.price_fen, "{ticket:?}");
+    assert_eq!(refunded.status, pb::OrderStatus::Issued as i32);
+
+    // The same key answers from the first result; a new key is refused.
+    let again = app.booking().refund(request.clone()).await.unwrap().into_inner().order.unwrap();
+    assert_eq!(again.order_id, issued.order_id);
+    let status = app
+        .booking()
+        .refund(pb::RefundRequest {
+            idempotency_key: "refund-2".into(),
+            ..request
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(details(&status).error_info().unwrap().reason, "TICKET_STATE");
+}

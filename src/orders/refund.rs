@@ -1,0 +1,69 @@
+//! Refund: one issued ticket per call, as Panhe requires. The provider
+//! answers the application at once and the result later (callback or
+//! reconciler): the ticket goes REFUNDING, then REFUNDED or REFUND_FAILED.
+
+use super::book::outcome_unknown;
+use super::fingerprint;
+use super::{Claim, OrderError, OrderService};
+use crate::domain::{Order, OrderId, TicketId, TicketStatus};
+
+impl OrderService {
+    /// Applies for the refund of one ticket.
+    pub async fn refund(
+        &self,
+        key: &str,
+        order_id: &OrderId,
+        ticket_id: &TicketId,
+        remark: Option<&str>,
+    ) -> Result<Order, OrderError> {
+        let fingerprint =
+            fingerprint::of(&[order_id.as_str(), ticket_id.as_str(), remark.unwrap_or("")]);
+        if let Claim::Done(order) = self.claim(key, "refund", &fingerprint).await? {
+            return Ok(*order);
+        }
+        let result = self.refund_at_provider(order_id, ticket_id, remark).await;
+        self.finish(key, result).await
+    }
+
+    async fn refund_at_provider(
+        &self,
+        order_id: &OrderId,
+        ticket_id: &TicketId,
+        remark: Option<&str>,
+    ) -> Result<Order, OrderError> {
+        let mut order = self.get(order_id).await?;
+        let ticket = order
+            .ticket(ticket_id)
+            .ok_or_else(|| OrderError::TicketNotFound(ticket_id.as_str().to_owned()))?;
+        if !ticket.status.can_refund() {
+            return Err(OrderError::TicketState {
+                operation: "Refund",
+                status: ticket.status,
+            });
+        }
+        let Some(provider_order_no) = order.provider_order_no.clone() else {
+            return Err(OrderError::WrongState {
+                operation: "Refund",
+                status: order.status,
+            });
+        };
+        let before = order.clone();
+        let outcome = self
+            .panhe
+            .refund_ticket(&provider_order_no, ticket, remark)
+            .await;
+        match outcome {
+            Ok(()) => {}
+            // The application may have landed: the next detail read says.
+            Err(error) if outcome_unknown(&error) => {
+                tracing::warn!(order_id = %order.id.as_str(), error = %error, "refund outcome unknown");
+            }
+            Err(error) => return Err(error.into()),
+        }
+        if let Some(ticket) = order.ticket_mut(ticket_id) {
+            ticket.status = TicketStatus::Refunding;
+        }
+        self.save(&before, &mut order).await?;
+        Ok(order)
+    }
+}
