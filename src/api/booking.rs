@@ -1,8 +1,8 @@
-//! `railgate.v1.BookingService`. Search, GetStops and LookupStations work
-//! (see `search`); the order lifecycle RPCs answer UNIMPLEMENTED naming the
-//! capability until the order store exists.
+//! `railgate.v1.BookingService`: each RPC delegates to one handler module
+//! (`search`, `orders`, `changes`, `watch`).
 
 use super::ApiState;
+use super::changes;
 use super::orders;
 use super::search;
 use super::status::ApiError;
@@ -14,8 +14,6 @@ use std::sync::Arc;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-const ORDERS: &str = "the order lifecycle (booking, payment, refunds, changes and order events)";
-
 /// The BookingService implementation.
 pub struct BookingApi {
     state: Arc<ApiState>,
@@ -26,14 +24,6 @@ impl BookingApi {
     pub fn new(state: Arc<ApiState>) -> Self {
         Self { state }
     }
-}
-
-fn unimplemented<T>(rpc: &'static str) -> Result<Response<T>, Status> {
-    Err(ApiError::Unimplemented {
-        rpc,
-        capability: ORDERS,
-    }
-    .into())
 }
 
 fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
@@ -97,23 +87,23 @@ impl BookingService for BookingApi {
 
     async fn change(
         &self,
-        _request: Request<pb::ChangeRequest>,
+        request: Request<pb::ChangeRequest>,
     ) -> Result<Response<pb::ChangeResponse>, Status> {
-        unimplemented("Change")
+        respond(changes::change(&self.state, request.into_inner()).await)
     }
 
     async fn confirm_change(
         &self,
-        _request: Request<pb::ConfirmChangeRequest>,
+        request: Request<pb::ConfirmChangeRequest>,
     ) -> Result<Response<pb::ConfirmChangeResponse>, Status> {
-        unimplemented("ConfirmChange")
+        respond(changes::confirm_change(&self.state, request.into_inner()).await)
     }
 
     async fn cancel_change(
         &self,
-        _request: Request<pb::CancelChangeRequest>,
+        request: Request<pb::CancelChangeRequest>,
     ) -> Result<Response<pb::CancelChangeResponse>, Status> {
-        unimplemented("CancelChange")
+        respond(changes::cancel_change(&self.state, request.into_inner()).await)
     }
 
     async fn get_order(

@@ -199,7 +199,8 @@ fn ticket_to_proto(ticket: &Ticket) -> pb::Ticket {
     }
 }
 
-fn change_to_proto(change: &ChangeOrder, stations: &StationDirectory) -> pb::ChangeOrder {
+/// A change order.
+pub fn change_to_proto(change: &ChangeOrder, stations: &StationDirectory) -> pb::ChangeOrder {
     pb::ChangeOrder {
         change_id: change.id.as_str().to_owned(),
         provider_change_no: change.provider_change_no.clone().unwrap_or_default(),

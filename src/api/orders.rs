@@ -422,7 +422,7 @@ fn contact(contact: Option<&pb::Contact>, violations: &mut Vec<Violation>) -> Op
     })
 }
 
-fn idempotency_key(key: &str, violations: &mut Vec<Violation>) -> Option<String> {
+pub(super) fn idempotency_key(key: &str, violations: &mut Vec<Violation>) -> Option<String> {
     let key = key.trim();
     if key.is_empty() || key.chars().count() > MAX_KEY_LENGTH {
         violations.push(Violation::new(
@@ -434,7 +434,7 @@ fn idempotency_key(key: &str, violations: &mut Vec<Violation>) -> Option<String>
     Some(key.to_owned())
 }
 
-fn order_id(id: &str, violations: &mut Vec<Violation>) -> Option<OrderId> {
+pub(super) fn order_id(id: &str, violations: &mut Vec<Violation>) -> Option<OrderId> {
     OrderId::parse(id.trim())
         .map_err(|_| {
             violations.push(Violation::new(
@@ -445,7 +445,7 @@ fn order_id(id: &str, violations: &mut Vec<Violation>) -> Option<OrderId> {
         .ok()
 }
 
-fn is_seat_choice(choice: &str) -> bool {
+pub(super) fn is_seat_choice(choice: &str) -> bool {
     matches!(
         choice.as_bytes(),
         [b'1' | b'2', b'A' | b'B' | b'C' | b'D' | b'F']
@@ -482,7 +482,7 @@ fn optional_instant(
         .ok()
 }
 
-fn station_ref(state: &ApiState, name: &str) -> StationRef {
+pub(super) fn station_ref(state: &ApiState, name: &str) -> StationRef {
     StationRef {
         telecode: state
             .stations

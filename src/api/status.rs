@@ -162,6 +162,12 @@ fn order_status(error: OrderError) -> Status {
             "TICKET_STATE",
             [("status", format!("{status:?}"))],
         ),
+        OrderError::ChangeState { status, .. } => with_info(
+            Code::FailedPrecondition,
+            message,
+            "CHANGE_STATE",
+            [("status", format!("{status:?}"))],
+        ),
         OrderError::AmountMismatch { expected, actual } => with_info(
             Code::FailedPrecondition,
             message,

@@ -8,12 +8,14 @@
 //! it is resolved by asking the provider (refresh), never by booking again.
 
 mod book;
+mod change;
 mod fingerprint;
 mod lifecycle;
 pub mod reconciler;
 mod refund;
 
 pub use book::{BookCommand, BookPassenger};
+pub use change::ChangeCommand;
 
 use crate::domain::time::SharedClock;
 use crate::domain::{Order, OrderId};
@@ -66,6 +68,14 @@ pub enum OrderError {
         operation: &'static str,
         /// The ticket's status.
         status: crate::domain::TicketStatus,
+    },
+    /// The change order is not in a state that allows the operation.
+    #[error("{operation} is not possible while the change is {status:?}")]
+    ChangeState {
+        /// What was asked.
+        operation: &'static str,
+        /// The change's status.
+        status: crate::domain::ChangeStatus,
     },
     /// The caller expected a different amount than the provider charges.
     #[error("the order costs {actual} but the caller expected {expected}")]

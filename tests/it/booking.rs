@@ -344,7 +344,10 @@ pub async fn issued_order(app: &TestApp, key: &str) -> pb::Order {
         .into_inner()
         .order
         .unwrap();
-    let held = wait_for(app, &booked.order_id, |order| order.status == pb::OrderStatus::Held as i32).await;
+    let held = wait_for(app, &booked.order_id, |order| {
+        order.status == pb::OrderStatus::Held as i32
+    })
+    .await;
     app.booking()
         .confirm(pb::ConfirmRequest {
             idempotency_key: format!("{key}-confirm"),
@@ -353,7 +356,10 @@ pub async fn issued_order(app: &TestApp, key: &str) -> pb::Order {
         })
         .await
         .unwrap();
-    wait_for(app, &booked.order_id, |order| order.status == pb::OrderStatus::Issued as i32).await
+    wait_for(app, &booked.order_id, |order| {
+        order.status == pb::OrderStatus::Issued as i32
+    })
+    .await
 }
 
 #[tokio::test]
@@ -367,9 +373,23 @@ async fn refund_one_ticket_after_issue() {
         ticket_id: ticket.ticket_id.clone(),
         remark: "plans changed".into(),
     };
-    let applied = app.booking().refund(request.clone()).await.unwrap().into_inner().order.unwrap();
-    assert_eq!(applied.tickets[0].status, pb::TicketStatus::Refunding as i32);
-    assert_eq!(applied.tickets[1].status, pb::TicketStatus::Issued as i32, "one ticket per refund");
+    let applied = app
+        .booking()
+        .refund(request.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(
+        applied.tickets[0].status,
+        pb::TicketStatus::Refunding as i32
+    );
+    assert_eq!(
+        applied.tickets[1].status,
+        pb::TicketStatus::Issued as i32,
+        "one ticket per refund"
+    );
 
     let refunded = wait_for(&app, &issued.order_id, |order| {
         order.tickets[0].status == pb::TicketStatus::Refunded as i32
@@ -377,11 +397,22 @@ async fn refund_one_ticket_after_issue() {
     .await;
     let ticket = &refunded.tickets[0];
     assert!(ticket.refund_amount_fen > 0, "{ticket:?}");
-    assert_eq!(ticket.refund_amount_fen + ticket.refund_fee_fen, ticket.price_fen, "{ticket:?}");
+    assert_eq!(
+        ticket.refund_amount_fen + ticket.refund_fee_fen,
+        ticket.price_fen,
+        "{ticket:?}"
+    );
     assert_eq!(refunded.status, pb::OrderStatus::Issued as i32);
 
     // The same key answers from the first result; a new key is refused.
-    let again = app.booking().refund(request.clone()).await.unwrap().into_inner().order.unwrap();
+    let again = app
+        .booking()
+        .refund(request.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
     assert_eq!(again.order_id, issued.order_id);
     let status = app
         .booking()
@@ -392,5 +423,8 @@ async fn refund_one_ticket_after_issue() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
-    assert_eq!(details(&status).error_info().unwrap().reason, "TICKET_STATE");
+    assert_eq!(
+        details(&status).error_info().unwrap().reason,
+        "TICKET_STATE"
+    );
 }

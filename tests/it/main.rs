@@ -4,6 +4,7 @@
 
 mod binary;
 mod booking;
+mod changes;
 mod grpcurl;
 mod lookup;
 mod panhe_adapter;

@@ -5,12 +5,13 @@
 use super::mapping::seat_class_to_code;
 use super::order_sync::{id_type_to_code, passenger_type_to_code, sex_to_code};
 use super::order_wire::{
-    CancelOrderRequest, ConfirmOrderRequest, CreateOrderData, CreateOrderRequest, OrderDetail,
-    OrderDetailRequest, PassengerRequest, RefundTicketInfo, RefundTicketRequest,
+    ApplyChangeRequest, CancelChangeRequest, CancelOrderRequest, ConfirmChangeRequest,
+    ConfirmOrderRequest, CreateOrderData, CreateOrderRequest, OrderDetail, OrderDetailRequest,
+    PassengerRequest, RefundTicketInfo, RefundTicketRequest,
 };
 use super::sign::{pay_amount, payment_sign};
 use super::{PROVIDER, PanheAdapter};
-use crate::domain::{Berth, Fen, Order, Ticket};
+use crate::domain::{Berth, Fen, Offer, Order, Ticket};
 use crate::providers::ProviderError;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -51,6 +52,26 @@ pub struct CallbackUrls<'a> {
     pub order: Option<&'a str>,
     /// Refund results.
     pub refund: Option<&'a str>,
+}
+
+/// What 申请改签 needs.
+pub struct ChangeApplication<'a> {
+    /// Panhe's order number.
+    pub provider_order_no: &'a str,
+    /// Ticket numbers to change together.
+    pub ticket_nos: &'a [&'a str],
+    /// The new train, stations, times and seat class.
+    pub offer: &'a Offer,
+    /// Seats to choose, one per ticket.
+    pub seat_choices: &'a [String],
+    /// Berths wanted, one per ticket (sleepers).
+    pub berths: &'a [Berth],
+    /// Accept standing tickets.
+    pub accept_standing: bool,
+    /// Required by Panhe.
+    pub remark: &'a str,
+    /// Change status callback URL.
+    pub callback_url: Option<&'a str>,
 }
 
 /// Seat choice and standing for a booking.
@@ -158,6 +179,64 @@ impl PanheAdapter {
             .await
     }
 
+    /// 申请改签: holds new seats for `ticket_nos` on the offer's train.
+    /// Returns Panhe's change number.
+    pub async fn apply_change(
+        &self,
+        application: &ChangeApplication<'_>,
+    ) -> Result<String, ProviderError> {
+        let offer = application.offer;
+        let request = ApplyChangeRequest {
+            order_no: application.provider_order_no,
+            change_psg_ticket_nos: application.ticket_nos.join("|"),
+            from_station: &offer.from_station,
+            to_station: &offer.to_station,
+            train_code: &offer.train_code,
+            seat_type: seat_class_to_code(offer.seat_class),
+            from_date_time: offer.departure.format(MINUTES).to_string(),
+            to_date_time: offer.arrival.format(MINUTES).to_string(),
+            is_choose_seats: !application.seat_choices.is_empty(),
+            choose_seats: (!application.seat_choices.is_empty())
+                .then(|| application.seat_choices.concat()),
+            choose_sleeper: berth_counts(application.berths),
+            is_accept_standing: application.accept_standing,
+            remark: application.remark,
+            call_back_url: application.callback_url,
+        };
+        self.client
+            .call(&self.client.paths.apply_change, &request)
+            .await
+    }
+
+    /// 确认改签: pays `need_to_pay` (when above zero, signed with it).
+    pub async fn confirm_change(
+        &self,
+        provider_order_no: &str,
+        change_no: &str,
+        need_to_pay: Fen,
+        secret_key: &SecretString,
+    ) -> Result<(), ProviderError> {
+        let amount = (need_to_pay.get() > 0).then(|| pay_amount(need_to_pay.to_yuan()));
+        let request = ConfirmChangeRequest {
+            order_no: provider_order_no,
+            cha_no: change_no,
+            pay_amount: amount,
+            sign: payment_sign(secret_key, change_no, amount),
+        };
+        self.accepted(&self.client.paths.confirm_change, &request)
+            .await
+    }
+
+    /// 取消改签.
+    pub async fn cancel_change(&self, change_no: &str, remark: &str) -> Result<(), ProviderError> {
+        let request = CancelChangeRequest {
+            cha_no: change_no,
+            remark,
+        };
+        self.accepted(&self.client.paths.cancel_change, &request)
+            .await
+    }
+
     /// 查询订单详情.
     pub async fn order_detail(
         &self,
@@ -216,10 +295,15 @@ fn passenger_request(ticket: &Ticket) -> Result<PassengerRequest<'_>, ProviderEr
 
 /// "lower middle upper" counts as three digits ("201"); "000" for none.
 fn choose_sleeper(tickets: &[Ticket]) -> String {
+    let berths: Vec<Berth> = tickets.iter().filter_map(|ticket| ticket.berth).collect();
+    berth_counts(&berths)
+}
+
+fn berth_counts(berths: &[Berth]) -> String {
     let count = |berth: Berth| {
-        tickets
+        berths
             .iter()
-            .filter(|ticket| ticket.berth == Some(berth))
+            .filter(|wanted| **wanted == berth)
             .count()
             .min(9)
     };

@@ -1,0 +1,188 @@
+//! Change (改签) through the gateway: apply, then confirm or cancel.
+
+use crate::booking::{app, issued_order};
+use crate::support::{TestApp, date_in, details};
+use railgate::proto::{self as pb};
+use std::time::{Duration, Instant};
+use tonic::Code;
+
+/// A second-class offer on another day of the same corridor.
+async fn new_offer(app: &TestApp) -> String {
+    let response = app
+        .booking()
+        .search(pb::SearchRequest {
+            from_station: "北京南".into(),
+            to_station: "上海虹桥".into(),
+            travel_date: date_in(5),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    response
+        .trains
+        .iter()
+        .flat_map(|train| train.seats.iter())
+        .find(|seat| seat.seat_class == pb::SeatClass::Second as i32 && seat.remaining >= 2)
+        .expect("an offer to change to")
+        .offer_id
+        .clone()
+}
+
+async fn wait_for_change(
+    app: &TestApp,
+    order_id: &str,
+    change_id: &str,
+    status: pb::ChangeStatus,
+) -> pb::Order {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let order = app
+            .booking()
+            .get_order(pb::GetOrderRequest {
+                order_id: order_id.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .order
+            .unwrap();
+        let change = order
+            .changes
+            .iter()
+            .find(|change| change.change_id == change_id)
+            .unwrap();
+        if change.status == status as i32 {
+            return order;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "change never reached {status:?}: {change:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn change_then_confirm_and_change_then_cancel() {
+    let app = app().await;
+    let issued = issued_order(&app, "change-flow").await;
+    let offer_id = new_offer(&app).await;
+
+    let applied = app
+        .booking()
+        .change(pb::ChangeRequest {
+            idempotency_key: "change-1".into(),
+            order_id: issued.order_id.clone(),
+            ticket_ids: vec![issued.tickets[0].ticket_id.clone()],
+            offer_id: offer_id.clone(),
+            remark: "行程有变".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let change = applied.change.unwrap();
+    assert_eq!(change.status, pb::ChangeStatus::Pending as i32);
+    assert!(!change.provider_change_no.is_empty());
+    assert_eq!(
+        applied.order.unwrap().tickets[0].status,
+        pb::TicketStatus::Changing as i32
+    );
+
+    let held = wait_for_change(
+        &app,
+        &issued.order_id,
+        &change.change_id,
+        pb::ChangeStatus::Held,
+    )
+    .await;
+    let held_change = held
+        .changes
+        .iter()
+        .find(|c| c.change_id == change.change_id)
+        .unwrap();
+    assert!(!held_change.confirm_deadline.is_empty());
+    app.booking()
+        .confirm_change(pb::ConfirmChangeRequest {
+            idempotency_key: "change-1-confirm".into(),
+            order_id: issued.order_id.clone(),
+            change_id: change.change_id.clone(),
+            expected_amount_fen: held_change.need_to_pay_fen,
+        })
+        .await
+        .unwrap();
+    let changed = wait_for_change(
+        &app,
+        &issued.order_id,
+        &change.change_id,
+        pb::ChangeStatus::Issued,
+    )
+    .await;
+    assert_eq!(
+        changed.tickets[0].status,
+        pb::TicketStatus::Changed as i32,
+        "{:?}",
+        changed.tickets[0]
+    );
+
+    // A changed ticket cannot change again.
+    let status = app
+        .booking()
+        .change(pb::ChangeRequest {
+            idempotency_key: "change-again".into(),
+            order_id: issued.order_id.clone(),
+            ticket_ids: vec![issued.tickets[0].ticket_id.clone()],
+            offer_id: offer_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(
+        details(&status).error_info().unwrap().reason,
+        "TICKET_STATE"
+    );
+
+    // The other ticket: apply, then cancel.
+    let second = app
+        .booking()
+        .change(pb::ChangeRequest {
+            idempotency_key: "change-2".into(),
+            order_id: issued.order_id.clone(),
+            ticket_ids: vec![issued.tickets[1].ticket_id.clone()],
+            offer_id,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .change
+        .unwrap();
+    wait_for_change(
+        &app,
+        &issued.order_id,
+        &second.change_id,
+        pb::ChangeStatus::Held,
+    )
+    .await;
+    let cancelled = app
+        .booking()
+        .cancel_change(pb::CancelChangeRequest {
+            idempotency_key: "change-2-cancel".into(),
+            order_id: issued.order_id.clone(),
+            change_id: second.change_id.clone(),
+            remark: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    let change = cancelled
+        .changes
+        .iter()
+        .find(|c| c.change_id == second.change_id)
+        .unwrap();
+    assert_eq!(change.status, pb::ChangeStatus::Cancelled as i32);
+}
