@@ -111,7 +111,7 @@ impl OrderService {
             };
             let detail = self.panhe.order_detail(&provider_order_no).await?;
             let before = order.clone();
-            apply_detail(&mut order, &detail, self.clock.now_utc(), false)?;
+            apply_detail(&mut order, &detail)?;
             match self.save(&before, &mut order).await {
                 Err(OrderError::Store(StoreError::Conflict { .. })) if attempts < 3 => continue,
                 Err(error) => return Err(error),

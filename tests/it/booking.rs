@@ -428,3 +428,27 @@ async fn refund_one_ticket_after_issue() {
         "TICKET_STATE"
     );
 }
+
+#[tokio::test]
+async fn an_unpaid_order_expires() {
+    // Provider time at 600×: the 10-minute pay window lasts one second.
+    let app = TestApp::spawn_with(|config| {
+        config.sandbox.clock_scale = 600.0;
+        config.orders.reconcile_interval_ms = 50;
+    })
+    .await;
+    let offer = offer(&app).await;
+    let booked = app
+        .booking()
+        .book(book_request("expire-me", &offer.offer_id))
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    let expired = wait_for(&app, &booked.order_id, |order| order.status == pb::OrderStatus::Expired as i32).await;
+    assert!(!expired.pay_deadline.is_empty());
+    for ticket in &expired.tickets {
+        assert_eq!(ticket.status, pb::TicketStatus::Cancelled as i32, "{ticket:?}");
+    }
+}

@@ -103,14 +103,14 @@ fn masked_matches(masked: &str, id: &IdNumber) -> bool {
 }
 
 /// Applies `detail` to `order`. Returns whether anything changed.
-/// `cancel_requested` tells a caller's cancel from Panhe's automatic
-/// cancel of an unpaid order, which railgate records as EXPIRED.
-pub fn apply_detail(
-    order: &mut Order,
-    detail: &OrderDetail,
-    now: DateTime<Utc>,
-    cancel_requested: bool,
-) -> Result<bool, ProviderError> {
+///
+/// Panhe reports both a requested cancel and its automatic cancel of an
+/// unpaid order as 已取消 (5). railgate records its own Cancel as CANCELLED
+/// as soon as Panhe accepts it, so a 已取消 on an order railgate still
+/// holds as PENDING or HELD was Panhe's doing: the pay window closed, and
+/// the order is EXPIRED. (Comparing against the pay deadline instead would
+/// break under the simulators' scaled clocks.)
+pub fn apply_detail(order: &mut Order, detail: &OrderDetail) -> Result<bool, ProviderError> {
     let before = order.clone();
     let mut status = order_status_from_code(detail.order_status)
         .ok_or_else(|| unknown("orderStatus", detail.order_status))?;
@@ -118,8 +118,7 @@ pub fn apply_detail(
         order.pay_deadline = Some(limit);
     }
     if status == OrderStatus::Cancelled
-        && !cancel_requested
-        && order.pay_deadline.is_some_and(|limit| now >= limit)
+        && matches!(order.status, OrderStatus::Pending | OrderStatus::Held)
     {
         status = OrderStatus::Expired;
     }

@@ -113,7 +113,7 @@ fn applies_the_seed_detail() {
     order
         .changes
         .push(change("T24012512251820419C8250", ChangeStatus::Held, ids));
-    let changed = apply_detail(&mut order, &seed_detail(), Utc::now(), false).unwrap();
+    let changed = apply_detail(&mut order, &seed_detail()).unwrap();
     assert!(changed);
     assert_eq!(order.status, OrderStatus::Issued);
     assert_eq!(order.order_no_12306.as_deref(), Some("EF48476727"));
@@ -148,7 +148,7 @@ fn applies_the_seed_detail() {
     assert!(cancelled.confirm_deadline.is_some());
 
     // The same detail again changes nothing (a duplicate callback).
-    assert!(!apply_detail(&mut order, &seed_detail(), Utc::now(), false).unwrap());
+    assert!(!apply_detail(&mut order, &seed_detail()).unwrap());
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn stale_observations_do_not_move_backwards() {
     order.status = OrderStatus::Issued;
     let mut detail = seed_detail();
     detail.order_status = 7; // an old "issuing" answer arriving late
-    apply_detail(&mut order, &detail, Utc::now(), false).unwrap();
+    apply_detail(&mut order, &detail).unwrap();
     assert_eq!(order.status, OrderStatus::Issued);
 }
 
@@ -166,18 +166,16 @@ fn unpaid_auto_cancel_is_expiry_but_a_requested_cancel_is_not() {
     let mut detail = seed_detail();
     detail.order_status = 5;
     detail.pay_limit_time = Some("2024-01-25 12:35:36".into());
-    let after_deadline = "2024-01-25T05:00:00Z".parse().unwrap(); // 13:00 in Shanghai
-    for (cancel_requested, expected) in [
-        (false, OrderStatus::Expired),
-        (true, OrderStatus::Cancelled),
+    for (railgate_status, expected) in [
+        (OrderStatus::Held, OrderStatus::Expired),
+        (OrderStatus::Pending, OrderStatus::Expired),
+        (OrderStatus::Cancelled, OrderStatus::Cancelled),
+        (OrderStatus::Unknown, OrderStatus::Cancelled),
     ] {
         let mut order = booked_order();
-        order.status = OrderStatus::Held;
-        apply_detail(&mut order, &detail, after_deadline, cancel_requested).unwrap();
-        assert_eq!(
-            order.status, expected,
-            "cancel_requested={cancel_requested}"
-        );
+        order.status = railgate_status;
+        apply_detail(&mut order, &detail).unwrap();
+        assert_eq!(order.status, expected, "from {railgate_status}");
         assert_eq!(
             order.pay_deadline,
             Some("2024-01-25T04:35:36Z".parse().unwrap())
@@ -189,7 +187,7 @@ fn unpaid_auto_cancel_is_expiry_but_a_requested_cancel_is_not() {
 fn undocumented_codes_are_errors() {
     let mut detail = seed_detail();
     detail.order_status = 4;
-    let error = apply_detail(&mut booked_order(), &detail, Utc::now(), false).unwrap_err();
+    let error = apply_detail(&mut booked_order(), &detail).unwrap_err();
     assert!(matches!(
         error,
         ProviderError::UnknownCode {
@@ -199,7 +197,7 @@ fn undocumented_codes_are_errors() {
     ));
     let mut detail = seed_detail();
     detail.train_tickets[0].ticket_status = 36;
-    let error = apply_detail(&mut booked_order(), &detail, Utc::now(), false).unwrap_err();
+    let error = apply_detail(&mut booked_order(), &detail).unwrap_err();
     assert!(matches!(
         error,
         ProviderError::UnknownCode {
