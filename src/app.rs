@@ -181,8 +181,7 @@ pub async fn run(
         OrderServiceConfig {
             panhe_secret_key,
             cipher: Arc::new(SandboxCipher),
-            // Callback ingress is not wired yet: the reconciler polls.
-            panhe_callback_url: None,
+            panhe_callback_url: Some(crate::callbacks::panhe_callback_url(&config, http_addr)),
         },
         clock.clone(),
     ));
@@ -198,7 +197,12 @@ pub async fn run(
         orders,
     });
 
-    let http = tokio::spawn(serve_http(listeners.http, stopped()));
+    let http = tokio::spawn(serve_http(
+        listeners.http,
+        state.orders.clone(),
+        crate::callbacks::secret(&config),
+        stopped(),
+    ));
     let grpc = serve_grpc(state, listeners.grpc, stopped());
     tokio::spawn(async move {
         shutdown.await;
@@ -275,9 +279,13 @@ fn reflection() -> tonic_reflection::server::Builder<'static> {
 
 async fn serve_http(
     listener: TcpListener,
+    orders: Arc<OrderService>,
+    callback_secret: SecretString,
     stopped: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), AppError> {
-    let app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
+    let app = axum::Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .merge(crate::callbacks::router(orders, callback_secret));
     axum::serve(listener, app)
         .with_graceful_shutdown(stopped)
         .await

@@ -11,6 +11,8 @@
 //!   idempotency keys.
 //! - [`store`]: the order store (sqlx: SQLite file or PostgreSQL), with
 //!   idempotency keys, callback inbox, outbox and order events.
+//! - [`callbacks`]: provider callback ingress (HTTP): authenticate, dedupe
+//!   through the inbox, re-read the order.
 //! - [`providers`]: one folder per provider adapter (`panhe/`).
 //! - [`sim`]: faithful provider simulators for sandbox mode and tests.
 //! - [`config`]: the typed configuration tree (defaults → file → env).
@@ -19,6 +21,7 @@
 
 pub mod api;
 pub mod app;
+pub mod callbacks;
 pub mod config;
 pub mod domain;
 pub mod orders;

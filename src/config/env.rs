@@ -28,6 +28,8 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "orders.reconcile_interval_ms",
     ),
     ("RAILGATE_SANDBOX_CLOCK_SCALE", "sandbox.clock_scale"),
+    ("RAILGATE_CALLBACK_PUBLIC_URL", "callbacks.public_url"),
+    ("RAILGATE_CALLBACK_SECRET", "callbacks.secret"),
 ];
 
 /// Variables with the prefix that are not settings but are still ours.
@@ -88,6 +90,8 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
                 .parse()
                 .map_err(|_| format!("\"{value}\" is not a number such as 1.0 or 60"))?
         }
+        "RAILGATE_CALLBACK_PUBLIC_URL" => config.callbacks.public_url = optional(value),
+        "RAILGATE_CALLBACK_SECRET" => config.callbacks.secret = secret(value),
         other if OTHER_KNOWN.contains(&other) => {}
         _ => {
             let known: Vec<&str> = ENV_KEYS.iter().map(|(name, _)| *name).collect();

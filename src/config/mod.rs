@@ -6,7 +6,7 @@
 mod env;
 
 use crate::providers::panhe::PanhePaths;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -36,7 +36,26 @@ pub struct Config {
     pub orders: OrdersConfig,
     /// The built-in simulators of sandbox mode.
     pub sandbox: SandboxConfig,
+    /// Provider callback ingress.
+    pub callbacks: CallbacksConfig,
 }
+
+/// Provider callback ingress (the HTTP listener's `/callbacks/...` routes).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallbacksConfig {
+    /// The base URL providers reach the HTTP listener at, e.g.
+    /// `https://railgate.example.com`. Unset: `http://<server.http_addr>`
+    /// (loopback when that address is unspecified).
+    pub public_url: Option<String>,
+    /// The per-deployment secret in every callback path. Unset: a random
+    /// one per process (callbacks of orders booked before a restart are
+    /// then refused and only the reconciler moves those orders on).
+    pub secret: Option<SecretString>,
+}
+
+/// Shortest accepted callback secret.
+pub const MIN_CALLBACK_SECRET_LEN: usize = 16;
 
 /// The order store.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -343,6 +362,16 @@ impl Config {
         {
             problem("store.url", "must start with sqlite: or postgres:".into());
         }
+        if let Some(url) = &self.callbacks.public_url
+            && let Err(message) = check_base_url(url)
+        {
+            problem("callbacks.public_url", message);
+        }
+        if let Some(secret) = &self.callbacks.secret
+            && let Err(message) = check_callback_secret(secret.expose_secret())
+        {
+            problem("callbacks.secret", message);
+        }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             problem("log.filter", error.to_string());
         }
@@ -360,6 +389,22 @@ fn check_base_url(url: &str) -> Result<(), String> {
         )),
         Err(error) => Err(format!("\"{url}\" is not a URL: {error}")),
     }
+}
+
+/// A secret goes into URL paths as is: unreserved characters only.
+fn check_callback_secret(secret: &str) -> Result<(), String> {
+    if secret.len() < MIN_CALLBACK_SECRET_LEN {
+        return Err(format!(
+            "must be at least {MIN_CALLBACK_SECRET_LEN} characters (RAILGATE_CALLBACK_SECRET)"
+        ));
+    }
+    if !secret
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~'))
+    {
+        return Err("may hold only letters, digits and - _ . ~ (it goes into URL paths)".into());
+    }
+    Ok(())
 }
 
 fn single(key: &str, message: String) -> ConfigError {

@@ -52,6 +52,11 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_JUHE_BASE_URL", "http://v.juhe.cn"),
             ("RAILGATE_JUHE_KEY", "jkey"),
             ("RAILGATE_JUHE_TIMEOUT_MS", "4000"),
+            (
+                "RAILGATE_CALLBACK_PUBLIC_URL",
+                "https://railgate.example.com",
+            ),
+            ("RAILGATE_CALLBACK_SECRET", "0123456789abcdef-_.~"),
             ("PATH", "/usr/bin"),
         ]),
     )
@@ -84,8 +89,16 @@ fn environment_overrides_every_documented_key() {
     );
     assert_eq!(config.orders.reconcile_interval_ms, 500);
     assert_eq!(config.sandbox.clock_scale, 60.0);
+    assert_eq!(
+        config.callbacks.public_url.as_deref(),
+        Some("https://railgate.example.com")
+    );
+    assert_eq!(
+        config.callbacks.secret.as_ref().unwrap().expose_secret(),
+        "0123456789abcdef-_.~"
+    );
     assert!(!config.panhe_is_simulated());
-    assert_eq!(ENV_KEYS.len(), 16, "README documents every key");
+    assert_eq!(ENV_KEYS.len(), 18, "README documents every key");
 }
 
 #[test]
@@ -191,9 +204,59 @@ fn secrets_do_not_print() {
             ("RAILGATE_PANHE_BASE_URL", "http://p.test"),
             ("RAILGATE_PANHE_APP_KEY", "hunter2"),
             ("RAILGATE_PANHE_SECRET_KEY", "hunter3"),
+            ("RAILGATE_CALLBACK_SECRET", "hunter4-hunter4-hunter4"),
         ]),
     )
     .unwrap();
     assert!(!format!("{config:?}").contains("hunter2"));
     assert!(!format!("{config:?}").contains("hunter3"));
+    assert!(!format!("{config:?}").contains("hunter4"));
+}
+
+#[test]
+fn callbacks_default_to_unset_and_come_from_the_file() {
+    let config = Config::load(None, &HashMap::new()).unwrap();
+    assert!(config.callbacks.public_url.is_none());
+    assert!(config.callbacks.secret.is_none());
+
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "[callbacks]\npublic_url = \"https://gw.example.com/railgate\"\nsecret = \"file-secret-0123456789\""
+    )
+    .unwrap();
+    let config = Config::load(Some(file.path()), &HashMap::new()).unwrap();
+    assert_eq!(
+        config.callbacks.public_url.as_deref(),
+        Some("https://gw.example.com/railgate")
+    );
+    assert_eq!(
+        config.callbacks.secret.unwrap().expose_secret(),
+        "file-secret-0123456789"
+    );
+}
+
+#[test]
+fn bad_callback_settings_are_refused() {
+    for (secret, expected) in [
+        ("short", "at least 16 characters"),
+        ("has/a/slash-0123456789", "only letters, digits"),
+        ("has space 0123456789", "only letters, digits"),
+    ] {
+        let error = Config::load(
+            None,
+            &env(&[
+                ("RAILGATE_CALLBACK_PUBLIC_URL", "ftp://gw.example.com"),
+                ("RAILGATE_CALLBACK_SECRET", secret),
+            ]),
+        )
+        .unwrap_err();
+        let message = error.to_string();
+        assert_eq!(keys(error), ["callbacks.public_url", "callbacks.secret"]);
+        assert!(message.contains(expected), "{message}");
+        assert!(
+            !message.contains(secret),
+            "the secret is not echoed: {message}"
+        );
+    }
 }

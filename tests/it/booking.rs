@@ -446,9 +446,16 @@ async fn an_unpaid_order_expires() {
         .into_inner()
         .order
         .unwrap();
-    let expired = wait_for(&app, &booked.order_id, |order| order.status == pb::OrderStatus::Expired as i32).await;
+    let expired = wait_for(&app, &booked.order_id, |order| {
+        order.status == pb::OrderStatus::Expired as i32
+    })
+    .await;
     assert!(!expired.pay_deadline.is_empty());
     for ticket in &expired.tickets {
-        assert_eq!(ticket.status, pb::TicketStatus::Cancelled as i32, "{ticket:?}");
+        assert_eq!(
+            ticket.status,
+            pb::TicketStatus::Cancelled as i32,
+            "{ticket:?}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 mod binary;
 mod booking;
+mod callbacks;
 mod changes;
 mod grpcurl;
 mod lookup;

@@ -1,0 +1,171 @@
+//! Panhe's callbacks (订单状态推送通知): authenticate, find the order,
+//! deduplicate through the inbox, re-read the order from Panhe.
+//!
+//! Answers (the seed does not say what Panhe expects; Panhe's envelope is
+//! `{data, success, msg}`, so railgate answers in it):
+//!
+//! | situation | status | body |
+//! | --- | --- | --- |
+//! | processed, a duplicate, or an order railgate does not know | 200 | `{"success":true,"msg":"success"}` |
+//! | wrong secret (nothing stored) | 403 | `{"success":false,"msg":"forbidden"}` |
+//! | no `orderNo` in the body (nothing stored) | 400 | `{"success":false,"msg":"orderNo missing"}` |
+//! | the order is still being booked (no Panhe number stored yet) | 503 | `{"success":false,"msg":"retry later"}` |
+//! | re-reading the order or the store failed | 500 | `{"success":false,"msg":"retry later"}` |
+//!
+//! A non-2xx makes Panhe retry; the inbox row stays unprocessed, and the
+//! retry is processed again (this process remembers the failure), while the
+//! reconciler covers the order anyway.
+
+use super::Ingress;
+use super::body::{self, Notice};
+use crate::domain::{Order, ProviderId};
+use crate::store::StoreError;
+use crate::telemetry::ErrorChain;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::sync::Arc;
+use tracing::Instrument;
+
+const PROVIDER: ProviderId = ProviderId::Panhe;
+
+/// `POST /callbacks/panhe/{secret}/order`: order and change status.
+pub(super) async fn order(
+    State(ingress): State<Arc<Ingress>>,
+    Path(secret): Path<String>,
+    body: Bytes,
+) -> Response {
+    handle(&ingress, "order", &secret, &body).await
+}
+
+/// `POST /callbacks/panhe/{secret}/refund`: refund status.
+pub(super) async fn refund(
+    State(ingress): State<Arc<Ingress>>,
+    Path(secret): Path<String>,
+    body: Bytes,
+) -> Response {
+    handle(&ingress, "refund", &secret, &body).await
+}
+
+async fn handle(ingress: &Ingress, kind: &'static str, secret: &str, body: &[u8]) -> Response {
+    if !ingress.authentic(secret) {
+        tracing::warn!(
+            provider = "panhe",
+            kind,
+            "callback refused: wrong secret in the path"
+        );
+        return answer(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let Some(notice) = body::parse(body) else {
+        tracing::warn!(
+            provider = "panhe",
+            kind,
+            bytes = body.len(),
+            "callback refused: no orderNo in the body"
+        );
+        return answer(StatusCode::BAD_REQUEST, "orderNo missing");
+    };
+    let span = tracing::info_span!("callback", provider = "panhe", kind, provider_order_no = %notice.order_no);
+    dispatch(ingress, kind, &notice, body)
+        .instrument(span)
+        .await
+}
+
+/// Finds the order, records the callback in the inbox and processes it.
+async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -> Response {
+    let order = match find(ingress, notice).await {
+        Ok(Some(order)) => order,
+        Ok(None) => {
+            tracing::info!(
+                provider_order_no = %notice.order_no,
+                "callback for an order railgate does not know: acknowledged, ignored"
+            );
+            return success();
+        }
+        Err(error) => return failed(&error),
+    };
+    let key = body::dedupe_key(kind, &notice.order_no, body);
+    match ingress
+        .orders
+        .store()
+        .record_callback(PROVIDER, &key, body)
+        .await
+    {
+        Ok(true) => {}
+        // Delivered before, but that attempt failed here: process again.
+        Ok(false) if ingress.take_failure(&key) => {}
+        Ok(false) => {
+            tracing::debug!(order_id = %order.id.as_str(), "duplicate callback dropped");
+            return success();
+        }
+        Err(error) => return failed(&error),
+    }
+    match process(ingress, &order, &key).await {
+        Ok(()) => success(),
+        Err(response) => {
+            ingress.remember_failure(&key);
+            response
+        }
+    }
+}
+
+/// The order by Panhe's number, else by the number railgate sent (a
+/// callback can overtake the createOrder answer being recorded).
+async fn find(ingress: &Ingress, notice: &Notice) -> Result<Option<Order>, StoreError> {
+    let store = ingress.orders.store();
+    if let Some(order) = store
+        .find_by_provider_order_no(PROVIDER, &notice.order_no)
+        .await?
+    {
+        return Ok(Some(order));
+    }
+    match &notice.customer_order_no {
+        Some(customer_order_no) => {
+            store
+                .find_by_customer_order_no(PROVIDER, customer_order_no)
+                .await
+        }
+        None => Ok(None),
+    }
+}
+
+/// Re-reads the order from Panhe (recording and publishing what changed)
+/// and marks the inbox entry processed.
+async fn process(ingress: &Ingress, order: &Order, key: &str) -> Result<(), Response> {
+    if order.provider_order_no.is_none() {
+        tracing::info!(order_id = %order.id.as_str(), "callback before the booking is recorded: asking for a retry");
+        return Err(answer(StatusCode::SERVICE_UNAVAILABLE, "retry later"));
+    }
+    match ingress.orders.refresh(&order.id).await {
+        Ok(refreshed) => {
+            tracing::info!(order_id = %order.id.as_str(), status = ?refreshed.status, "callback processed");
+        }
+        Err(error) => {
+            tracing::warn!(order_id = %order.id.as_str(), error = %ErrorChain(&error), "callback: re-reading the order failed; the reconciler will retry");
+            return Err(answer(StatusCode::INTERNAL_SERVER_ERROR, "retry later"));
+        }
+    }
+    ingress
+        .orders
+        .store()
+        .mark_callback_processed(PROVIDER, key)
+        .await
+        .map_err(|error| failed(&error))
+}
+
+fn failed(error: &StoreError) -> Response {
+    tracing::warn!(error = %ErrorChain(error), "callback: order store failed");
+    answer(StatusCode::INTERNAL_SERVER_ERROR, "retry later")
+}
+
+fn success() -> Response {
+    answer(StatusCode::OK, "success")
+}
+
+fn answer(status: StatusCode, message: &str) -> Response {
+    let body = json!({ "success": status.is_success(), "msg": message });
+    (status, Json(body)).into_response()
+}
