@@ -17,12 +17,17 @@ pub async fn app() -> TestApp {
 }
 
 pub async fn offer(app: &TestApp) -> pb::SeatOffer {
+    offer_on(app, 3).await
+}
+
+/// A second-class offer with two seats left, `days` from today, 北京南→上海虹桥.
+pub async fn offer_on(app: &TestApp, days: i64) -> pb::SeatOffer {
     let response = app
         .booking()
         .search(pb::SearchRequest {
             from_station: "北京南".into(),
             to_station: "上海虹桥".into(),
-            travel_date: date_in(3),
+            travel_date: date_in(days),
             ..Default::default()
         })
         .await
@@ -70,7 +75,11 @@ pub fn book_request(key: &str, offer_id: &str) -> pb::BookRequest {
 
 /// Polls GetOrder until `done` holds (the provider works asynchronously;
 /// the reconciler brings its answers in).
-async fn wait_for(app: &TestApp, order_id: &str, done: impl Fn(&pb::Order) -> bool) -> pb::Order {
+pub async fn wait_for(
+    app: &TestApp,
+    order_id: &str,
+    done: impl Fn(&pb::Order) -> bool,
+) -> pb::Order {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let order = app

@@ -1,73 +1,31 @@
 //! Change (改签) through the gateway: apply, then confirm or cancel.
 
-use crate::booking::{app, issued_order};
-use crate::support::{TestApp, date_in, details};
+use crate::booking::{app, issued_order, offer_on, wait_for};
+use crate::support::{TestApp, details};
 use railgate::proto::{self as pb};
-use std::time::{Duration, Instant};
 use tonic::Code;
 
-/// A second-class offer on another day of the same corridor.
-async fn new_offer(app: &TestApp) -> String {
-    let response = app
-        .booking()
-        .search(pb::SearchRequest {
-            from_station: "北京南".into(),
-            to_station: "上海虹桥".into(),
-            travel_date: date_in(5),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    response
-        .trains
-        .iter()
-        .flat_map(|train| train.seats.iter())
-        .find(|seat| seat.seat_class == pb::SeatClass::Second as i32 && seat.remaining >= 2)
-        .expect("an offer to change to")
-        .offer_id
-        .clone()
-}
-
+/// Waits until the change `change_id` of the order has `status`.
 async fn wait_for_change(
     app: &TestApp,
     order_id: &str,
     change_id: &str,
     status: pb::ChangeStatus,
 ) -> pb::Order {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let order = app
-            .booking()
-            .get_order(pb::GetOrderRequest {
-                order_id: order_id.into(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .order
-            .unwrap();
-        let change = order
+    wait_for(app, order_id, |order| {
+        order
             .changes
             .iter()
-            .find(|change| change.change_id == change_id)
-            .unwrap();
-        if change.status == status as i32 {
-            return order;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "change never reached {status:?}: {change:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+            .any(|change| change.change_id == change_id && change.status == status as i32)
+    })
+    .await
 }
 
 #[tokio::test]
 async fn change_then_confirm_and_change_then_cancel() {
     let app = app().await;
     let issued = issued_order(&app, "change-flow").await;
-    let offer_id = new_offer(&app).await;
+    let offer_id = offer_on(&app, 5).await.offer_id;
 
     let applied = app
         .booking()
