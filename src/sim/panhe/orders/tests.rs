@@ -244,7 +244,16 @@ async fn failed_callbacks_are_retried_with_backoff() {
         .wait_for(|body| body["orderNo"] == json!(order_no))
         .await;
     assert_eq!(body["orderStatus"], json!(2));
-    let record = sim.state.callbacks().pop().unwrap();
+    // The receiver sees the body before the sender has read the answer
+    // and marked the record delivered: wait for that, within a bound.
+    let started = std::time::Instant::now();
+    let record = loop {
+        let record = sim.state.callbacks().pop().unwrap();
+        if record.delivered || started.elapsed().as_secs() >= 10 {
+            break record;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
     assert_eq!(record.attempts, 3);
     assert!(record.delivered);
 }
