@@ -85,7 +85,7 @@ impl OrderService {
                 capability: "change to another provider's train",
             });
         }
-        let mut order = self.get(&command.order_id).await?;
+        let order = self.get(&command.order_id).await?;
         if order.status != OrderStatus::Issued {
             return Err(OrderError::WrongState {
                 operation: "Change",
@@ -138,7 +138,6 @@ impl OrderService {
             }
             Err(error) => return Err(error.into()),
         };
-        let before = order.clone();
         let change = ChangeOrder {
             id: ChangeId::new(),
             provider_change_no,
@@ -159,13 +158,18 @@ impl OrderService {
             created_at: self.clock.now_utc(),
         };
         let change_id = change.id.clone();
-        for id in &command.ticket_ids {
-            if let Some(ticket) = order.ticket_mut(id) {
-                ticket.status = TicketStatus::Changing;
-            }
-        }
-        order.changes.push(change);
-        self.save(&before, &mut order).await?;
+        let order = self
+            .save_latest(&command.order_id, |order| {
+                for id in &command.ticket_ids {
+                    if let Some(ticket) = order.ticket_mut(id)
+                        && ticket.status.can_change()
+                    {
+                        ticket.status = TicketStatus::Changing;
+                    }
+                }
+                order.changes.push(change.clone());
+            })
+            .await?;
         Ok((order, change_id))
     }
 
@@ -221,7 +225,7 @@ impl OrderService {
         change_id: &ChangeId,
         settle: Settle<'_>,
     ) -> Result<Order, OrderError> {
-        let mut order = self.get(order_id).await?;
+        let order = self.get(order_id).await?;
         let provider_order_no = order.provider_order_no.clone().unwrap_or_default();
         let change = order
             .change(change_id)
@@ -266,14 +270,14 @@ impl OrderService {
                 ChangeStatus::Cancelled
             }
         };
-        let before = order.clone();
-        if let Some(change) = order.change_mut(change_id)
-            && let Err(stale) = change.apply_status(next)
-        {
-            tracing::info!(%stale, "change moved on before the answer");
-        }
-        self.save(&before, &mut order).await?;
-        Ok(order)
+        self.save_latest(order_id, |order| {
+            if let Some(change) = order.change_mut(change_id)
+                && let Err(stale) = change.apply_status(next)
+            {
+                tracing::info!(%stale, "change moved on before the answer");
+            }
+        })
+        .await
     }
 }
 

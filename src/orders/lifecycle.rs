@@ -24,7 +24,7 @@ impl OrderService {
     }
 
     async fn pay(&self, order_id: &OrderId, expected: Fen) -> Result<Order, OrderError> {
-        let mut order = self.get(order_id).await?;
+        let order = self.get(order_id).await?;
         if order.status != OrderStatus::Held {
             return Err(OrderError::WrongState {
                 operation: "Confirm",
@@ -45,23 +45,24 @@ impl OrderService {
                 actual: total,
             });
         }
-        let before = order.clone();
-        match self
+        let next = match self
             .panhe
             .confirm_order(&provider_order_no, total, &self.config.panhe_secret_key)
             .await
         {
-            Ok(()) => {
-                order.apply_status(OrderStatus::Issuing).ok();
-            }
+            Ok(()) => OrderStatus::Issuing,
             Err(error) if outcome_unknown(&error) => {
                 tracing::warn!(order_id = %order.id.as_str(), error = %error, "confirm outcome unknown");
-                order.apply_status(OrderStatus::Unknown).ok();
+                OrderStatus::Unknown
             }
             Err(error) => return Err(error.into()),
-        }
-        self.save(&before, &mut order).await?;
-        Ok(order)
+        };
+        // A callback may already have moved the order on: then the stale
+        // status is simply not applied.
+        self.save_latest(order_id, |order| {
+            order.apply_status(next).ok();
+        })
+        .await
     }
 
     /// Cancels an order that is still being held or is held.
@@ -75,7 +76,7 @@ impl OrderService {
     }
 
     async fn cancel_at_provider(&self, order_id: &OrderId) -> Result<Order, OrderError> {
-        let mut order = self.get(order_id).await?;
+        let order = self.get(order_id).await?;
         let cancellable = matches!(order.status, OrderStatus::Pending | OrderStatus::Held);
         let Some(provider_order_no) = order.provider_order_no.clone().filter(|_| cancellable)
         else {
@@ -84,18 +85,15 @@ impl OrderService {
                 status: order.status,
             });
         };
-        let before = order.clone();
-        match self.panhe.cancel_order(&provider_order_no).await {
-            Ok(()) => {
-                order.apply_status(OrderStatus::Cancelled).ok();
-            }
-            Err(error) if outcome_unknown(&error) => {
-                order.apply_status(OrderStatus::Unknown).ok();
-            }
+        let next = match self.panhe.cancel_order(&provider_order_no).await {
+            Ok(()) => OrderStatus::Cancelled,
+            Err(error) if outcome_unknown(&error) => OrderStatus::Unknown,
             Err(error) => return Err(error.into()),
-        }
-        self.save(&before, &mut order).await?;
-        Ok(order)
+        };
+        self.save_latest(order_id, |order| {
+            order.apply_status(next).ok();
+        })
+        .await
     }
 
     /// Re-reads the provider's order detail and records what changed.

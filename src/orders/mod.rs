@@ -170,6 +170,29 @@ impl OrderService {
         Ok(())
     }
 
+    /// Applies `change` to the latest stored order and saves it, re-reading
+    /// and re-applying when a concurrent writer (a callback, the
+    /// reconciler) got there first. Used after a provider call succeeded:
+    /// its effect must be recorded, never lost to a version conflict.
+    async fn save_latest(
+        &self,
+        order_id: &OrderId,
+        change: impl Fn(&mut Order),
+    ) -> Result<Order, OrderError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut order = self.get(order_id).await?;
+            let before = order.clone();
+            change(&mut order);
+            match self.save(&before, &mut order).await {
+                Err(OrderError::Store(StoreError::Conflict { .. })) if attempts < 5 => continue,
+                Err(error) => return Err(error),
+                Ok(()) => return Ok(order),
+            }
+        }
+    }
+
     /// Claims `key`; `Ok(None)` when the caller owns it (New or Resumed),
     /// `Ok(Some(order))` when it completed before.
     async fn claim(

@@ -31,7 +31,7 @@ impl OrderService {
         ticket_id: &TicketId,
         remark: Option<&str>,
     ) -> Result<Order, OrderError> {
-        let mut order = self.get(order_id).await?;
+        let order = self.get(order_id).await?;
         let ticket = order
             .ticket(ticket_id)
             .ok_or_else(|| OrderError::TicketNotFound(ticket_id.as_str().to_owned()))?;
@@ -47,7 +47,6 @@ impl OrderService {
                 status: order.status,
             });
         };
-        let before = order.clone();
         let outcome = self
             .panhe
             .refund_ticket(&provider_order_no, ticket, remark)
@@ -60,10 +59,14 @@ impl OrderService {
             }
             Err(error) => return Err(error.into()),
         }
-        if let Some(ticket) = order.ticket_mut(ticket_id) {
-            ticket.status = TicketStatus::Refunding;
-        }
-        self.save(&before, &mut order).await?;
-        Ok(order)
+        self.save_latest(order_id, |order| {
+            // Unless the result already came in (a fast callback).
+            if let Some(ticket) = order.ticket_mut(ticket_id)
+                && ticket.status.can_refund()
+            {
+                ticket.status = TicketStatus::Refunding;
+            }
+        })
+        .await
     }
 }
