@@ -105,11 +105,11 @@ fn masked_matches(masked: &str, id: &IdNumber) -> bool {
 /// Applies `detail` to `order`. Returns whether anything changed.
 ///
 /// Panhe reports both a requested cancel and its automatic cancel of an
-/// unpaid order as 已取消 (5). railgate records its own Cancel as CANCELLED
-/// as soon as Panhe accepts it, so a 已取消 on an order railgate still
-/// holds as PENDING or HELD was Panhe's doing: the pay window closed, and
-/// the order is EXPIRED. (Comparing against the pay deadline instead would
-/// break under the simulators' scaled clocks.)
+/// unpaid order as 已取消 (5); only `unFinishedReason` tells them apart
+/// ("超时未支付,订单已自动取消"), so a reason about the pay window makes the
+/// order EXPIRED. Neither the pay deadline (the simulators run on scaled
+/// clocks) nor railgate's own status (a refresh can overtake railgate's
+/// recording of its Cancel) can decide it reliably.
 pub fn apply_detail(order: &mut Order, detail: &OrderDetail) -> Result<bool, ProviderError> {
     let before = order.clone();
     let mut status = order_status_from_code(detail.order_status)
@@ -118,7 +118,10 @@ pub fn apply_detail(order: &mut Order, detail: &OrderDetail) -> Result<bool, Pro
         order.pay_deadline = Some(limit);
     }
     if status == OrderStatus::Cancelled
-        && matches!(order.status, OrderStatus::Pending | OrderStatus::Held)
+        && detail
+            .un_finished_reason
+            .as_deref()
+            .is_some_and(is_unpaid_timeout)
     {
         status = OrderStatus::Expired;
     }
@@ -258,6 +261,13 @@ fn apply_change(change: &mut ChangeOrder, wire: &ChangeOrderDetail) -> Result<()
         change.status_reason = Some(mask_free_text(reason));
     }
     Ok(())
+}
+
+/// Whether Panhe's reason for a cancel is the pay window closing.
+fn is_unpaid_timeout(reason: &str) -> bool {
+    ["超时", "未支付", "支付时限"]
+        .iter()
+        .any(|fragment| reason.contains(fragment))
 }
 
 fn set_if_some<T>(slot: &mut Option<T>, value: Option<T>) {

@@ -163,19 +163,19 @@ fn stale_observations_do_not_move_backwards() {
 
 #[test]
 fn unpaid_auto_cancel_is_expiry_but_a_requested_cancel_is_not() {
-    let mut detail = seed_detail();
-    detail.order_status = 5;
-    detail.pay_limit_time = Some("2024-01-25 12:35:36".into());
-    for (railgate_status, expected) in [
-        (OrderStatus::Held, OrderStatus::Expired),
-        (OrderStatus::Pending, OrderStatus::Expired),
-        (OrderStatus::Cancelled, OrderStatus::Cancelled),
-        (OrderStatus::Unknown, OrderStatus::Cancelled),
+    for (reason, expected) in [
+        (Some("超时未支付,订单已自动取消"), OrderStatus::Expired),
+        (Some("已取消订单"), OrderStatus::Cancelled),
+        (None, OrderStatus::Cancelled),
     ] {
+        let mut detail = seed_detail();
+        detail.order_status = 5;
+        detail.pay_limit_time = Some("2024-01-25 12:35:36".into());
+        detail.un_finished_reason = reason.map(str::to_owned);
         let mut order = booked_order();
-        order.status = railgate_status;
+        order.status = OrderStatus::Held;
         apply_detail(&mut order, &detail).unwrap();
-        assert_eq!(order.status, expected, "from {railgate_status}");
+        assert_eq!(order.status, expected, "{reason:?}");
         assert_eq!(
             order.pay_deadline,
             Some("2024-01-25T04:35:36Z".parse().unwrap())
