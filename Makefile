@@ -40,8 +40,9 @@ lint: tools ## rustfmt check, clippy with -D warnings, buf lint
 	buf lint
 
 .PHONY: test
-test: tools ## Run the whole test suite (unit + integration, real grpcurl)
+test: tools ## Run the whole test suite (unit + integration, real grpcurl), then the integration suite again on PostgreSQL
 	cargo test --all-targets
+	RAILGATE_IT_DATABASE=postgres cargo test --test it
 
 .PHONY: ci
 ci: lint test ## What CI runs: lint, then the test suite

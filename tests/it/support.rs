@@ -2,6 +2,7 @@
 //! temporary data directory and typed clients. No sleeps: listeners are
 //! bound before the server task starts, so connections simply queue.
 
+use crate::database::TestDatabase;
 use railgate::app::{self, AppError, Listeners};
 use railgate::config::Config;
 use railgate::domain::time::{Clock, SystemClock};
@@ -19,11 +20,15 @@ pub struct TestApp {
     pub channel: Channel,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<Result<(), AppError>>>,
+    store_url: String,
+    // Dropped after the server is told to stop (fields drop in order).
+    _database: TestDatabase,
     _data_dir: tempfile::TempDir,
 }
 
 impl TestApp {
-    /// The sandbox: defaults plus loopback port 0 and a temp data dir.
+    /// The sandbox: defaults plus loopback port 0, a temp data dir and a
+    /// fresh database (SQLite, or PostgreSQL: see `database`).
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }
@@ -35,7 +40,10 @@ impl TestApp {
         config.server.grpc_addr = "127.0.0.1:0".parse().unwrap();
         config.server.http_addr = "127.0.0.1:0".parse().unwrap();
         config.server.data_dir = data_dir.path().join("state");
+        let database = TestDatabase::create(data_dir.path()).await;
+        config.store.url = Some(database.url().to_owned());
         configure(&mut config);
+        let store_url = config.store_url();
         let listeners = Listeners::bind(&config).await.expect("bind loopback");
         let grpc_addr = listeners.grpc.local_addr().unwrap();
         let http_addr = listeners.http.local_addr().unwrap();
@@ -54,8 +62,15 @@ impl TestApp {
             channel,
             shutdown: Some(shutdown),
             server: Some(server),
+            store_url,
+            _database: database,
             _data_dir: data_dir,
         }
+    }
+
+    /// The store this instance uses, for tests that inspect it.
+    pub fn store_url(&self) -> &str {
+        &self.store_url
     }
 
     pub fn booking(&self) -> BookingServiceClient<Channel> {
