@@ -9,6 +9,7 @@ use crate::orders::{OrderService, OrderServiceConfig, reconciler};
 use crate::proto;
 use crate::providers::panhe::booking::SandboxCipher;
 use crate::providers::panhe::{PanheAdapter, PanheClient, PanheClientConfig};
+use crate::providers::stack::ProviderLimits;
 use crate::routing::{Adapter, Router};
 use crate::sim;
 use crate::stations::StationDirectory;
@@ -154,7 +155,11 @@ pub async fn run(
         base_url: panhe_base_url,
         app_key: panhe_app_key,
         paths: config.panhe.paths.clone(),
-        timeout: Duration::from_millis(config.panhe.timeout_ms),
+        limits: ProviderLimits {
+            timeout: Duration::from_millis(config.panhe.timeout_ms),
+            max_concurrency: config.panhe.max_concurrency,
+            requests_per_second: config.panhe.requests_per_second,
+        },
     })
     .map_err(|source| AppError::HttpClient {
         provider: "panhe",

@@ -19,9 +19,19 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("RAILGATE_PANHE_APP_KEY", "panhe.app_key"),
     ("RAILGATE_PANHE_SECRET_KEY", "panhe.secret_key"),
     ("RAILGATE_PANHE_TIMEOUT_MS", "panhe.timeout_ms"),
+    ("RAILGATE_PANHE_MAX_CONCURRENCY", "panhe.max_concurrency"),
+    (
+        "RAILGATE_PANHE_REQUESTS_PER_SECOND",
+        "panhe.requests_per_second",
+    ),
     ("RAILGATE_JUHE_BASE_URL", "juhe.base_url"),
     ("RAILGATE_JUHE_KEY", "juhe.key"),
     ("RAILGATE_JUHE_TIMEOUT_MS", "juhe.timeout_ms"),
+    ("RAILGATE_JUHE_MAX_CONCURRENCY", "juhe.max_concurrency"),
+    (
+        "RAILGATE_JUHE_REQUESTS_PER_SECOND",
+        "juhe.requests_per_second",
+    ),
     ("RAILGATE_DATABASE_URL", "store.url"),
     (
         "RAILGATE_RECONCILE_INTERVAL_MS",
@@ -78,9 +88,17 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         "RAILGATE_PANHE_APP_KEY" => config.panhe.app_key = secret(value),
         "RAILGATE_PANHE_SECRET_KEY" => config.panhe.secret_key = secret(value),
         "RAILGATE_PANHE_TIMEOUT_MS" => config.panhe.timeout_ms = parse_millis(value)?,
+        "RAILGATE_PANHE_MAX_CONCURRENCY" => config.panhe.max_concurrency = parse_count(value)?,
+        "RAILGATE_PANHE_REQUESTS_PER_SECOND" => {
+            config.panhe.requests_per_second = parse_count(value)?
+        }
         "RAILGATE_JUHE_BASE_URL" => config.juhe.base_url = optional(value),
         "RAILGATE_JUHE_KEY" => config.juhe.key = secret(value),
         "RAILGATE_JUHE_TIMEOUT_MS" => config.juhe.timeout_ms = parse_millis(value)?,
+        "RAILGATE_JUHE_MAX_CONCURRENCY" => config.juhe.max_concurrency = parse_count(value)?,
+        "RAILGATE_JUHE_REQUESTS_PER_SECOND" => {
+            config.juhe.requests_per_second = parse_count(value)?
+        }
         "RAILGATE_DATABASE_URL" => config.store.url = optional(value),
         "RAILGATE_RECONCILE_INTERVAL_MS" => {
             config.orders.reconcile_interval_ms = parse_millis(value)?
@@ -108,6 +126,12 @@ fn parse_addr(value: &str) -> Result<std::net::SocketAddr, String> {
     value
         .parse()
         .map_err(|_| format!("\"{value}\" is not a socket address such as 127.0.0.1:50051"))
+}
+
+fn parse_count<T: std::str::FromStr>(value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("\"{value}\" is not a whole number"))
 }
 
 fn parse_millis(value: &str) -> Result<u64, String> {

@@ -185,6 +185,10 @@ pub struct PanheConfig {
     pub secret_key: Option<SecretString>,
     /// Per-request time limit in milliseconds.
     pub timeout_ms: u64,
+    /// Calls in flight at once.
+    pub max_concurrency: usize,
+    /// Calls started per second: set it to the account's quota.
+    pub requests_per_second: u64,
     /// Endpoint path overrides.
     pub paths: PanhePaths,
 }
@@ -196,6 +200,8 @@ impl Default for PanheConfig {
             app_key: None,
             secret_key: None,
             timeout_ms: 10_000,
+            max_concurrency: 64,
+            requests_per_second: 100,
             paths: PanhePaths::default(),
         }
     }
@@ -211,6 +217,10 @@ pub struct JuheConfig {
     pub key: Option<SecretString>,
     /// Per-request time limit in milliseconds.
     pub timeout_ms: u64,
+    /// Calls in flight at once.
+    pub max_concurrency: usize,
+    /// Calls started per second: set it to the account's quota.
+    pub requests_per_second: u64,
 }
 
 impl Default for JuheConfig {
@@ -219,6 +229,8 @@ impl Default for JuheConfig {
             base_url: None,
             key: None,
             timeout_ms: 10_000,
+            max_concurrency: 32,
+            requests_per_second: 50,
         }
     }
 }
@@ -327,7 +339,11 @@ impl Config {
         }
         for (key, value) in [
             ("panhe.timeout_ms", self.panhe.timeout_ms),
+            ("panhe.max_concurrency", self.panhe.max_concurrency as u64),
+            ("panhe.requests_per_second", self.panhe.requests_per_second),
             ("juhe.timeout_ms", self.juhe.timeout_ms),
+            ("juhe.max_concurrency", self.juhe.max_concurrency as u64),
+            ("juhe.requests_per_second", self.juhe.requests_per_second),
             (
                 "search.provider_timeout_ms",
                 self.search.provider_timeout_ms,

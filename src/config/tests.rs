@@ -49,6 +49,10 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_RECONCILE_INTERVAL_MS", "500"),
             ("RAILGATE_SANDBOX_CLOCK_SCALE", "60"),
             ("RAILGATE_PANHE_TIMEOUT_MS", "3000"),
+            ("RAILGATE_PANHE_MAX_CONCURRENCY", "8"),
+            ("RAILGATE_PANHE_REQUESTS_PER_SECOND", "20"),
+            ("RAILGATE_JUHE_MAX_CONCURRENCY", "4"),
+            ("RAILGATE_JUHE_REQUESTS_PER_SECOND", "10"),
             ("RAILGATE_JUHE_BASE_URL", "http://v.juhe.cn"),
             ("RAILGATE_JUHE_KEY", "jkey"),
             ("RAILGATE_JUHE_TIMEOUT_MS", "4000"),
@@ -80,6 +84,10 @@ fn environment_overrides_every_documented_key() {
         "secret"
     );
     assert_eq!(config.panhe.timeout_ms, 3000);
+    assert_eq!(config.panhe.max_concurrency, 8);
+    assert_eq!(config.panhe.requests_per_second, 20);
+    assert_eq!(config.juhe.max_concurrency, 4);
+    assert_eq!(config.juhe.requests_per_second, 10);
     assert_eq!(config.juhe.base_url.as_deref(), Some("http://v.juhe.cn"));
     assert_eq!(config.juhe.key.as_ref().unwrap().expose_secret(), "jkey");
     assert_eq!(config.juhe.timeout_ms, 4000);
@@ -98,7 +106,7 @@ fn environment_overrides_every_documented_key() {
         "0123456789abcdef-_.~"
     );
     assert!(!config.panhe_is_simulated());
-    assert_eq!(ENV_KEYS.len(), 18, "README documents every key");
+    assert_eq!(ENV_KEYS.len(), 22, "README documents every key");
 }
 
 #[test]

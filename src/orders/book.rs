@@ -188,8 +188,7 @@ impl OrderService {
 pub(super) fn outcome_unknown(error: &ProviderError) -> bool {
     match error {
         ProviderError::Timeout { .. } => true,
-        // A refused connection never sent anything; anything later might have.
-        ProviderError::Unreachable { source, .. } => !source.is_connect(),
+        ProviderError::Unreachable { sent, .. } => *sent,
         ProviderError::HttpStatus { status, .. } => *status >= 500,
         ProviderError::Malformed { .. } | ProviderError::UnknownCode { .. } => true,
         ProviderError::Rejected { .. } => false,

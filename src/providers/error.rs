@@ -70,9 +70,12 @@ pub enum ProviderError {
     Unreachable {
         /// The provider.
         provider: ProviderId,
-        /// The transport error.
+        /// Whether the request may have been sent (the connection was
+        /// made): then a mutating call's outcome is unknown.
+        sent: bool,
+        /// The transport error (without the URL).
         #[source]
-        source: reqwest::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// No answer in time. For a mutating call the outcome is unknown.
     #[error("{provider} did not answer within {timeout:?}")]

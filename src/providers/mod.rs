@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod panhe;
+pub mod stack;
 
 pub use error::{ProviderError, RejectReason};
 

@@ -1,6 +1,7 @@
 //! The Panhe adapter over real HTTP to the simulator, below the gRPC layer.
 
 use railgate::providers::panhe::{PanheAdapter, PanheClient, PanheClientConfig, PanhePaths};
+use railgate::providers::stack::ProviderLimits;
 use railgate::sim::panhe::{DEFAULT_APP_KEY, PanheSimConfig, serve};
 use railgate::stations::StationDirectory;
 use secrecy::SecretString;
@@ -18,7 +19,11 @@ async fn adapter(paths: PanhePaths) -> PanheAdapter {
         base_url: format!("http://{addr}/"),
         app_key: SecretString::from(DEFAULT_APP_KEY),
         paths,
-        timeout: Duration::from_secs(10),
+        limits: ProviderLimits {
+            timeout: Duration::from_secs(10),
+            max_concurrency: 8,
+            requests_per_second: 100,
+        },
     })
     .unwrap();
     PanheAdapter::new(client, StationDirectory::embedded())

@@ -1,5 +1,6 @@
-//! HTTP transport to Panhe: one pooled reqwest client, JSON bodies with the
-//! appKey, and the `{data, success, msg}` envelope unwrapped in one place.
+//! HTTP transport to Panhe: one pooled reqwest client behind the provider
+//! stack (limits, timeout), JSON bodies with the appKey, and the
+//! `{data, success, msg}` envelope unwrapped in one place.
 
 use super::codes::classify_failure;
 use super::paths::PanhePaths;
@@ -7,6 +8,7 @@ use super::wire::{Authenticated, BareEnvelope, Envelope};
 use crate::domain::ProviderId;
 use crate::privacy::mask_free_text;
 use crate::providers::ProviderError;
+use crate::providers::stack::{self, ProviderLimits, ProviderStack};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Serialize, de::DeserializeOwned};
 use std::time::{Duration, Instant};
@@ -22,34 +24,37 @@ pub struct PanheClientConfig {
     pub app_key: SecretString,
     /// Endpoint paths.
     pub paths: PanhePaths,
-    /// Per-request time limit.
-    pub timeout: Duration,
+    /// Timeout, concurrency and rate limits.
+    pub limits: ProviderLimits,
 }
 
 /// A Panhe API client. Cheap to clone: the connection pool is shared.
 #[derive(Debug, Clone)]
 pub struct PanheClient {
     http: reqwest::Client,
+    stack: ProviderStack,
     base_url: String,
     app_key: SecretString,
-    timeout: Duration,
     /// Endpoint paths (public so callers name the endpoint they call).
     pub paths: PanhePaths,
 }
 
 impl PanheClient {
-    /// Builds a client with its own connection pool.
+    /// Builds a client with its own connection pool and provider stack.
+    /// Must run inside a tokio runtime.
     pub fn new(config: PanheClientConfig) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
-            .timeout(config.timeout)
+            // The stack's timeout ends at the response head; this one also
+            // bounds reading the body.
+            .timeout(config.limits.timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .user_agent(concat!("railgate/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self {
+            stack: stack::build(PROVIDER, http.clone(), config.limits),
             http,
             base_url: config.base_url.trim_end_matches('/').to_owned(),
             app_key: config.app_key,
-            timeout: config.timeout,
             paths: config.paths,
         })
     }
@@ -72,13 +77,13 @@ impl PanheClient {
             app_key: self.app_key.expose_secret(),
             body,
         };
-        let response = self
+        let request = self
             .http
             .post(&url)
             .json(&request)
-            .send()
-            .await
-            .map_err(|error| self.transport_error(error))?;
+            .build()
+            .map_err(|error| self.stack.classify(error.without_url().into()))?;
+        let response = self.stack.send(request).await?;
         let status = response.status();
         if !status.is_success() {
             tracing::warn!(provider = %PROVIDER, path, status = status.as_u16(), "provider http error");
@@ -90,23 +95,9 @@ impl PanheClient {
         let bytes = response
             .bytes()
             .await
-            .map_err(|error| self.transport_error(error))?;
+            .map_err(|error| self.stack.classify(error.without_url().into()))?;
         tracing::debug!(provider = %PROVIDER, path, elapsed_ms = started.elapsed().as_millis() as u64, "provider call");
         unwrap_envelope(&bytes, path)
-    }
-
-    fn transport_error(&self, error: reqwest::Error) -> ProviderError {
-        if error.is_timeout() {
-            ProviderError::Timeout {
-                provider: PROVIDER,
-                timeout: self.timeout,
-            }
-        } else {
-            ProviderError::Unreachable {
-                provider: PROVIDER,
-                source: error.without_url(),
-            }
-        }
     }
 }
 
