@@ -10,7 +10,7 @@ use crate::proto;
 use crate::providers::panhe::booking::SandboxCipher;
 use crate::providers::panhe::{PanheAdapter, PanheClient, PanheClientConfig};
 use crate::providers::stack::ProviderLimits;
-use crate::routing::{Adapter, Router};
+use crate::routing::{Adapter, Router, SearchSettings};
 use crate::sim;
 use crate::stations::StationDirectory;
 use crate::store::Store;
@@ -168,7 +168,10 @@ pub async fn run(
     let panhe = PanheAdapter::new(panhe_client, stations);
     let router = Router::new(
         vec![Adapter::Panhe(panhe.clone())],
-        config.search.provider_timeout(),
+        SearchSettings {
+            provider_timeout: config.search.provider_timeout(),
+            cache_ttl: config.search.cache_ttl(),
+        },
     );
     let store = Store::connect(&config.store_url())
         .await

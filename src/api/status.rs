@@ -64,7 +64,7 @@ pub enum ApiError {
 
 impl From<ProviderError> for ApiError {
     fn from(error: ProviderError) -> Self {
-        ApiError::Routing(RoutingError::Provider(error))
+        ApiError::Routing(RoutingError::from(error))
     }
 }
 
@@ -119,7 +119,7 @@ fn routing_status(error: RoutingError) -> Status {
             "PROVIDER_TIMEOUT",
             [],
         ),
-        RoutingError::Provider(provider_error) => provider_status(provider_error),
+        RoutingError::Provider(provider_error) => provider_status(&provider_error),
     }
 }
 
@@ -189,7 +189,7 @@ fn order_status(error: OrderError) -> Status {
                 ("capability", capability.to_owned()),
             ],
         ),
-        OrderError::Provider(provider_error) => provider_status(provider_error),
+        OrderError::Provider(provider_error) => provider_status(&provider_error),
         OrderError::Store(StoreError::Conflict { .. }) => with_info(
             Code::Aborted,
             "the order changed concurrently; retry".to_owned(),
@@ -204,13 +204,13 @@ fn order_status(error: OrderError) -> Status {
     }
 }
 
-fn provider_status(error: ProviderError) -> Status {
+fn provider_status(error: &ProviderError) -> Status {
     let provider = error.provider().as_str().to_owned();
     match error {
         ProviderError::Rejected {
             reason,
-            ref code,
-            ref message,
+            code,
+            message,
             ..
         } => {
             let mut metadata = vec![
@@ -221,7 +221,7 @@ fn provider_status(error: ProviderError) -> Status {
                 metadata.push(("provider_code", code.clone()));
             }
             with_info(
-                reject_code(reason),
+                reject_code(*reason),
                 error.to_string(),
                 reason.as_str(),
                 metadata,
@@ -234,7 +234,7 @@ fn provider_status(error: ProviderError) -> Status {
             [("provider", provider)],
         ),
         ProviderError::Unreachable { .. } => {
-            tracing::error!(error = %crate::telemetry::ErrorChain(&error), "provider unreachable");
+            tracing::error!(error = %crate::telemetry::ErrorChain(error), "provider unreachable");
             with_info(
                 Code::Unavailable,
                 error.to_string(),
@@ -243,7 +243,7 @@ fn provider_status(error: ProviderError) -> Status {
             )
         }
         ProviderError::HttpStatus { status, .. } => {
-            let code = if status >= 500 {
+            let code = if *status >= 500 {
                 Code::Unavailable
             } else {
                 Code::Internal

@@ -15,6 +15,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "RAILGATE_SEARCH_PROVIDER_TIMEOUT_MS",
         "search.provider_timeout_ms",
     ),
+    ("RAILGATE_SEARCH_CACHE_TTL_MS", "search.cache_ttl_ms"),
     ("RAILGATE_PANHE_BASE_URL", "panhe.base_url"),
     ("RAILGATE_PANHE_APP_KEY", "panhe.app_key"),
     ("RAILGATE_PANHE_SECRET_KEY", "panhe.secret_key"),
@@ -84,6 +85,7 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         "RAILGATE_SEARCH_PROVIDER_TIMEOUT_MS" => {
             config.search.provider_timeout_ms = parse_millis(value)?
         }
+        "RAILGATE_SEARCH_CACHE_TTL_MS" => config.search.cache_ttl_ms = parse_millis(value)?,
         "RAILGATE_PANHE_BASE_URL" => config.panhe.base_url = optional(value),
         "RAILGATE_PANHE_APP_KEY" => config.panhe.app_key = secret(value),
         "RAILGATE_PANHE_SECRET_KEY" => config.panhe.secret_key = secret(value),

@@ -156,12 +156,16 @@ pub struct SearchConfig {
     /// How long a search waits for each provider before answering without
     /// it, in milliseconds.
     pub provider_timeout_ms: u64,
+    /// How long a provider's answer for a route and date is reused, in
+    /// milliseconds; 0 turns the cache (and coalescing) off.
+    pub cache_ttl_ms: u64,
 }
 
 impl Default for SearchConfig {
     fn default() -> Self {
         Self {
             provider_timeout_ms: 5_000,
+            cache_ttl_ms: 10_000,
         }
     }
 }
@@ -170,6 +174,11 @@ impl SearchConfig {
     /// The per-provider search timeout.
     pub fn provider_timeout(&self) -> Duration {
         Duration::from_millis(self.provider_timeout_ms)
+    }
+
+    /// How long provider answers are cached.
+    pub fn cache_ttl(&self) -> Duration {
+        Duration::from_millis(self.cache_ttl_ms)
     }
 }
 

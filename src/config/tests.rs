@@ -39,6 +39,7 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_LOG", "railgate=debug"),
             ("RAILGATE_LOG_FORMAT", "json"),
             ("RAILGATE_SEARCH_PROVIDER_TIMEOUT_MS", "750"),
+            ("RAILGATE_SEARCH_CACHE_TTL_MS", "0"),
             ("RAILGATE_PANHE_BASE_URL", "http://api.panhe.net"),
             ("RAILGATE_PANHE_APP_KEY", "app"),
             ("RAILGATE_PANHE_SECRET_KEY", "secret"),
@@ -71,6 +72,7 @@ fn environment_overrides_every_documented_key() {
     assert_eq!(config.log.filter, "railgate=debug");
     assert_eq!(config.log.format, LogFormat::Json);
     assert_eq!(config.search.provider_timeout_ms, 750);
+    assert_eq!(config.search.cache_ttl_ms, 0);
     assert_eq!(
         config.panhe.base_url.as_deref(),
         Some("http://api.panhe.net")
@@ -106,7 +108,7 @@ fn environment_overrides_every_documented_key() {
         "0123456789abcdef-_.~"
     );
     assert!(!config.panhe_is_simulated());
-    assert_eq!(ENV_KEYS.len(), 22, "README documents every key");
+    assert_eq!(ENV_KEYS.len(), 23, "README documents every key");
 }
 
 #[test]

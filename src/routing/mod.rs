@@ -2,15 +2,23 @@
 //! that can search and tolerates the failure of some; calls about a known
 //! offer go to the provider that made it.
 //!
+//! - [`search`]: the fan-out, with the [`cache`] and the [`merge`] of
+//!   answers that name the same train.
+//!
 //! Providers are an enum rather than trait objects: the set is closed and
 //! known at compile time, dispatch is a `match`, and adding a provider is
 //! one variant plus its adapter folder.
 
+pub mod cache;
+pub mod merge;
+mod search;
+
 use crate::domain::{ProviderId, Stop, TrainOption};
 use crate::providers::panhe::PanheAdapter;
 use crate::providers::{ProviderError, SearchQuery, StopsQuery};
-use futures_util::future::join_all;
-use std::time::{Duration, Instant};
+use cache::SearchCache;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// One configured provider adapter.
 #[derive(Debug, Clone)]
@@ -27,17 +35,14 @@ impl Adapter {
         }
     }
 
-    async fn search(&self, query: &SearchQuery) -> Result<ProviderTrains, ProviderError> {
+    async fn search(
+        &self,
+        query: &SearchQuery,
+    ) -> Result<(Vec<TrainOption>, Vec<String>), ProviderError> {
         match self {
             Adapter::Panhe(panhe) => {
                 let answer = panhe.search(query).await?;
-                if !answer.skipped.is_empty() {
-                    tracing::warn!(provider = "panhe", skipped = ?answer.skipped, "search answer had unmappable values");
-                }
-                Ok(ProviderTrains {
-                    trains: answer.trains,
-                    skipped: answer.skipped,
-                })
+                Ok((answer.trains, answer.skipped))
             }
         }
     }
@@ -47,11 +52,6 @@ impl Adapter {
             Adapter::Panhe(panhe) => panhe.stops(query).await,
         }
     }
-}
-
-struct ProviderTrains {
-    trains: Vec<TrainOption>,
-    skipped: Vec<String>,
 }
 
 /// How one provider took part in a search.
@@ -78,7 +78,7 @@ pub struct ProviderReport {
     pub provider: ProviderId,
     /// How it went.
     pub outcome: ProviderOutcome,
-    /// How old the answer is (zero while there is no cache).
+    /// How old the answer is (zero when fetched for this search).
     pub age: Duration,
     /// How long the provider took.
     pub elapsed: Duration,
@@ -102,12 +102,28 @@ pub enum RoutingError {
         /// The missing capability.
         capability: &'static str,
     },
-    /// Every provider asked failed; this is the first failure.
+    /// Every provider asked failed; this is the first failure (shared:
+    /// searches that coalesced on one provider call share its error).
     #[error(transparent)]
-    Provider(#[from] ProviderError),
+    Provider(Arc<ProviderError>),
     /// Every provider asked timed out.
     #[error("no provider answered within {0:?}")]
     AllTimedOut(Duration),
+}
+
+impl From<ProviderError> for RoutingError {
+    fn from(error: ProviderError) -> Self {
+        RoutingError::Provider(Arc::new(error))
+    }
+}
+
+/// How searches are run.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchSettings {
+    /// How long a search waits for each provider.
+    pub provider_timeout: Duration,
+    /// How long a provider's answer is reused (zero: not cached).
+    pub cache_ttl: Duration,
 }
 
 /// Chooses providers for each call.
@@ -115,14 +131,16 @@ pub enum RoutingError {
 pub struct Router {
     adapters: Vec<Adapter>,
     search_timeout: Duration,
+    cache: SearchCache,
 }
 
 impl Router {
     /// A router over `adapters` (in preference order).
-    pub fn new(adapters: Vec<Adapter>, search_timeout: Duration) -> Self {
+    pub fn new(adapters: Vec<Adapter>, search: SearchSettings) -> Self {
         Self {
             adapters,
-            search_timeout,
+            search_timeout: search.provider_timeout,
+            cache: SearchCache::new(search.cache_ttl),
         }
     }
 
@@ -137,77 +155,6 @@ impl Router {
             .find(|adapter| adapter.id() == provider)
     }
 
-    /// Searches every provider in `only` (all when empty) concurrently, each
-    /// under the search timeout. Fails only when no provider answered.
-    pub async fn search(
-        &self,
-        query: &SearchQuery,
-        only: &[ProviderId],
-    ) -> Result<SearchResult, RoutingError> {
-        let selected: Vec<&Adapter> = self
-            .adapters
-            .iter()
-            .filter(|adapter| only.is_empty() || only.contains(&adapter.id()))
-            .collect();
-        if selected.is_empty() {
-            return Err(RoutingError::NoProvider {
-                capability: "search",
-            });
-        }
-        let timeout = self.search_timeout;
-        let answers = join_all(selected.iter().map(|adapter| async move {
-            let started = Instant::now();
-            let answer = tokio::time::timeout(timeout, adapter.search(query)).await;
-            (adapter.id(), answer, started.elapsed())
-        }))
-        .await;
-
-        let mut trains = Vec::new();
-        let mut reports = Vec::new();
-        let mut first_error = None;
-        for (provider, answer, elapsed) in answers {
-            let outcome = match answer {
-                Ok(Ok(answer)) => {
-                    trains.extend(answer.trains);
-                    ProviderOutcome::Answered {
-                        note: summarize_skipped(&answer.skipped),
-                    }
-                }
-                Ok(Err(error)) => {
-                    tracing::warn!(%provider, error = %error, "search failed");
-                    let message = error.to_string();
-                    first_error.get_or_insert(error);
-                    ProviderOutcome::Failed { message }
-                }
-                Err(_elapsed) => {
-                    tracing::warn!(%provider, timeout_ms = timeout.as_millis() as u64, "search timed out");
-                    ProviderOutcome::TimedOut
-                }
-            };
-            reports.push(ProviderReport {
-                provider,
-                outcome,
-                age: Duration::ZERO,
-                elapsed,
-            });
-        }
-        let answered = reports
-            .iter()
-            .any(|report| matches!(report.outcome, ProviderOutcome::Answered { .. }));
-        if !answered {
-            return Err(match first_error {
-                Some(error) => RoutingError::Provider(error),
-                None => RoutingError::AllTimedOut(timeout),
-            });
-        }
-        trains.sort_by(|a, b| {
-            a.departure
-                .cmp(&b.departure)
-                .then_with(|| a.train_code.cmp(&b.train_code))
-        });
-        Ok(SearchResult { trains, reports })
-    }
-
     /// A train's stops from `provider`.
     pub async fn stops(
         &self,
@@ -218,15 +165,5 @@ impl Router {
             capability: "stop stations",
         })?;
         Ok(adapter.stops(query).await?)
-    }
-}
-
-fn summarize_skipped(skipped: &[String]) -> String {
-    match skipped.len() {
-        0 => String::new(),
-        count => format!(
-            "left out {count} unmappable value(s): {}",
-            skipped.join("; ")
-        ),
     }
 }

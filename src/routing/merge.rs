@@ -1,0 +1,127 @@
+//! Merging providers' answers: the same train (same code, same departure)
+//! from several providers becomes one train that keeps every provider's
+//! seat offers.
+
+use crate::domain::TrainOption;
+use chrono::NaiveDateTime;
+use std::collections::HashMap;
+
+/// Merges `answers` (one list per provider, in preference order) into one
+/// list ordered by departure, then train code. Train-level facts come from
+/// the first provider that reported the train; seat offers from all.
+pub fn merge_trains(answers: impl IntoIterator<Item = Vec<TrainOption>>) -> Vec<TrainOption> {
+    let mut merged: Vec<TrainOption> = Vec::new();
+    let mut index: HashMap<(String, NaiveDateTime), usize> = HashMap::new();
+    for trains in answers {
+        for train in trains {
+            let key = (train.train_code.clone(), train.departure);
+            match index.get(&key) {
+                Some(&position) => absorb(&mut merged[position], train),
+                None => {
+                    index.insert(key, merged.len());
+                    merged.push(train);
+                }
+            }
+        }
+    }
+    merged.sort_by(|a, b| {
+        a.departure
+            .cmp(&b.departure)
+            .then_with(|| a.train_code.cmp(&b.train_code))
+    });
+    merged
+}
+
+/// Adds `other`'s offers to `train`; a choice is possible if any provider
+/// offers it (each offer names its provider, and Book goes there).
+fn absorb(train: &mut TrainOption, other: TrainOption) {
+    train.seat_choice_supported |= other.seat_choice_supported;
+    train.berth_choice_supported |= other.berth_choice_supported;
+    train.seats.extend(other.seats);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Fen, ProviderId, SeatClass, SeatOffer, TrainType};
+    use crate::stations::Station;
+    use chrono::NaiveDate;
+
+    fn station(name: &str, telecode: &str) -> Station {
+        Station {
+            telecode: telecode.into(),
+            name: name.into(),
+            pinyin: String::new(),
+            short_pinyin: String::new(),
+            city: String::new(),
+        }
+    }
+
+    fn train(code: &str, hour: u32, provider: ProviderId, price: i64) -> TrainOption {
+        let departure = NaiveDate::from_ymd_opt(2026, 12, 2)
+            .unwrap()
+            .and_hms_opt(hour, 0, 0)
+            .unwrap();
+        TrainOption {
+            train_code: code.into(),
+            train_no: format!("24000000{code}"),
+            train_type: TrainType::HighSpeed,
+            from_station: station("北京南", "VNP"),
+            to_station: station("上海虹桥", "AOH"),
+            departure,
+            arrival: departure + chrono::Duration::hours(5),
+            arrival_day_offset: 0,
+            duration_minutes: 300,
+            origin_station_name: "北京南".into(),
+            terminal_station_name: "上海虹桥".into(),
+            seat_choice_supported: provider == ProviderId::Panhe,
+            berth_choice_supported: false,
+            seats: vec![SeatOffer {
+                seat_class: SeatClass::Second,
+                price: Fen::new(price),
+                remaining: 10,
+                berth_prices: Vec::new(),
+                provider,
+                offer_id: format!("{provider}-{code}"),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_same_train_from_two_providers_is_one_train_with_both_offers() {
+        let panhe = vec![train("G1", 7, ProviderId::Panhe, 60400)];
+        let juhe = vec![
+            train("G3", 8, ProviderId::Juhe, 60400),
+            train("G1", 7, ProviderId::Juhe, 60500),
+        ];
+        let merged = merge_trains([panhe, juhe]);
+        let codes: Vec<&str> = merged.iter().map(|t| t.train_code.as_str()).collect();
+        assert_eq!(codes, ["G1", "G3"]);
+        let providers: Vec<ProviderId> = merged[0].seats.iter().map(|s| s.provider).collect();
+        assert_eq!(providers, [ProviderId::Panhe, ProviderId::Juhe]);
+        assert_eq!(merged[0].seats[1].price, Fen::new(60500));
+        assert!(merged[0].seat_choice_supported, "Panhe offers seat choice");
+        assert!(!merged[1].seat_choice_supported);
+    }
+
+    #[test]
+    fn same_code_at_another_time_is_another_train() {
+        let merged = merge_trains([
+            vec![train("G1", 7, ProviderId::Panhe, 1)],
+            vec![train("G1", 9, ProviderId::Juhe, 1)],
+        ]);
+        assert_eq!(merged.len(), 2);
+        assert!(merged.iter().all(|train| train.seats.len() == 1));
+    }
+
+    #[test]
+    fn ordered_by_departure_then_code() {
+        let merged = merge_trains([vec![
+            train("G9", 9, ProviderId::Panhe, 1),
+            train("G5", 7, ProviderId::Panhe, 1),
+            train("D2", 7, ProviderId::Panhe, 1),
+        ]]);
+        let codes: Vec<&str> = merged.iter().map(|t| t.train_code.as_str()).collect();
+        assert_eq!(codes, ["D2", "G5", "G9"]);
+    }
+}
