@@ -2,81 +2,14 @@
 //! listener, move orders on without the reconciler; a wrong secret is
 //! refused, redeliveries are deduplicated and unknown orders are ignored.
 
-use crate::booking::{book_request, offer};
+use crate::scripted::{
+    NO_RECONCILER_MS, SECRET, Scripted, book, confirm, get, wait_status,
+};
 use crate::support::TestApp;
-use railgate::config::Config;
-use railgate::domain::OrderId;
 use railgate::proto::{self as pb};
-use railgate::sim::panhe::orders::CallbackMode;
-use railgate::sim::panhe::{self, DEFAULT_APP_KEY, DEFAULT_SECRET_KEY, PanheSimConfig, SimState};
-use railgate::store::{OrderFilter, Store};
-use secrecy::SecretString;
+use railgate::store::OrderFilter;
 use serde_json::Value;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// An hour: the reconciler's first round finds no orders, and the next
-/// one comes after the test.
-const NO_RECONCILER_MS: u64 = 3_600_000;
-
-const SECRET: &str = "test-callback-secret-0123456789";
-
-async fn get(app: &TestApp, order_id: &str) -> pb::Order {
-    app.booking()
-        .get_order(pb::GetOrderRequest {
-            order_id: order_id.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .order
-        .unwrap()
-}
-
-/// Polls until `done` holds; only callbacks can make it hold here.
-async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-async fn wait_status(app: &TestApp, order_id: &str, status: pb::OrderStatus) -> pb::Order {
-    eventually(&format!("{status:?}"), async || {
-        let order = get(app, order_id).await;
-        (order.status == status as i32).then_some(order)
-    })
-    .await
-}
-
-async fn book(app: &TestApp, key: &str) -> pb::Order {
-    let offer = offer(app).await;
-    app.booking()
-        .book(book_request(key, &offer.offer_id))
-        .await
-        .unwrap()
-        .into_inner()
-        .order
-        .unwrap()
-}
-
-async fn confirm(app: &TestApp, key: &str, order: &pb::Order) -> pb::Order {
-    app.booking()
-        .confirm(pb::ConfirmRequest {
-            idempotency_key: key.into(),
-            order_id: order.order_id.clone(),
-            expected_amount_fen: order.total_amount_fen,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .order
-        .unwrap()
-}
+use std::time::Duration;
 
 #[tokio::test]
 async fn orders_reach_held_and_issued_through_callbacks_alone() {
@@ -99,120 +32,6 @@ async fn orders_reach_held_and_issued_through_callbacks_alone() {
     for ticket in &issued.tickets {
         assert!(!ticket.ticket_number.is_empty(), "{ticket:?}");
         assert!(!ticket.seat_number.is_empty(), "{ticket:?}");
-    }
-}
-
-/// railgate against a standalone simulator that it treats as the real
-/// Panhe, with callbacks held back so the test delivers them by hand, and
-/// a store the test can read.
-struct Scripted {
-    app: TestApp,
-    sim: Arc<SimState>,
-    store: Store,
-    db: sqlx::SqlitePool,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
-
-impl Scripted {
-    async fn start() -> Self {
-        Self::start_with(|_| {}).await
-    }
-
-    async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let sim_addr = listener.local_addr().unwrap();
-        let (router, sim) = panhe::router_with_state(PanheSimConfig {
-            clock_scale: 60.0,
-            ..PanheSimConfig::default()
-        });
-        tokio::spawn(panhe::serve_router(
-            listener,
-            router,
-            std::future::pending(),
-        ));
-        sim.set_callback_mode(CallbackMode::Drop);
-
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("cb.db").display());
-        let store_url = url.clone();
-        let app = TestApp::spawn_with(move |config| {
-            config.panhe.base_url = Some(format!("http://{sim_addr}"));
-            config.panhe.app_key = Some(SecretString::from(DEFAULT_APP_KEY));
-            config.panhe.secret_key = Some(SecretString::from(DEFAULT_SECRET_KEY));
-            config.orders.reconcile_interval_ms = NO_RECONCILER_MS;
-            config.callbacks.secret = Some(SecretString::from(SECRET));
-            config.store.url = Some(store_url);
-            configure(config);
-        })
-        .await;
-        // Railgate migrated the file at start; the order API is served
-        // only after that, so the first gRPC call (in the tests) orders it.
-        app.booking()
-            .list_orders(pb::ListOrdersRequest::default())
-            .await
-            .unwrap();
-        let store = Store::connect(&url).await.unwrap();
-        let db = sqlx::SqlitePool::connect(&url).await.unwrap();
-        Scripted {
-            app,
-            sim,
-            store,
-            db,
-            http: reqwest::Client::new(),
-            _dir: dir,
-        }
-    }
-
-    fn url(&self, secret: &str, kind: &str) -> String {
-        format!(
-            "http://{}/callbacks/panhe/{secret}/{kind}",
-            self.app.http_addr
-        )
-    }
-
-    async fn post_json(&self, url: &str, body: &Value) -> (u16, String) {
-        let response = self.http.post(url).json(body).send().await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
-    }
-
-    async fn post_form(&self, url: &str, body: &str) -> (u16, String) {
-        let response = self
-            .http
-            .post(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
-    }
-
-    /// The callback the simulator would have sent when `order_no` reached
-    /// `status` (it was dropped).
-    async fn dropped_callback(&self, order_no: &str, status: u64) -> Value {
-        eventually(&format!("Panhe status {status}"), async || {
-            self.sim.callbacks().into_iter().find_map(|record| {
-                let body = record.body;
-                (body["orderNo"] == order_no && body["orderStatus"] == status).then_some(body)
-            })
-        })
-        .await
-    }
-
-    async fn events(&self, order_id: &str) -> usize {
-        let id = OrderId::parse(order_id).unwrap();
-        self.store.events_after(&id, 0).await.unwrap().len()
-    }
-
-    /// (rows, processed rows) of the callback inbox.
-    async fn inbox(&self) -> (i64, i64) {
-        sqlx::query_as(
-            "SELECT COUNT(*), COUNT(processed_at) FROM callback_inbox WHERE provider = 'panhe'",
-        )
-        .fetch_one(&self.db)
-        .await
-        .unwrap()
     }
 }
 

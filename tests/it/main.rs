@@ -10,6 +10,7 @@ mod grpcurl;
 mod lookup;
 mod panhe_adapter;
 mod provider_errors;
+mod scripted;
 mod search;
 mod server;
 mod stops;
