@@ -2,9 +2,7 @@
 //! listener, move orders on without the reconciler; a wrong secret is
 //! refused, redeliveries are deduplicated and unknown orders are ignored.
 
-use crate::scripted::{
-    NO_RECONCILER_MS, SECRET, Scripted, book, confirm, get, wait_status,
-};
+use crate::scripted::{NO_RECONCILER_MS, SECRET, Scripted, book, confirm, get, wait_status};
 use crate::support::TestApp;
 use railgate::proto::{self as pb};
 use railgate::store::OrderFilter;

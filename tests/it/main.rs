@@ -6,6 +6,7 @@ mod binary;
 mod booking;
 mod callbacks;
 mod changes;
+mod delivery;
 mod grpcurl;
 mod lookup;
 mod panhe_adapter;
