@@ -270,7 +270,7 @@ impl OrderService {
                 ChangeStatus::Cancelled
             }
         };
-        self.save_latest(order_id, |order| {
+        self.record_effect(order_id, |order| {
             if let Some(change) = order.change_mut(change_id)
                 && let Err(stale) = change.apply_status(next)
             {

@@ -45,24 +45,28 @@ impl OrderService {
                 actual: total,
             });
         }
-        let next = match self
+        // A callback may already have moved the order on: then the stale
+        // status is simply not applied.
+        match self
             .panhe
             .confirm_order(&provider_order_no, total, &self.config.panhe_secret_key)
             .await
         {
-            Ok(()) => OrderStatus::Issuing,
+            Ok(()) => {
+                self.record_effect(order_id, |order| {
+                    order.apply_status(OrderStatus::Issuing).ok();
+                })
+                .await
+            }
             Err(error) if outcome_unknown(&error) => {
                 tracing::warn!(order_id = %order.id.as_str(), error = %error, "confirm outcome unknown");
-                OrderStatus::Unknown
+                self.save_latest(order_id, |order| {
+                    order.apply_status(OrderStatus::Unknown).ok();
+                })
+                .await
             }
-            Err(error) => return Err(error.into()),
-        };
-        // A callback may already have moved the order on: then the stale
-        // status is simply not applied.
-        self.save_latest(order_id, |order| {
-            order.apply_status(next).ok();
-        })
-        .await
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Cancels an order that is still being held or is held.
@@ -85,15 +89,21 @@ impl OrderService {
                 status: order.status,
             });
         };
-        let next = match self.panhe.cancel_order(&provider_order_no).await {
-            Ok(()) => OrderStatus::Cancelled,
-            Err(error) if outcome_unknown(&error) => OrderStatus::Unknown,
-            Err(error) => return Err(error.into()),
-        };
-        self.save_latest(order_id, |order| {
-            order.apply_status(next).ok();
-        })
-        .await
+        match self.panhe.cancel_order(&provider_order_no).await {
+            Ok(()) => {
+                self.record_effect(order_id, |order| {
+                    order.apply_status(OrderStatus::Cancelled).ok();
+                })
+                .await
+            }
+            Err(error) if outcome_unknown(&error) => {
+                self.save_latest(order_id, |order| {
+                    order.apply_status(OrderStatus::Unknown).ok();
+                })
+                .await
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Re-reads the provider's order detail and records what changed.

@@ -193,6 +193,36 @@ impl OrderService {
         }
     }
 
+    /// Records the effect of a provider call that succeeded. The order is
+    /// re-read from the provider first and recorded as a callback's or the
+    /// reconciler's refresh records it; only then is `expected` applied,
+    /// for a provider whose detail does not show the effect yet.
+    ///
+    /// Why not just apply `expected`: the provider calls back about the same
+    /// change at about the same time. Applying `expected` first recorded a
+    /// state the provider never had (an order ISSUING whose tickets are
+    /// still HELD, CANCELLED with its seats still HELD), and the callback's
+    /// re-read then added a second event, unless it got there first. An
+    /// order's history depended on who won. Now both record the same
+    /// detail: whichever comes second finds nothing new.
+    ///
+    /// If the re-read fails, `expected` alone is recorded; the callback or
+    /// the reconciler brings the rest.
+    async fn record_effect(
+        &self,
+        order_id: &OrderId,
+        expected: impl Fn(&mut Order),
+    ) -> Result<Order, OrderError> {
+        if let Err(error) = self.refresh(order_id).await {
+            tracing::warn!(
+                order_id = %order_id.as_str(),
+                error = %crate::telemetry::ErrorChain(&error),
+                "re-reading the order after a provider call failed: recording the expected effect only"
+            );
+        }
+        self.save_latest(order_id, expected).await
+    }
+
     /// Claims `key`; `Ok(None)` when the caller owns it (New or Resumed),
     /// `Ok(Some(order))` when it completed before.
     async fn claim(

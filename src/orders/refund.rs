@@ -51,22 +51,22 @@ impl OrderService {
             .panhe
             .refund_ticket(&provider_order_no, ticket, remark)
             .await;
-        match outcome {
-            Ok(()) => {}
-            // The application may have landed: the next detail read says.
-            Err(error) if outcome_unknown(&error) => {
-                tracing::warn!(order_id = %order.id.as_str(), error = %error, "refund outcome unknown");
-            }
-            Err(error) => return Err(error.into()),
-        }
-        self.save_latest(order_id, |order| {
-            // Unless the result already came in (a fast callback).
+        // Unless the provider's detail already shows it (or its result).
+        let refunding = |order: &mut Order| {
             if let Some(ticket) = order.ticket_mut(ticket_id)
                 && ticket.status.can_refund()
             {
                 ticket.status = TicketStatus::Refunding;
             }
-        })
-        .await
+        };
+        match outcome {
+            Ok(()) => self.record_effect(order_id, refunding).await,
+            // The application may have landed: the next detail read says.
+            Err(error) if outcome_unknown(&error) => {
+                tracing::warn!(order_id = %order.id.as_str(), error = %error, "refund outcome unknown");
+                self.save_latest(order_id, refunding).await
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 }

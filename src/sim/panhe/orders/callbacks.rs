@@ -15,6 +15,12 @@
 //! Delivery never blocks a request: each callback is a task that POSTs JSON,
 //! counts any 2xx as delivered, and otherwise retries four times after 15,
 //! 30, 60 and 120 s of provider time.
+//!
+//! [`CallbackMode::DuplicateLate`] holds a stale copy of each callback back
+//! until the same order's next callback has been delivered, so the copy
+//! arrives out of order, after news it predates. The copy of an order's
+//! last callback (nothing comes after it) goes out after twice the longest
+//! configured delay instead.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +29,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 
+use super::Scripts;
 use super::model::{ChangeOrder, Order, Ticket};
 use crate::sim::panhe::SimState;
 
@@ -48,8 +55,9 @@ pub enum CallbackMode {
     Deliver,
     /// Send nothing (the records say `dropped`).
     Drop,
-    /// Send each twice: once at once, and a stale copy later (twice the
-    /// longest configured delay), after the next status change's callback.
+    /// Send each twice: once at once, and a stale copy right after the
+    /// same order's next callback was delivered (or, when none comes, after
+    /// twice the longest configured delay).
     DuplicateLate,
 }
 
@@ -62,9 +70,23 @@ pub struct CallbackRecord {
     pub attempts: u32,
     /// Whether a POST got a 2xx.
     pub delivered: bool,
+    /// When each POST that got a 2xx finished, as a simulator-wide count of
+    /// such deliveries (copies included): tests compare them to see the
+    /// order callbacks arrived in.
+    pub deliveries: Vec<u64>,
     /// Whether it was dropped by [`CallbackMode::Drop`].
     pub dropped: bool,
     id: u64,
+}
+
+/// A stale copy waiting for its order's next callback
+/// ([`CallbackMode::DuplicateLate`]).
+#[derive(Debug, Clone)]
+pub(super) struct HeldCopy {
+    order_no: String,
+    id: u64,
+    url: String,
+    body: Value,
 }
 
 /// A callback to send: to `url`, if the order gave one.
@@ -149,6 +171,7 @@ impl SimState {
                     body: notice.body.clone(),
                     attempts: 0,
                     delivered: false,
+                    deliveries: Vec::new(),
                     dropped: mode == CallbackMode::Drop,
                     id,
                 });
@@ -161,39 +184,82 @@ impl SimState {
                 CallbackMode::Deliver => {
                     tokio::spawn(deliver(Arc::clone(self), id, url, notice.body));
                 }
-                CallbackMode::DuplicateLate => {
-                    let config = &self.config;
-                    let longest = config
-                        .hold_delay
-                        .max(config.issue_delay)
-                        .max(config.refund_delay);
-                    let late = self.real_duration(longest * 2);
-                    tokio::spawn(deliver(
-                        Arc::clone(self),
-                        id,
-                        url.clone(),
-                        notice.body.clone(),
-                    ));
-                    let state = Arc::clone(self);
-                    tokio::spawn(async move {
-                        tokio::time::sleep(late).await;
-                        deliver(state, id, url, notice.body).await;
-                    });
-                }
+                CallbackMode::DuplicateLate => self.deliver_then_duplicate(id, url, notice.body),
             }
         }
     }
 
+    /// Delivers the callback, then the held copies of the same order's
+    /// earlier callbacks (now stale); holds this one's copy back in turn.
+    fn deliver_then_duplicate(self: &Arc<Self>, id: u64, url: String, body: Value) {
+        let order_no = body["orderNo"].as_str().unwrap_or_default().to_owned();
+        let stale = {
+            let mut scripts = self.scripts();
+            let (stale, others) = std::mem::take(&mut scripts.held_copies)
+                .into_iter()
+                .partition(|copy| copy.order_no == order_no);
+            scripts.held_copies = others;
+            scripts.held_copies.push(HeldCopy {
+                order_no,
+                id,
+                url: url.clone(),
+                body: body.clone(),
+            });
+            stale
+        };
+        let state = Arc::clone(self);
+        tokio::spawn(async move {
+            deliver(Arc::clone(&state), id, url, body).await;
+            for copy in stale {
+                deliver(Arc::clone(&state), copy.id, copy.url, copy.body).await;
+            }
+        });
+        // No next callback may ever come: the copy goes out late anyway.
+        let config = &self.config;
+        let longest = config
+            .hold_delay
+            .max(config.issue_delay)
+            .max(config.refund_delay);
+        let late = self.real_duration(longest * 2);
+        let state = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(late).await;
+            let copy = {
+                let mut scripts = state.scripts();
+                let index = scripts.held_copies.iter().position(|copy| copy.id == id);
+                index.map(|index| scripts.held_copies.remove(index))
+            };
+            if let Some(copy) = copy {
+                deliver(state, copy.id, copy.url, copy.body).await;
+            }
+        });
+    }
+
     fn update_callback(&self, id: u64, update: impl FnOnce(&mut CallbackRecord)) {
         let mut scripts = self.scripts();
-        if let Some(record) = scripts
-            .callback_log
-            .iter_mut()
-            .rev()
-            .find(|record| record.id == id)
-        {
-            update(record);
-        }
+        update_record(&mut scripts, id, update);
+    }
+
+    /// Marks a POST of callback `id` as answered with a 2xx.
+    fn record_delivery(&self, id: u64) {
+        let mut scripts = self.scripts();
+        scripts.deliveries += 1;
+        let sequence = scripts.deliveries;
+        update_record(&mut scripts, id, |record| {
+            record.delivered = true;
+            record.deliveries.push(sequence);
+        });
+    }
+}
+
+fn update_record(scripts: &mut Scripts, id: u64, update: impl FnOnce(&mut CallbackRecord)) {
+    if let Some(record) = scripts
+        .callback_log
+        .iter_mut()
+        .rev()
+        .find(|record| record.id == id)
+    {
+        update(record);
     }
 }
 
@@ -207,7 +273,7 @@ async fn deliver(state: Arc<SimState>, id: u64, url: String, body: Value) {
         state.update_callback(id, |record| record.attempts += 1);
         match state.http.post(&url).json(&body).send().await {
             Ok(response) if response.status().is_success() => {
-                state.update_callback(id, |record| record.delivered = true);
+                state.record_delivery(id);
                 return;
             }
             Ok(response) => {

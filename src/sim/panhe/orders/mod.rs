@@ -83,6 +83,10 @@ pub(super) struct Scripts {
     faults: Vec<Fault>,
     callback_mode: CallbackMode,
     callback_log: Vec<CallbackRecord>,
+    /// Stale copies waiting for their order's next callback.
+    held_copies: Vec<callbacks::HeldCopy>,
+    /// 2xx answers to callback POSTs so far.
+    deliveries: u64,
     response_delay: Option<Duration>,
 }
 

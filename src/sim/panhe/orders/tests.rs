@@ -5,7 +5,7 @@ use chrono::TimeDelta;
 use serde_json::{Value, json};
 
 use super::testkit::*;
-use super::{CallbackMode, Fault};
+use super::{CallbackMode, CallbackRecord, Fault};
 use crate::sim::fares::{self, SeatClass};
 use crate::sim::timetable::{DAY_MINUTES, Timetable};
 
@@ -284,11 +284,29 @@ async fn callbacks_can_be_dropped_or_duplicated_late() {
         .filter(|body| mine(body))
         .map(|body| body["orderStatus"].clone())
         .collect();
-    assert_eq!(statuses.iter().filter(|s| **s == json!(2)).count(), 2);
-    // The stale copy of 占位成功 comes after 出票成功.
-    let first_issued = statuses.iter().position(|s| *s == json!(8)).unwrap();
-    let last_held = statuses.iter().rposition(|s| *s == json!(2)).unwrap();
-    assert!(last_held > first_issued, "{statuses:?}");
+    for status in [2, 7, 8] {
+        let copies = statuses.iter().filter(|s| **s == json!(status)).count();
+        assert_eq!(copies, 2, "{statuses:?}");
+    }
+    // The stale copy of 占位成功 comes after 出票中, and that of 出票中
+    // after 出票成功.
+    for (stale, newer) in [(2, 7), (7, 8)] {
+        let first_newer = statuses.iter().position(|s| *s == json!(newer)).unwrap();
+        let last_stale = statuses.iter().rposition(|s| *s == json!(stale)).unwrap();
+        assert!(last_stale > first_newer, "{statuses:?}");
+    }
+    // The simulator's own record says the same.
+    let records: Vec<CallbackRecord> = sim
+        .state
+        .callbacks()
+        .into_iter()
+        .filter(|record| mine(&record.body))
+        .collect();
+    assert_eq!(records.len(), 3);
+    for pair in records.windows(2) {
+        assert_eq!(pair[0].deliveries.len(), 2, "{:?}", pair[0]);
+        assert!(pair[0].deliveries[1] > pair[1].deliveries[0], "{pair:?}");
+    }
 }
 
 /// A ride on the default route and date where `fits` holds for the
