@@ -97,9 +97,14 @@ pub struct Scripted {
     pub app: TestApp,
     pub sim: Arc<SimState>,
     pub store: Store,
-    pub db: sqlx::SqlitePool,
+    db: RawDb,
     pub http: reqwest::Client,
-    _dir: tempfile::TempDir,
+}
+
+/// Direct SQL access to railgate's store, on whichever backend it uses.
+enum RawDb {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
 }
 
 impl Scripted {
@@ -136,16 +141,12 @@ impl Scripted {
         ));
         sim.set_callback_mode(mode);
 
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("cb.db").display());
-        let store_url = url.clone();
         let app = TestApp::spawn_with(move |config| {
             config.panhe.base_url = Some(format!("http://{sim_addr}"));
             config.panhe.app_key = Some(SecretString::from(DEFAULT_APP_KEY));
             config.panhe.secret_key = Some(SecretString::from(DEFAULT_SECRET_KEY));
             config.orders.reconcile_interval_ms = NO_RECONCILER_MS;
             config.callbacks.secret = Some(SecretString::from(SECRET));
-            config.store.url = Some(store_url);
             configure(config);
         })
         .await;
@@ -155,15 +156,19 @@ impl Scripted {
             .list_orders(pb::ListOrdersRequest::default())
             .await
             .unwrap();
+        let url = app.store_url().to_owned();
         let store = Store::connect(&url).await.unwrap();
-        let db = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let db = if url.starts_with("sqlite:") {
+            RawDb::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap())
+        } else {
+            RawDb::Postgres(sqlx::PgPool::connect(&url).await.unwrap())
+        };
         Scripted {
             app,
             sim,
             store,
             db,
             http: reqwest::Client::new(),
-            _dir: dir,
         }
     }
 
@@ -215,11 +220,12 @@ impl Scripted {
 
     /// (rows, processed rows) of the callback inbox.
     pub async fn inbox(&self) -> (i64, i64) {
-        sqlx::query_as(
-            "SELECT COUNT(*), COUNT(processed_at) FROM callback_inbox WHERE provider = 'panhe'",
-        )
-        .fetch_one(&self.db)
-        .await
+        const COUNTS: &str =
+            "SELECT COUNT(*), COUNT(processed_at) FROM callback_inbox WHERE provider = 'panhe'";
+        match &self.db {
+            RawDb::Sqlite(pool) => sqlx::query_as(COUNTS).fetch_one(pool).await,
+            RawDb::Postgres(pool) => sqlx::query_as(COUNTS).fetch_one(pool).await,
+        }
         .unwrap()
     }
 }
