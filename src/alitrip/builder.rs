@@ -105,7 +105,13 @@ pub fn build_book_callback(
         .zip(passenger_ids)
         .enumerate()
         .map(|(index, (ticket, passenger_id))| {
-            ticket_detail(index, ticket, passenger_id, failure_reason.as_deref(), cipher)
+            ticket_detail(
+                index,
+                ticket,
+                passenger_id,
+                failure_reason.as_deref(),
+                cipher,
+            )
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (from_code, from_name) = station(stations, &order.from_station)?;

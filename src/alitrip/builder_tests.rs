@@ -39,15 +39,25 @@ fn issued_order_fills_every_field_from_the_order() {
 
     let first = &train.book_ticket_details[0];
     assert_eq!(first.ticket_status, "11");
-    assert_eq!((first.seat_type.as_str(), first.seat_name.as_str()), ("O", "二等座"));
+    assert_eq!(
+        (first.seat_type.as_str(), first.seat_name.as_str()),
+        ("O", "二等座")
+    );
     assert_eq!(first.ticket_price.as_deref(), Some("66250"));
     assert_eq!(first.coach_no.as_deref(), Some("03"));
     assert_eq!(first.seat_no.as_deref(), Some("01A"));
-    assert_eq!(first.passenger_ticket_no.as_deref(), Some("EF48476727103001A"));
+    assert_eq!(
+        first.passenger_ticket_no.as_deref(),
+        Some("EF48476727103001A")
+    );
     assert_eq!(first.ticket_type, "1");
     // Issued tickets may be refunded and changed: 0 means allowed.
     assert_eq!(
-        (first.refund_flag.as_str(), first.resign_flag.as_str(), first.change_flag.as_str()),
+        (
+            first.refund_flag.as_str(),
+            first.resign_flag.as_str(),
+            first.change_flag.as_str()
+        ),
         ("0", "0", "0")
     );
     assert_eq!(train.book_ticket_details[1].ticket_type, "0");
@@ -100,7 +110,11 @@ fn failed_order_reports_failure_and_forbids_changes() {
         assert_eq!(ticket.ticket_status, "12");
         assert_eq!(ticket.fail_reason.as_deref(), Some("车次已无票"));
         assert_eq!(
-            (ticket.refund_flag.as_str(), ticket.resign_flag.as_str(), ticket.change_flag.as_str()),
+            (
+                ticket.refund_flag.as_str(),
+                ticket.resign_flag.as_str(),
+                ticket.change_flag.as_str()
+            ),
             ("1", "1", "1")
         );
         assert_eq!(ticket.ticket_price, None);

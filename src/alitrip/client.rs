@@ -223,7 +223,8 @@ impl TopClient {
                 .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
         );
         let signature = sign(
-            form.iter().map(|(name, value)| (name.as_str(), value.as_str())),
+            form.iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
             &config.app_secret,
             config.sign_method,
         );
@@ -422,11 +423,17 @@ mod tests {
         let client = TopClient::with_clock(config, Arc::new(clock)).unwrap();
         let form = client.signed_form(
             "taobao.item.seller.get",
-            &[("fields", "num_iid,title,nick,price,num"), ("num_iid", "11223344")],
+            &[
+                ("fields", "num_iid,title,nick,price,num"),
+                ("num_iid", "11223344"),
+            ],
         );
         assert_eq!(
             form.last().unwrap(),
-            &("sign".to_owned(), "66987CB115214E59E6EC978214934FB8".to_owned())
+            &(
+                "sign".to_owned(),
+                "66987CB115214E59E6EC978214934FB8".to_owned()
+            )
         );
     }
 
@@ -469,7 +476,10 @@ mod tests {
         };
         let cases = [
             (platform(15, Some("isp.remote-service-error")), true),
-            (platform(50, Some("isp.top-remote-connection-timeout")), true),
+            (
+                platform(50, Some("isp.top-remote-connection-timeout")),
+                true,
+            ),
             (platform(50, Some("isv.invalid-parameter")), false),
             (platform(40, Some("isv.missing-parameter")), false),
             (platform(25, None), false),

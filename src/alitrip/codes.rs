@@ -309,7 +309,11 @@ mod tests {
         ];
         assert_eq!(expected.len(), TicketStatus::ALL.len());
         for (status, outcome) in expected {
-            assert_eq!(BookTicketStatus::from_domain(status).ok(), outcome, "{status:?}");
+            assert_eq!(
+                BookTicketStatus::from_domain(status).ok(),
+                outcome,
+                "{status:?}"
+            );
         }
         for status in BookTicketStatus::ALL {
             assert_eq!(BookTicketStatus::from_code(status.code()), Some(status));
@@ -325,7 +329,10 @@ mod tests {
             assert!(!code.is_empty() && !name.is_empty(), "{class:?}");
             assert!(names.insert(name), "duplicate seat name {name}");
             // A code is shared only by the classes sent as "other".
-            assert!(codes.insert(code) || code == OTHER_SEAT_CODE, "duplicate {code}");
+            assert!(
+                codes.insert(code) || code == OTHER_SEAT_CODE,
+                "duplicate {code}"
+            );
             assert_eq!(seat_from_codes(code, name), Some(class));
         }
         assert_eq!(seat(SeatClass::HardSeat), ("1", "硬座"), "seed example");

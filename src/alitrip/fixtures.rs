@@ -3,9 +3,8 @@
 
 use super::sm4::{FieldCipher, Sm4Config};
 use crate::domain::{
-    Channel, Contact, Fen, IdNumber, IdType, Order, OrderId, OrderStatus, Passenger,
-    PassengerType, PersonName, PhoneNumber, ProviderId, SeatClass, Sex, StationRef, Ticket,
-    TicketStatus,
+    Channel, Contact, Fen, IdNumber, IdType, Order, OrderId, OrderStatus, Passenger, PassengerType,
+    PersonName, PhoneNumber, ProviderId, SeatClass, Sex, StationRef, Ticket, TicketStatus,
 };
 use chrono::{NaiveDate, TimeZone, Utc};
 use std::collections::BTreeMap;

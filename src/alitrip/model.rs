@@ -6,6 +6,11 @@
 //! amounts in fen, times `yyyy-MM-dd HH:mm:ss` and dates `yyyy-MM-dd` in
 //! Asia/Shanghai (GMT+8), codes from [`super::codes`].
 //!
+//! Nesting: the seed's field table lists `book_ticket_details` among the
+//! train's fields and `passenger_info` among the ticket's; its Java example
+//! agrees (`setBookTicketDetails` on a train detail, ticket setters around
+//! `setPassengerInfo`), though its generated variable names are garbled.
+//!
 //! [`PassengerInfo`] holds the SM4 ciphertext that goes on the wire;
 //! [`PassengerPlain`] the plaintext it seals, which never prints.
 
@@ -403,7 +408,13 @@ mod tests {
         };
         let sealed = plain.seal(&cipher);
         let json = serde_json::to_string(&sealed).unwrap();
-        for raw in ["张三", "15712340587", "11010519491231002X", "123452", "1949-12-31"] {
+        for raw in [
+            "张三",
+            "15712340587",
+            "11010519491231002X",
+            "123452",
+            "1949-12-31",
+        ] {
             assert!(!json.contains(raw), "{raw} in {json}");
         }
         assert_eq!(sealed.country_code, None);

@@ -62,11 +62,13 @@ pub fn string_to_sign<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) 
         .filter(|(name, value)| *name != SIGN_PARAM && !name.is_empty() && !value.is_empty())
         .collect();
     pairs.sort_unstable();
-    pairs.into_iter().fold(String::new(), |mut text, (name, value)| {
-        text.push_str(name);
-        text.push_str(value);
-        text
-    })
+    pairs
+        .into_iter()
+        .fold(String::new(), |mut text, (name, value)| {
+            text.push_str(name);
+            text.push_str(value);
+            text
+        })
 }
 
 /// Signs `params` with `secret` by `method`: uppercase hex.
@@ -161,7 +163,11 @@ mod tests {
         // Expected values computed independently with Python's hmac module
         // over the same parameters (sign_method set to each method).
         assert_eq!(
-            sign(published_example(SignMethod::Hmac), &secret(), SignMethod::Hmac),
+            sign(
+                published_example(SignMethod::Hmac),
+                &secret(),
+                SignMethod::Hmac
+            ),
             "D56D7858309C31B6251083A874D48273"
         );
         assert_eq!(

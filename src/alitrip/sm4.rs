@@ -149,8 +149,8 @@ impl FieldCipher {
     /// Checks the configuration and decodes the key and IV.
     pub fn new(config: &Sm4Config) -> Result<Self, Sm4Error> {
         let encoding = config.key_encoding;
-        let key = decode_block(config.key.expose_secret(), encoding)
-            .ok_or(Sm4Error::BadKey(encoding))?;
+        let key =
+            decode_block(config.key.expose_secret(), encoding).ok_or(Sm4Error::BadKey(encoding))?;
         let iv = match (config.mode, &config.iv) {
             (Sm4Mode::Ecb, None) => None,
             (Sm4Mode::Ecb, Some(_)) => return Err(Sm4Error::UnexpectedIv),
@@ -187,8 +187,9 @@ impl FieldCipher {
     /// PKCS7-pads and encrypts raw bytes.
     fn seal(&self, bytes: &[u8]) -> Vec<u8> {
         match self.iv {
-            None => ecb::Encryptor::<Sm4>::new(&self.key.into())
-                .encrypt_padded_vec_mut::<Pkcs7>(bytes),
+            None => {
+                ecb::Encryptor::<Sm4>::new(&self.key.into()).encrypt_padded_vec_mut::<Pkcs7>(bytes)
+            }
             Some(iv) => cbc::Encryptor::<Sm4>::new(&self.key.into(), &iv.into())
                 .encrypt_padded_vec_mut::<Pkcs7>(bytes),
         }
@@ -376,7 +377,11 @@ mod tests {
         let field = cipher(Sm4Config::with_hex_key(STANDARD_KEY));
         for bad in ["not base64!", "", "AAAA"] {
             let error = field.decrypt(bad).unwrap_err();
-            assert_eq!(error, Sm4Error::BadCiphertext(TextEncoding::Base64), "{bad}");
+            assert_eq!(
+                error,
+                Sm4Error::BadCiphertext(TextEncoding::Base64),
+                "{bad}"
+            );
         }
         let other_key = cipher(Sm4Config::with_hex_key("00112233445566778899aabbccddeeff"));
         let sealed = other_key.encrypt("张三");
