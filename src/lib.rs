@@ -11,6 +11,8 @@
 //!   idempotency keys.
 //! - [`store`]: the order store (sqlx: SQLite file or PostgreSQL), with
 //!   idempotency keys, callback inbox, outbox and order events.
+//! - [`alitrip`]: booking results to Alibaba business travel (TOP API
+//!   callback): payload, SM4 field encryption, signing, client.
 //! - [`callbacks`]: provider callback ingress (HTTP): authenticate, dedupe
 //!   through the inbox, re-read the order.
 //! - [`providers`]: one folder per provider adapter (`panhe/`).
@@ -19,6 +21,7 @@
 //! - [`app`]: wiring and the server lifecycle; [`telemetry`]: logging.
 //! - [`privacy`]: masking of personal data in free text.
 
+pub mod alitrip;
 pub mod api;
 pub mod app;
 pub mod callbacks;

@@ -12,7 +12,10 @@
 //!   real fares; see `docs/SIMULATOR.md`) and deterministic availability.
 //! - [`panhe`]: Panhe's train API (seed 002) as an axum router:
 //!   [`panhe::router`] and [`panhe::serve`].
+//! - [`top`]: a fake alitrip TOP gateway for the booking-result callback
+//!   (seed 003): checks signature and required fields, decrypts, logs.
 
 pub mod fares;
 pub mod panhe;
 pub mod timetable;
+pub mod top;
