@@ -5,6 +5,7 @@
 
 mod env;
 
+use crate::providers::juhe::JuhePaths;
 use crate::providers::panhe::PanhePaths;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -205,12 +206,15 @@ impl Default for PanheConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JuheConfig {
-    /// API base URL, e.g. `http://v.juhe.cn`. Unset: not used.
+    /// API base URL, e.g. `http://v.juhe.cn/grabTicket/action` (Juhe's own,
+    /// [`crate::providers::juhe::DEFAULT_BASE_URL`]). Unset: not used.
     pub base_url: Option<String>,
     /// The account's key (required with `base_url`).
     pub key: Option<SecretString>,
     /// Per-request time limit in milliseconds.
     pub timeout_ms: u64,
+    /// Endpoint path overrides.
+    pub paths: JuhePaths,
 }
 
 impl Default for JuheConfig {
@@ -219,6 +223,7 @@ impl Default for JuheConfig {
             base_url: None,
             key: None,
             timeout_ms: 10_000,
+            paths: JuhePaths::default(),
         }
     }
 }
@@ -341,10 +346,23 @@ impl Config {
                 problem(key, "must be greater than 0".into());
             }
         }
-        for (key, path) in self.panhe.paths.entries() {
+        let provider_paths = self
+            .panhe
+            .paths
+            .entries()
+            .into_iter()
+            .map(|(key, path)| ("panhe", key, path))
+            .chain(
+                self.juhe
+                    .paths
+                    .entries()
+                    .into_iter()
+                    .map(|(key, path)| ("juhe", key, path)),
+            );
+        for (provider, key, path) in provider_paths {
             if !path.starts_with('/') {
                 problem(
-                    &format!("panhe.paths.{key}"),
+                    &format!("{provider}.paths.{key}"),
                     format!("\"{path}\" must start with /"),
                 );
             }
