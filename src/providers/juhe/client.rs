@@ -126,8 +126,10 @@ impl JuheClient {
         self.call(&self.paths.apply_refund, &request).await
     }
 
-    /// 配置回调地址 for one callback type. Registering the same URL again
-    /// is harmless, so it is called at every start.
+    /// 配置回调地址 for one callback type. The seed does not say whether a
+    /// second registration replaces the first or adds to it; callers that
+    /// register at every start rely on registering the same URL again
+    /// changing nothing.
     pub async fn add_callback_url(
         &self,
         url: &str,
