@@ -15,7 +15,7 @@
 //!   callback): payload, SM4 field encryption, signing, client.
 //! - [`callbacks`]: provider callback ingress (HTTP): authenticate, dedupe
 //!   through the inbox, re-read the order.
-//! - [`providers`]: one folder per provider adapter (`panhe/`).
+//! - [`providers`]: one folder per provider adapter (`panhe/`, `juhe/`).
 //! - [`sim`]: faithful provider simulators for sandbox mode and tests.
 //! - [`config`]: the typed configuration tree (defaults → file → env).
 //! - [`app`]: wiring and the server lifecycle; [`telemetry`]: logging.

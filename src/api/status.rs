@@ -273,13 +273,21 @@ fn provider_status(error: &ProviderError) -> Status {
 fn reject_code(reason: RejectReason) -> Code {
     match reason {
         RejectReason::InvalidRequest => Code::InvalidArgument,
-        RejectReason::UnknownStation | RejectReason::TrainNotFound => Code::NotFound,
+        RejectReason::UnknownStation
+        | RejectReason::TrainNotFound
+        | RejectReason::OrderNotFound => Code::NotFound,
         RejectReason::DateOutOfRange => Code::OutOfRange,
         RejectReason::SoldOut
         | RejectReason::TooCloseToDeparture
         | RejectReason::PassengerIdentityUnverified
+        | RejectReason::OrderStateConflict
+        | RejectReason::OfferExpired
+        | RejectReason::TrainAccountRejected
+        | RejectReason::PassengerNotAllowed
         | RejectReason::Other => Code::FailedPrecondition,
-        RejectReason::RateLimited => Code::ResourceExhausted,
+        RejectReason::RateLimited | RejectReason::QuotaExhausted => Code::ResourceExhausted,
+        RejectReason::ProviderUnavailable => Code::Unavailable,
+        RejectReason::DuplicateOrder => Code::AlreadyExists,
         // railgate's own credentials were refused: nothing the caller can fix.
         RejectReason::AuthFailed => Code::Internal,
     }

@@ -5,6 +5,7 @@
 
 mod env;
 
+use crate::providers::juhe::JuhePaths;
 use crate::providers::panhe::PanhePaths;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -220,7 +221,8 @@ impl Default for PanheConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JuheConfig {
-    /// API base URL, e.g. `http://v.juhe.cn`. Unset: not used.
+    /// API base URL, e.g. `http://v.juhe.cn/grabTicket/action` (Juhe's own,
+    /// [`crate::providers::juhe::DEFAULT_BASE_URL`]). Unset: not used.
     pub base_url: Option<String>,
     /// The account's key (required with `base_url`).
     pub key: Option<SecretString>,
@@ -230,6 +232,8 @@ pub struct JuheConfig {
     pub max_concurrency: usize,
     /// Calls started per second: set it to the account's quota.
     pub requests_per_second: u64,
+    /// Endpoint path overrides.
+    pub paths: JuhePaths,
 }
 
 impl Default for JuheConfig {
@@ -240,6 +244,7 @@ impl Default for JuheConfig {
             timeout_ms: 10_000,
             max_concurrency: 32,
             requests_per_second: 50,
+            paths: JuhePaths::default(),
         }
     }
 }
@@ -366,10 +371,23 @@ impl Config {
                 problem(key, "must be greater than 0".into());
             }
         }
-        for (key, path) in self.panhe.paths.entries() {
+        let provider_paths = self
+            .panhe
+            .paths
+            .entries()
+            .into_iter()
+            .map(|(key, path)| ("panhe", key, path))
+            .chain(
+                self.juhe
+                    .paths
+                    .entries()
+                    .into_iter()
+                    .map(|(key, path)| ("juhe", key, path)),
+            );
+        for (provider, key, path) in provider_paths {
             if !path.starts_with('/') {
                 problem(
-                    &format!("panhe.paths.{key}"),
+                    &format!("{provider}.paths.{key}"),
                     format!("\"{path}\" must start with /"),
                 );
             }

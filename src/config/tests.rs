@@ -25,6 +25,7 @@ fn defaults_are_sandbox_on_loopback() {
     assert_eq!(config.server.data_dir, PathBuf::from("var"));
     assert!(config.panhe_is_simulated());
     assert_eq!(config.panhe.paths, PanhePaths::default());
+    assert_eq!(config.juhe.paths, JuhePaths::default());
     assert_eq!(config.store_url(), "sqlite://var/railgate.db?mode=rwc");
 }
 
@@ -190,7 +191,7 @@ fn zero_timeouts_and_relative_paths_are_refused() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(
         file,
-        "[search]\nprovider_timeout_ms = 0\n[orders]\nreconcile_interval_ms = 0\n[sandbox]\nclock_scale = -1.0\n[store]\nurl = \"mysql://x\"\n[panhe.paths]\nstation_list = \"train/stations\""
+        "[search]\nprovider_timeout_ms = 0\n[orders]\nreconcile_interval_ms = 0\n[sandbox]\nclock_scale = -1.0\n[store]\nurl = \"mysql://x\"\n[panhe.paths]\nstation_list = \"train/stations\"\n[juhe.paths]\nsearch = \"search.php\""
     )
     .unwrap();
     let error = Config::load(Some(file.path()), &HashMap::new()).unwrap_err();
@@ -200,6 +201,7 @@ fn zero_timeouts_and_relative_paths_are_refused() {
             "search.provider_timeout_ms",
             "orders.reconcile_interval_ms",
             "panhe.paths.station_list",
+            "juhe.paths.search",
             "sandbox.clock_scale",
             "store.url",
         ]

@@ -8,7 +8,8 @@ use std::fmt;
 /// Status of an order (the whole booking).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OrderStatus {
-    /// Submitted; the provider is holding seats (占位中).
+    /// Submitted; the provider is holding seats (占位中), or has not yet
+    /// accepted a grab order.
     Pending,
     /// A grab order trying until its deadline (抢票中).
     Grabbing,
@@ -64,9 +65,10 @@ impl OrderStatus {
     pub const fn can_become(self, next: OrderStatus) -> bool {
         use OrderStatus::*;
         match self {
+            // A grab order is recorded Pending before the provider accepts it.
             Pending => matches!(
                 next,
-                Held | Issuing | Issued | Failed | Cancelled | Expired | Unknown
+                Grabbing | Held | Issuing | Issued | Failed | Cancelled | Expired | Unknown
             ),
             Grabbing => matches!(
                 next,
@@ -293,7 +295,9 @@ mod tests {
     const ALLOWED: &[(OrderStatus, &[OrderStatus])] = &[
         (
             Pending,
-            &[Held, Issuing, Issued, Failed, Cancelled, Expired, Unknown],
+            &[
+                Grabbing, Held, Issuing, Issued, Failed, Cancelled, Expired, Unknown,
+            ],
         ),
         (
             Grabbing,

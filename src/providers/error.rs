@@ -24,15 +24,36 @@ pub enum RejectReason {
     TooCloseToDeparture,
     /// 12306 has not verified a passenger's identity.
     PassengerIdentityUnverified,
-    /// Too many requests.
+    /// Too many requests in a short time; the same call may pass later.
     RateLimited,
+    /// A count limit is used up (a daily request quota, open grab orders,
+    /// cancellations per day): waiting a moment does not help.
+    QuotaExhausted,
+    /// The provider says it cannot serve now (busy, maintenance, internal
+    /// error, outside service hours). For a mutating call the outcome is
+    /// unknown: Juhe's 10014 asks callers to check the order, not resend.
+    ProviderUnavailable,
+    /// The provider does not know the order.
+    OrderNotFound,
+    /// The provider already has an order with this order number.
+    DuplicateOrder,
+    /// The order or ticket is in a state that does not allow the call.
+    OrderStateConflict,
+    /// The search answer the offer came from has expired; search again.
+    OfferExpired,
+    /// The 12306 account used to book was refused (locked, unverified,
+    /// login failed...).
+    TrainAccountRejected,
+    /// 12306 will not sell to a passenger (conflicting trip, already booked,
+    /// restricted by a court).
+    PassengerNotAllowed,
     /// Anything the classifier does not recognise.
     Other,
 }
 
 impl RejectReason {
     /// Every reason, for exhaustive tests.
-    pub const ALL: [RejectReason; 10] = [
+    pub const ALL: [RejectReason; 18] = [
         RejectReason::InvalidRequest,
         RejectReason::AuthFailed,
         RejectReason::UnknownStation,
@@ -42,6 +63,14 @@ impl RejectReason {
         RejectReason::TooCloseToDeparture,
         RejectReason::PassengerIdentityUnverified,
         RejectReason::RateLimited,
+        RejectReason::QuotaExhausted,
+        RejectReason::ProviderUnavailable,
+        RejectReason::OrderNotFound,
+        RejectReason::DuplicateOrder,
+        RejectReason::OrderStateConflict,
+        RejectReason::OfferExpired,
+        RejectReason::TrainAccountRejected,
+        RejectReason::PassengerNotAllowed,
         RejectReason::Other,
     ];
 
@@ -57,8 +86,28 @@ impl RejectReason {
             RejectReason::TooCloseToDeparture => "TOO_CLOSE_TO_DEPARTURE",
             RejectReason::PassengerIdentityUnverified => "PASSENGER_IDENTITY_UNVERIFIED",
             RejectReason::RateLimited => "PROVIDER_RATE_LIMITED",
+            RejectReason::QuotaExhausted => "PROVIDER_QUOTA_EXHAUSTED",
+            // Deliberately the reason of an unreachable provider: the caller
+            // does the same thing about both.
+            RejectReason::ProviderUnavailable => "PROVIDER_UNAVAILABLE",
+            RejectReason::OrderNotFound => "PROVIDER_ORDER_NOT_FOUND",
+            RejectReason::DuplicateOrder => "PROVIDER_DUPLICATE_ORDER",
+            RejectReason::OrderStateConflict => "PROVIDER_ORDER_STATE",
+            RejectReason::OfferExpired => "OFFER_EXPIRED",
+            RejectReason::TrainAccountRejected => "TRAIN_ACCOUNT_REJECTED",
+            RejectReason::PassengerNotAllowed => "PASSENGER_NOT_ALLOWED",
             RejectReason::Other => "PROVIDER_REJECTED",
         }
+    }
+
+    /// Whether the same request, sent again unchanged a little later, may
+    /// succeed. Only a read or an idempotent call may act on this: a
+    /// booking whose outcome is unknown is asked about, never resent.
+    pub const fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            RejectReason::RateLimited | RejectReason::ProviderUnavailable
+        )
     }
 }
 
@@ -154,5 +203,17 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn only_transient_refusals_are_retryable() {
+        let retryable: Vec<_> = RejectReason::ALL
+            .into_iter()
+            .filter(|reason| reason.is_retryable())
+            .collect();
+        assert_eq!(
+            retryable,
+            [RejectReason::RateLimited, RejectReason::ProviderUnavailable]
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! provider's REST API and back. Provider types never leave their folder.
 
 pub mod error;
+pub mod juhe;
 pub mod panhe;
 pub mod stack;
 
