@@ -18,6 +18,7 @@ use super::wire::{
 };
 use crate::privacy::mask_free_text;
 use crate::providers::ProviderError;
+use crate::providers::stack::{self, ProviderLimits, ProviderStack};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
@@ -33,15 +34,16 @@ pub struct JuheClientConfig {
     pub key: SecretString,
     /// Endpoint paths.
     pub paths: JuhePaths,
-    /// Per-request time limit.
-    pub timeout: Duration,
+    /// Timeout, concurrency and rate limits (the account's quota).
+    pub limits: ProviderLimits,
 }
 
 /// A Juhe API client. Cheap to clone; the reqwest client (and its
-/// connection pool) is the one passed in.
+/// connection pool) is the one passed in, wrapped in Juhe's provider stack.
 #[derive(Debug, Clone)]
 pub struct JuheClient {
     http: reqwest::Client,
+    stack: ProviderStack,
     base_url: String,
     key: SecretString,
     timeout: Duration,
@@ -49,13 +51,15 @@ pub struct JuheClient {
 }
 
 impl JuheClient {
-    /// A client sending through `http`.
+    /// A client sending through `http` and Juhe's limits. Must run inside
+    /// a tokio runtime.
     pub fn new(http: reqwest::Client, config: JuheClientConfig) -> Self {
         Self {
+            stack: stack::build(PROVIDER, http.clone(), config.limits),
             http,
             base_url: config.base_url.trim_end_matches('/').to_owned(),
             key: config.key,
-            timeout: config.timeout,
+            timeout: config.limits.timeout,
             paths: config.paths,
         }
     }
@@ -157,14 +161,15 @@ impl JuheClient {
             key: self.key.expose_secret(),
             body,
         };
-        let response = self
+        let request = self
             .http
             .post(format!("{}{}", self.base_url, path))
+            // Bounds reading the body too; the stack's timeout ends at the head.
             .timeout(self.timeout)
             .form(&form)
-            .send()
-            .await
-            .map_err(|error| self.transport_error(error))?;
+            .build()
+            .map_err(|error| self.stack.classify(error.without_url().into()))?;
+        let response = self.stack.send(request).await?;
         let status = response.status();
         if !status.is_success() {
             tracing::warn!(provider = %PROVIDER, path, status = status.as_u16(), "provider http error");
@@ -176,25 +181,9 @@ impl JuheClient {
         let bytes = response
             .bytes()
             .await
-            .map_err(|error| self.transport_error(error))?;
+            .map_err(|error| self.stack.classify(error.without_url().into()))?;
         tracing::debug!(provider = %PROVIDER, path, elapsed_ms = started.elapsed().as_millis() as u64, "provider call");
         unwrap_envelope(&bytes, path)
-    }
-
-    fn transport_error(&self, error: reqwest::Error) -> ProviderError {
-        if error.is_timeout() {
-            ProviderError::Timeout {
-                provider: PROVIDER,
-                timeout: self.timeout,
-            }
-        } else {
-            // The URL carries no secret (the key is in the body), but stays
-            // out of errors all the same.
-            ProviderError::Unreachable {
-                provider: PROVIDER,
-                source: error.without_url(),
-            }
-        }
     }
 }
 

@@ -7,6 +7,7 @@ use super::order_wire::{SubmitOrderRequest, SubmitPassenger, TicketModel};
 use super::wire::{SearchRequest, SearchTicketType};
 use super::{JuheClient, JuheClientConfig, JuhePaths};
 use crate::providers::{ProviderError, RejectReason};
+use crate::providers::stack::ProviderLimits;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -100,7 +101,11 @@ async fn stub_and_client(paths: JuhePaths) -> (Stub, JuheClient) {
             base_url: format!("http://{address}/"),
             key: SecretString::from(KEY),
             paths,
-            timeout: Duration::from_secs(10),
+            limits: ProviderLimits {
+                timeout: Duration::from_secs(10),
+                max_concurrency: 4,
+                requests_per_second: 100,
+            },
         },
     );
     (stub, client)
@@ -357,12 +362,16 @@ async fn refusals_http_errors_and_dead_hosts_are_typed() {
             base_url: format!("http://{address}"),
             key: SecretString::from(KEY),
             paths,
-            timeout: Duration::from_secs(10),
+            limits: ProviderLimits {
+                timeout: Duration::from_secs(10),
+                max_concurrency: 4,
+                requests_per_second: 100,
+            },
         },
     );
     let error = dead.order_detail("2016113001").await.unwrap_err();
     assert!(
-        matches!(error, ProviderError::Unreachable { .. }),
+        matches!(error, ProviderError::Unreachable { sent: false, .. }),
         "{error:?}"
     );
     assert!(!format!("{error:?}").contains(KEY));
