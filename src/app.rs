@@ -168,6 +168,7 @@ pub async fn run(
     let panhe = PanheAdapter::new(panhe_client, stations);
     let router = Router::new(
         vec![Adapter::Panhe(panhe.clone())],
+        config.routing.clone(),
         SearchSettings {
             provider_timeout: config.search.provider_timeout(),
             cache_ttl: config.search.cache_ttl(),

@@ -113,6 +113,24 @@ fn routing_status(error: RoutingError) -> Status {
             "NO_PROVIDER",
             [("capability", capability.to_owned())],
         ),
+        RoutingError::NotConfigured { provider } => with_info(
+            Code::FailedPrecondition,
+            error.to_string(),
+            "PROVIDER_NOT_CONFIGURED",
+            [("provider", provider.as_str().to_owned())],
+        ),
+        RoutingError::Unsupported {
+            provider,
+            capability,
+        } => with_info(
+            Code::FailedPrecondition,
+            error.to_string(),
+            "CAPABILITY_UNSUPPORTED",
+            [
+                ("provider", provider.as_str().to_owned()),
+                ("capability", capability.as_str().to_owned()),
+            ],
+        ),
         RoutingError::AllTimedOut(_) => with_info(
             Code::DeadlineExceeded,
             error.to_string(),

@@ -41,6 +41,9 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("RAILGATE_SANDBOX_CLOCK_SCALE", "sandbox.clock_scale"),
     ("RAILGATE_CALLBACK_PUBLIC_URL", "callbacks.public_url"),
     ("RAILGATE_CALLBACK_SECRET", "callbacks.secret"),
+    ("RAILGATE_ROUTING_PREFERENCE", "routing.preference"),
+    ("RAILGATE_ROUTING_DIRECT_BOOKING", "routing.direct_booking"),
+    ("RAILGATE_ROUTING_GRAB_ORDERS", "routing.grab_orders"),
 ];
 
 /// Variables with the prefix that are not settings but are still ours.
@@ -86,6 +89,19 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
             config.search.provider_timeout_ms = parse_millis(value)?
         }
         "RAILGATE_SEARCH_CACHE_TTL_MS" => config.search.cache_ttl_ms = parse_millis(value)?,
+        "RAILGATE_ROUTING_PREFERENCE" => {
+            config.routing.preference = super::routing::parse_preference(value)?
+        }
+        "RAILGATE_ROUTING_DIRECT_BOOKING" => {
+            config.routing.direct_booking = optional(value)
+                .map(|name| super::routing::parse_provider(&name))
+                .transpose()?
+        }
+        "RAILGATE_ROUTING_GRAB_ORDERS" => {
+            config.routing.grab_orders = optional(value)
+                .map(|name| super::routing::parse_provider(&name))
+                .transpose()?
+        }
         "RAILGATE_PANHE_BASE_URL" => config.panhe.base_url = optional(value),
         "RAILGATE_PANHE_APP_KEY" => config.panhe.app_key = secret(value),
         "RAILGATE_PANHE_SECRET_KEY" => config.panhe.secret_key = secret(value),

@@ -4,6 +4,9 @@
 //! environment. Every problem is reported at once, naming its key.
 
 mod env;
+mod routing;
+
+pub use routing::RoutingConfig;
 
 use crate::providers::juhe::JuhePaths;
 use crate::providers::panhe::PanhePaths;
@@ -39,6 +42,8 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     /// Provider callback ingress.
     pub callbacks: CallbacksConfig,
+    /// Which provider serves what.
+    pub routing: RoutingConfig,
 }
 
 /// Provider callback ingress (the HTTP listener's `/callbacks/...` routes).
@@ -317,6 +322,7 @@ impl Config {
 
     fn validate(&self) -> Vec<ConfigProblem> {
         let mut problems = Vec::new();
+        self.routing.validate(&mut problems);
         let mut problem = |key: &str, message: String| {
             problems.push(ConfigProblem {
                 key: key.to_owned(),

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::ProviderId;
 use secrecy::ExposeSecret;
 use std::io::Write;
 
@@ -63,6 +64,9 @@ fn environment_overrides_every_documented_key() {
                 "https://railgate.example.com",
             ),
             ("RAILGATE_CALLBACK_SECRET", "0123456789abcdef-_.~"),
+            ("RAILGATE_ROUTING_PREFERENCE", "juhe,panhe"),
+            ("RAILGATE_ROUTING_DIRECT_BOOKING", "panhe"),
+            ("RAILGATE_ROUTING_GRAB_ORDERS", "juhe"),
             ("PATH", "/usr/bin"),
         ]),
     )
@@ -109,7 +113,13 @@ fn environment_overrides_every_documented_key() {
         "0123456789abcdef-_.~"
     );
     assert!(!config.panhe_is_simulated());
-    assert_eq!(ENV_KEYS.len(), 23, "README documents every key");
+    assert_eq!(
+        config.routing.preference,
+        [ProviderId::Juhe, ProviderId::Panhe]
+    );
+    assert_eq!(config.routing.direct_booking, Some(ProviderId::Panhe));
+    assert_eq!(config.routing.grab_orders, Some(ProviderId::Juhe));
+    assert_eq!(ENV_KEYS.len(), 26, "README documents every key");
 }
 
 #[test]

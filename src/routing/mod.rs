@@ -10,13 +10,16 @@
 //! one variant plus its adapter folder.
 
 pub mod cache;
+pub mod capabilities;
 pub mod merge;
 mod search;
 
+use crate::config::RoutingConfig;
 use crate::domain::{ProviderId, Stop, TrainOption};
 use crate::providers::panhe::PanheAdapter;
 use crate::providers::{ProviderError, SearchQuery, StopsQuery};
 use cache::SearchCache;
+use capabilities::{Capability, supports};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -106,6 +109,20 @@ pub enum RoutingError {
     /// searches that coalesced on one provider call share its error).
     #[error(transparent)]
     Provider(Arc<ProviderError>),
+    /// The request named a provider that is not configured.
+    #[error("provider {provider} is not configured")]
+    NotConfigured {
+        /// The provider asked for.
+        provider: ProviderId,
+    },
+    /// The chosen provider cannot do what was asked.
+    #[error("{provider} does not support {capability}")]
+    Unsupported {
+        /// The provider.
+        provider: ProviderId,
+        /// What it cannot do.
+        capability: Capability,
+    },
     /// Every provider asked timed out.
     #[error("no provider answered within {0:?}")]
     AllTimedOut(Duration),
@@ -129,19 +146,57 @@ pub struct SearchSettings {
 /// Chooses providers for each call.
 #[derive(Debug, Clone)]
 pub struct Router {
+    /// In preference order.
     adapters: Vec<Adapter>,
+    routing: RoutingConfig,
     search_timeout: Duration,
     cache: SearchCache,
 }
 
 impl Router {
-    /// A router over `adapters` (in preference order).
-    pub fn new(adapters: Vec<Adapter>, search: SearchSettings) -> Self {
+    /// A router over the configured `adapters`, ordered by
+    /// `routing.preference` (providers it does not name come last).
+    pub fn new(mut adapters: Vec<Adapter>, routing: RoutingConfig, search: SearchSettings) -> Self {
+        adapters.sort_by_key(|adapter| {
+            routing
+                .preference
+                .iter()
+                .position(|provider| *provider == adapter.id())
+                .unwrap_or(usize::MAX)
+        });
         Self {
             adapters,
+            routing,
             search_timeout: search.provider_timeout,
             cache: SearchCache::new(search.cache_ttl),
         }
+    }
+
+    /// The provider to serve `capability`: the one the request names,
+    /// else the one configured for it, else the first in preference order
+    /// that supports it.
+    pub fn select(
+        &self,
+        capability: Capability,
+        requested: Option<ProviderId>,
+    ) -> Result<ProviderId, RoutingError> {
+        if let Some(provider) = requested.or(self.routing.pinned(capability)) {
+            if self.adapter(provider).is_none() {
+                return Err(RoutingError::NotConfigured { provider });
+            }
+            if !supports(provider, capability) {
+                return Err(RoutingError::Unsupported {
+                    provider,
+                    capability,
+                });
+            }
+            return Ok(provider);
+        }
+        self.providers()
+            .find(|provider| supports(*provider, capability))
+            .ok_or(RoutingError::NoProvider {
+                capability: capability.as_str(),
+            })
     }
 
     /// The configured providers.
@@ -167,3 +222,6 @@ impl Router {
         Ok(adapter.stops(query).await?)
     }
 }
+
+#[cfg(test)]
+mod tests;
