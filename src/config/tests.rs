@@ -26,6 +26,7 @@ fn defaults_are_sandbox_on_loopback() {
     assert!(config.panhe_is_simulated());
     assert_eq!(config.panhe.paths, PanhePaths::default());
     assert_eq!(config.store_url(), "sqlite://var/railgate.db?mode=rwc");
+    assert_eq!(config.orders.idempotency_lease_ms, 120_000);
 }
 
 #[test]
@@ -47,6 +48,7 @@ fn environment_overrides_every_documented_key() {
                 "postgres://postgres@127.0.0.1:5432/test",
             ),
             ("RAILGATE_RECONCILE_INTERVAL_MS", "500"),
+            ("RAILGATE_IDEMPOTENCY_LEASE_MS", "1500"),
             ("RAILGATE_SANDBOX_CLOCK_SCALE", "60"),
             ("RAILGATE_PANHE_TIMEOUT_MS", "3000"),
             ("RAILGATE_JUHE_BASE_URL", "http://v.juhe.cn"),
@@ -88,6 +90,7 @@ fn environment_overrides_every_documented_key() {
         "postgres://postgres@127.0.0.1:5432/test"
     );
     assert_eq!(config.orders.reconcile_interval_ms, 500);
+    assert_eq!(config.orders.idempotency_lease_ms, 1500);
     assert_eq!(config.sandbox.clock_scale, 60.0);
     assert_eq!(
         config.callbacks.public_url.as_deref(),
@@ -98,7 +101,7 @@ fn environment_overrides_every_documented_key() {
         "0123456789abcdef-_.~"
     );
     assert!(!config.panhe_is_simulated());
-    assert_eq!(ENV_KEYS.len(), 18, "README documents every key");
+    assert_eq!(ENV_KEYS.len(), 19, "README documents every key");
 }
 
 #[test]
@@ -180,7 +183,7 @@ fn zero_timeouts_and_relative_paths_are_refused() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(
         file,
-        "[search]\nprovider_timeout_ms = 0\n[orders]\nreconcile_interval_ms = 0\n[sandbox]\nclock_scale = -1.0\n[store]\nurl = \"mysql://x\"\n[panhe.paths]\nstation_list = \"train/stations\""
+        "[search]\nprovider_timeout_ms = 0\n[orders]\nreconcile_interval_ms = 0\nidempotency_lease_ms = 0\n[sandbox]\nclock_scale = -1.0\n[store]\nurl = \"mysql://x\"\n[panhe.paths]\nstation_list = \"train/stations\""
     )
     .unwrap();
     let error = Config::load(Some(file.path()), &HashMap::new()).unwrap_err();
@@ -189,6 +192,7 @@ fn zero_timeouts_and_relative_paths_are_refused() {
         [
             "search.provider_timeout_ms",
             "orders.reconcile_interval_ms",
+            "orders.idempotency_lease_ms",
             "panhe.paths.station_list",
             "sandbox.clock_scale",
             "store.url",
