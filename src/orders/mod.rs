@@ -1,8 +1,8 @@
 //! The booking flows: Book, Confirm, Cancel and Refresh, with exactly-once
 //! effects over at-least-once callers. Each mutating flow claims the
-//! caller's idempotency key first; the provider sees one createOrder per
-//! key because the customer order number is derived from the key and the
-//! store keeps it unique.
+//! caller's idempotency key first; the provider holds at most one order
+//! per key because the customer order number is derived from the key, the
+//! store keeps it unique, and Panhe refuses a repeated one.
 //!
 //! A provider call that times out after sending leaves the order UNKNOWN:
 //! it is resolved by asking the provider (refresh), never by booking again.

@@ -280,11 +280,7 @@ mod tests {
         ];
         for (error, expected) in early_then_order_errors().await.into_iter().zip(expected) {
             let label = error.to_string();
-            assert_eq!(
-                name(&resolve(Err(error), Send::Again),),
-                expected,
-                "{label}"
-            );
+            assert_eq!(name(&resolve(Err(error), Send::Again)), expected, "{label}");
         }
     }
 
