@@ -191,6 +191,7 @@ pub async fn run(
             panhe_secret_key,
             cipher: Arc::new(SandboxCipher),
             panhe_callback_url: Some(crate::callbacks::panhe_callback_url(&config, http_addr)),
+            idempotency_lease: Duration::from_millis(config.orders.idempotency_lease_ms),
         },
         clock.clone(),
     ));

@@ -38,6 +38,10 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "RAILGATE_RECONCILE_INTERVAL_MS",
         "orders.reconcile_interval_ms",
     ),
+    (
+        "RAILGATE_IDEMPOTENCY_LEASE_MS",
+        "orders.idempotency_lease_ms",
+    ),
     ("RAILGATE_SANDBOX_CLOCK_SCALE", "sandbox.clock_scale"),
     ("RAILGATE_CALLBACK_PUBLIC_URL", "callbacks.public_url"),
     ("RAILGATE_CALLBACK_SECRET", "callbacks.secret"),
@@ -120,6 +124,9 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         "RAILGATE_DATABASE_URL" => config.store.url = optional(value),
         "RAILGATE_RECONCILE_INTERVAL_MS" => {
             config.orders.reconcile_interval_ms = parse_millis(value)?
+        }
+        "RAILGATE_IDEMPOTENCY_LEASE_MS" => {
+            config.orders.idempotency_lease_ms = parse_millis(value)?
         }
         "RAILGATE_SANDBOX_CLOCK_SCALE" => {
             config.sandbox.clock_scale = value

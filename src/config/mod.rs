@@ -79,12 +79,19 @@ pub struct OrdersConfig {
     /// How often the reconciler polls the provider for orders that are not
     /// settled, in milliseconds.
     pub reconcile_interval_ms: u64,
+    /// How long a request holds its idempotency key before a retry may
+    /// take it over, in milliseconds. A retry within the lease is told the
+    /// request is still in progress; after it, the retry resumes whatever
+    /// the first attempt left (its owner is presumed dead). Longer than
+    /// the slowest provider call, or a slow first attempt is taken over.
+    pub idempotency_lease_ms: u64,
 }
 
 impl Default for OrdersConfig {
     fn default() -> Self {
         Self {
             reconcile_interval_ms: 2_000,
+            idempotency_lease_ms: 120_000,
         }
     }
 }
@@ -371,6 +378,10 @@ impl Config {
             (
                 "orders.reconcile_interval_ms",
                 self.orders.reconcile_interval_ms,
+            ),
+            (
+                "orders.idempotency_lease_ms",
+                self.orders.idempotency_lease_ms,
             ),
         ] {
             if value == 0 {

@@ -28,6 +28,7 @@ fn defaults_are_sandbox_on_loopback() {
     assert_eq!(config.panhe.paths, PanhePaths::default());
     assert_eq!(config.juhe.paths, JuhePaths::default());
     assert_eq!(config.store_url(), "sqlite://var/railgate.db?mode=rwc");
+    assert_eq!(config.orders.idempotency_lease_ms, 120_000);
 }
 
 #[test]
@@ -50,6 +51,7 @@ fn environment_overrides_every_documented_key() {
                 "postgres://postgres@127.0.0.1:5432/test",
             ),
             ("RAILGATE_RECONCILE_INTERVAL_MS", "500"),
+            ("RAILGATE_IDEMPOTENCY_LEASE_MS", "1500"),
             ("RAILGATE_SANDBOX_CLOCK_SCALE", "60"),
             ("RAILGATE_PANHE_TIMEOUT_MS", "3000"),
             ("RAILGATE_PANHE_MAX_CONCURRENCY", "8"),
@@ -103,6 +105,7 @@ fn environment_overrides_every_documented_key() {
         "postgres://postgres@127.0.0.1:5432/test"
     );
     assert_eq!(config.orders.reconcile_interval_ms, 500);
+    assert_eq!(config.orders.idempotency_lease_ms, 1500);
     assert_eq!(config.sandbox.clock_scale, 60.0);
     assert_eq!(
         config.callbacks.public_url.as_deref(),
@@ -119,7 +122,7 @@ fn environment_overrides_every_documented_key() {
     );
     assert_eq!(config.routing.direct_booking, Some(ProviderId::Panhe));
     assert_eq!(config.routing.grab_orders, Some(ProviderId::Juhe));
-    assert_eq!(ENV_KEYS.len(), 26, "README documents every key");
+    assert_eq!(ENV_KEYS.len(), 27, "README documents every key");
 }
 
 #[test]
@@ -201,7 +204,7 @@ fn zero_timeouts_and_relative_paths_are_refused() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(
         file,
-        "[search]\nprovider_timeout_ms = 0\n[orders]\nreconcile_interval_ms = 0\n[sandbox]\nclock_scale = -1.0\n[store]\nurl = \"mysql://x\"\n[panhe.paths]\nstation_list = \"train/stations\"\n[juhe.paths]\nsearch = \"search.php\""
+        "[search]\nprovider_timeout_ms = 0\n[orders]\nreconcile_interval_ms = 0\nidempotency_lease_ms = 0\n[sandbox]\nclock_scale = -1.0\n[store]\nurl = \"mysql://x\"\n[panhe.paths]\nstation_list = \"train/stations\"\n[juhe.paths]\nsearch = \"search.php\""
     )
     .unwrap();
     let error = Config::load(Some(file.path()), &HashMap::new()).unwrap_err();
@@ -210,6 +213,7 @@ fn zero_timeouts_and_relative_paths_are_refused() {
         [
             "search.provider_timeout_ms",
             "orders.reconcile_interval_ms",
+            "orders.idempotency_lease_ms",
             "panhe.paths.station_list",
             "juhe.paths.search",
             "sandbox.clock_scale",

@@ -1,13 +1,17 @@
-//! Book: record the order, hold seats at the provider, and answer.
+//! Book: record the order, hold seats at the provider, and answer; and
+//! resume a booking whose first attempt stopped before Panhe answered.
 
 use super::fingerprint::{self, customer_order_no};
+use super::resolution::{Send, resolve};
 use super::{Claim, OrderError, OrderService};
 use crate::domain::{
     Berth, Channel, Contact, Offer, Order, OrderId, OrderStatus, Passenger, ProviderId, SeatClass,
     StationRef, Ticket,
 };
 use crate::providers::ProviderError;
-use crate::providers::panhe::booking::{CallbackUrls, SeatPreferences, TrainCredentials};
+use crate::providers::panhe::booking::{
+    CallbackUrls, CreateOutcome, SeatPreferences, TrainCredentials,
+};
 use secrecy::{ExposeSecret, SecretString};
 
 /// One passenger and the seat they want.
@@ -97,25 +101,60 @@ impl OrderService {
                 .find_by_customer_order_no(ProviderId::Panhe, &customer_order_no)
                 .await?
         {
-            // An earlier attempt recorded the order and then stopped: it may
-            // have reached the provider, so never send it again.
-            return self.resume_unfinished_booking(&key, order).await;
+            return self.resume_unfinished_booking(&key, order, &command).await;
         }
 
+        // Recorded before sending, so a crash after the send leaves an
+        // order for the retry to find (by customer order number).
         let mut order = new_order(&command, customer_order_no, self.clock.now_utc());
         self.store.insert_order(&mut order).await?;
-        let before = order.clone();
+        let outcome = self.send_create_order(&order, &command).await;
+        self.record_booking(&key, &order.id, resolve(outcome, Send::First))
+            .await
+    }
+
+    /// Finishes a booking whose earlier attempt stopped (crashed, or never
+    /// heard back from Panhe) after recording the order.
+    async fn resume_unfinished_booking(
+        &self,
+        key: &str,
+        order: Order,
+        command: &BookCommand,
+    ) -> Result<Order, OrderError> {
+        let unanswered = order.provider_order_no.is_none()
+            && matches!(order.status, OrderStatus::Pending | OrderStatus::Unknown);
+        if !unanswered {
+            // The answer was recorded; only the key was left open.
+            self.store
+                .complete_idempotent(key, order.id.as_str().as_bytes())
+                .await?;
+            return Ok(order);
+        }
+        // The earlier createOrder may or may not have reached Panhe. Sending
+        // the same customerOrderNo again cannot book twice (Panhe refuses a
+        // repeat), and either answer says what the first send did. Only this
+        // path can do it: the retry carries the 12306 credentials, which the
+        // store never holds.
+        tracing::info!(order_id = %order.id.as_str(), "resuming a booking without Panhe's answer: sending createOrder again");
+        let outcome = self.send_create_order(&order, command).await;
+        self.record_booking(key, &order.id, resolve(outcome, Send::Again))
+            .await
+    }
+
+    /// Sends createOrder for `order` as `command` asks.
+    async fn send_create_order(
+        &self,
+        order: &Order,
+        command: &BookCommand,
+    ) -> Result<CreateOutcome, ProviderError> {
         let credentials = self.credentials(command.account.as_ref());
-        let order_url = self
-            .config
-            .panhe_callback_url
-            .as_ref()
-            .map(|base| format!("{base}/order"));
-        let refund_url = self
-            .config
-            .panhe_callback_url
-            .as_ref()
-            .map(|base| format!("{base}/refund"));
+        let callback_url = |kind: &str| {
+            self.config
+                .panhe_callback_url
+                .as_ref()
+                .map(|base| format!("{base}/{kind}"))
+        };
+        let (order_url, refund_url) = (callback_url("order"), callback_url("refund"));
         let callbacks = CallbackUrls {
             order: order_url.as_deref(),
             refund: refund_url.as_deref(),
@@ -124,52 +163,9 @@ impl OrderService {
             seat_choices: &command.seat_choices,
             accept_standing: command.accept_standing,
         };
-        let outcome = self
-            .panhe
-            .create_order(&order, &credentials, &preferences, &callbacks)
-            .await;
-        let failure = match outcome {
-            Ok(provider_order_no) => {
-                order.provider_order_no = Some(provider_order_no);
-                None
-            }
-            Err(error) if outcome_unknown(&error) => {
-                tracing::warn!(order_id = %order.id.as_str(), error = %error, "createOrder outcome unknown");
-                order.apply_status(OrderStatus::Unknown).ok();
-                order.status_reason =
-                    Some("the provider did not answer; railgate is finding out".to_owned());
-                None
-            }
-            Err(error) => {
-                order.apply_status(OrderStatus::Failed).ok();
-                order.status_reason = Some(error.to_string());
-                Some(error)
-            }
-        };
-        self.save(&before, &mut order).await?;
-        self.store
-            .complete_idempotent(&key, order.id.as_str().as_bytes())
-            .await?;
-        match failure {
-            Some(error) => Err(error.into()),
-            None => Ok(order),
-        }
-    }
-
-    async fn resume_unfinished_booking(
-        &self,
-        key: &str,
-        mut order: Order,
-    ) -> Result<Order, OrderError> {
-        if order.status == OrderStatus::Pending && order.provider_order_no.is_none() {
-            let before = order.clone();
-            order.apply_status(OrderStatus::Unknown).ok();
-            self.save(&before, &mut order).await?;
-        }
-        self.store
-            .complete_idempotent(key, order.id.as_str().as_bytes())
-            .await?;
-        Ok(order)
+        self.panhe
+            .create_order(order, &credentials, &preferences, &callbacks)
+            .await
     }
 
     fn credentials(&self, account: Option<&(String, SecretString)>) -> TrainCredentials {

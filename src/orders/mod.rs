@@ -1,11 +1,15 @@
 //! The booking flows: Book, Confirm, Cancel and Refresh, with exactly-once
 //! effects over at-least-once callers. Each mutating flow claims the
-//! caller's idempotency key first; the provider sees one createOrder per
-//! key because the customer order number is derived from the key and the
-//! store keeps it unique.
+//! caller's idempotency key first; the provider holds at most one order
+//! per key because the customer order number is derived from the key, the
+//! store keeps it unique, and Panhe refuses a repeated one.
 //!
 //! A provider call that times out after sending leaves the order UNKNOWN:
 //! it is resolved by asking the provider (refresh), never by booking again.
+//! A booking that never heard Panhe's answer to createOrder (a timeout, or
+//! a crash before recording it) is asked by sending the same
+//! customerOrderNo again, which Panhe refuses as a repeat if the first send
+//! arrived (`resolution`).
 
 mod book;
 mod change;
@@ -13,9 +17,11 @@ mod fingerprint;
 mod lifecycle;
 pub mod reconciler;
 mod refund;
+mod resolution;
 
 pub use book::{BookCommand, BookPassenger};
 pub use change::ChangeCommand;
+pub use fingerprint::customer_order_no;
 
 use crate::domain::time::SharedClock;
 use crate::domain::{Order, OrderId};
@@ -27,10 +33,6 @@ use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
-
-/// How long a claimed idempotency key stays with its claimer before a
-/// retry may take it over (the claimer crashed).
-const IDEMPOTENCY_LEASE: Duration = Duration::from_secs(120);
 
 /// Why a booking flow failed.
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +111,9 @@ pub struct OrderServiceConfig {
     pub cipher: Arc<dyn CredentialCipher>,
     /// Where Panhe calls back (`…/callbacks/panhe/<secret>`), if anywhere.
     pub panhe_callback_url: Option<String>,
+    /// How long a claimed idempotency key stays with its claimer before a
+    /// retry may take it over (the claimer crashed or never heard back).
+    pub idempotency_lease: Duration,
 }
 
 /// The booking flows over the store and the providers.
@@ -233,7 +238,7 @@ impl OrderService {
     ) -> Result<Claim, OrderError> {
         match self
             .store
-            .begin_idempotent(key, operation, fingerprint, IDEMPOTENCY_LEASE)
+            .begin_idempotent(key, operation, fingerprint, self.config.idempotency_lease)
             .await?
         {
             Begin::New => Ok(Claim::Owned { resumed: false }),

@@ -23,6 +23,9 @@ pub async fn run(orders: Arc<OrderService>, interval: Duration, stopped: impl Fu
 }
 
 /// One round: refresh every unsettled order that the provider knows.
+/// An order without a provider number is left to the caller's retry of
+/// Book: finding out whether Panhe has it means sending createOrder again,
+/// which needs the 12306 credentials that the store never holds.
 pub async fn reconcile_once(orders: &OrderService) {
     let pending = match orders.store().non_final_orders(BATCH).await {
         Ok(pending) => pending,

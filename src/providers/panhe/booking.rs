@@ -2,6 +2,8 @@
 //! change, and order detail. Requests are built from the neutral order
 //! record; answers go back through `order_sync`.
 
+use super::client::unwrap_envelope;
+use super::codes::duplicate_order;
 use super::mapping::seat_class_to_code;
 use super::order_sync::{id_type_to_code, passenger_type_to_code, sex_to_code};
 use super::order_wire::{
@@ -10,6 +12,7 @@ use super::order_wire::{
     PassengerRequest, RefundTicketInfo, RefundTicketRequest,
 };
 use super::sign::{pay_amount, payment_sign};
+use super::wire::BareEnvelope;
 use super::{PROVIDER, PanheAdapter};
 use crate::domain::{Berth, Fen, Offer, Order, Ticket};
 use crate::providers::ProviderError;
@@ -74,6 +77,20 @@ pub struct ChangeApplication<'a> {
     pub callback_url: Option<&'a str>,
 }
 
+/// What createOrder did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// A new order: Panhe's order number.
+    Created(String),
+    /// Refused because an order with this customerOrderNo exists already
+    /// (an earlier send arrived): nothing new was booked. Panhe's number of
+    /// that order, if the refusal named it.
+    Duplicate {
+        /// The existing order's number.
+        existing_order_no: Option<String>,
+    },
+}
+
 /// Seat choice and standing for a booking.
 pub struct SeatPreferences<'a> {
     /// One per passenger, e.g. "1A".
@@ -84,14 +101,16 @@ pub struct SeatPreferences<'a> {
 
 impl PanheAdapter {
     /// 创单占座: holds seats for `order`. Returns Panhe's order number; the
-    /// hold itself completes asynchronously.
+    /// hold itself completes asynchronously. Sending the same order again
+    /// is safe: Panhe refuses a repeated customerOrderNo, which comes back
+    /// as [`CreateOutcome::Duplicate`].
     pub async fn create_order(
         &self,
         order: &Order,
         credentials: &TrainCredentials,
         preferences: &SeatPreferences<'_>,
         callbacks: &CallbackUrls<'_>,
-    ) -> Result<String, ProviderError> {
+    ) -> Result<CreateOutcome, ProviderError> {
         let contact = order
             .contact
             .as_ref()
@@ -121,11 +140,15 @@ impl PanheAdapter {
             refund_ticket_callback_url: callbacks.refund,
             passengers,
         };
-        let data: CreateOrderData = self
-            .client
-            .call(&self.client.paths.create_order, &request)
-            .await?;
-        Ok(data.order_no)
+        let path = &self.client.paths.create_order;
+        let body = self.client.post(path, &request).await?;
+        // Read before unwrapping: the rejection's message comes out masked,
+        // and masking blurs the order number a duplicate refusal names.
+        if let Some(duplicate) = duplicate_refusal(&body, &order.customer_order_no) {
+            return Ok(duplicate);
+        }
+        let data: CreateOrderData = unwrap_envelope(&body, path)?;
+        Ok(CreateOutcome::Created(data.order_no))
     }
 
     /// 确认出票: pays `amount` for the held order (signed).
@@ -269,6 +292,18 @@ impl PanheAdapter {
     }
 }
 
+/// A createOrder answer that refuses `customer_order_no` as a duplicate.
+fn duplicate_refusal(body: &[u8], customer_order_no: &str) -> Option<CreateOutcome> {
+    let envelope: BareEnvelope = serde_json::from_slice(body).ok()?;
+    if envelope.success {
+        return None;
+    }
+    let duplicate = duplicate_order(envelope.msg.as_deref()?, customer_order_no)?;
+    Some(CreateOutcome::Duplicate {
+        existing_order_no: duplicate.existing_order_no,
+    })
+}
+
 fn passenger_request(ticket: &Ticket) -> Result<PassengerRequest<'_>, ProviderError> {
     let passenger = &ticket.passenger;
     let mobile = passenger
@@ -366,6 +401,22 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn duplicate_refusals_are_read_from_the_unmasked_message() {
+        let body = r#"{"data":null,"success":false,"msg":"重复下单:商户订单号RGabc已存在,订单号T26050110000010001"}"#;
+        assert_eq!(
+            duplicate_refusal(body.as_bytes(), "RGabc"),
+            Some(CreateOutcome::Duplicate {
+                existing_order_no: Some("T26050110000010001".to_owned())
+            })
+        );
+        let other = r#"{"data":null,"success":false,"msg":"余票不足,占座失败"}"#;
+        assert_eq!(duplicate_refusal(other.as_bytes(), "RGabc"), None);
+        let created = r#"{"data":{"orderNo":"T1"},"success":true,"msg":"重复下单"}"#;
+        assert_eq!(duplicate_refusal(created.as_bytes(), "RGabc"), None);
+        assert_eq!(duplicate_refusal(b"<html>", "RGabc"), None);
     }
 
     #[test]

@@ -71,6 +71,15 @@ impl PanheClient {
         B: Serialize,
         T: DeserializeOwned,
     {
+        let bytes = self.post(path, body).await?;
+        unwrap_envelope(&bytes, path)
+    }
+
+    /// POSTs `body` (plus appKey) to `path` and returns the raw body of a
+    /// 200 answer, for a caller that must read a refusal before
+    /// [`unwrap_envelope`] masks its message. The body may carry personal
+    /// data: never log it.
+    pub async fn post<B: Serialize>(&self, path: &str, body: &B) -> Result<Vec<u8>, ProviderError> {
         let started = Instant::now();
         let url = format!("{}{}", self.base_url, path);
         let request = Authenticated {
@@ -97,7 +106,7 @@ impl PanheClient {
             .await
             .map_err(|error| self.stack.classify(error.without_url().into()))?;
         tracing::debug!(provider = %PROVIDER, path, elapsed_ms = started.elapsed().as_millis() as u64, "provider call");
-        unwrap_envelope(&bytes, path)
+        Ok(bytes.to_vec())
     }
 }
 

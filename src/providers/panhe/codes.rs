@@ -35,6 +35,96 @@ pub fn classify_failure(message: &str) -> RejectReason {
         .map_or(RejectReason::Other, |(_, reason)| *reason)
 }
 
+/// createOrder refused because its customerOrderNo was used before (the
+/// seed: "单号值必须唯一,否则会被系统判定为重复下单进行拦截"). The simulator
+/// says "重复下单:商户订单号<c>已存在,订单号<orderNo>"; the real wording is
+/// not documented, so [`duplicate_order`] reads it loosely.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateOrder {
+    /// Panhe's number of the order that already exists, when the message
+    /// names exactly one.
+    pub existing_order_no: Option<String>,
+}
+
+/// Labels before Panhe's own order number. "订单号" is also the tail of
+/// "商户订单号" and "12306订单号", which name other numbers.
+const ORDER_NO_LABELS: &[&str] = &["订单号", "orderNo"];
+const OTHER_NUMBER_PREFIXES: &[&str] = &["商户", "12306"];
+/// Between a label and its value.
+const LABEL_SEPARATORS: &[char] = &[':', '：', '=', ' ', '为', '是'];
+
+/// Reads a createOrder refusal `message` (unmasked: masking would blur the
+/// number) as a duplicate of `customer_order_no`, or `None` if it is some
+/// other refusal. "重复下单" says so outright; otherwise the message must
+/// name our customerOrderNo as already existing. A passenger's unfinished
+/// 12306 order ("存在未完成订单") is a different refusal and stays `None`.
+pub fn duplicate_order(message: &str, customer_order_no: &str) -> Option<DuplicateOrder> {
+    let duplicate = message.contains("重复下单")
+        || (!customer_order_no.is_empty()
+            && message.contains(customer_order_no)
+            && message.contains("已存在"));
+    duplicate.then(|| DuplicateOrder {
+        existing_order_no: existing_order_no(message, customer_order_no),
+    })
+}
+
+/// The one order number the message names: a labelled value first, else
+/// the only order-number-like token. Several candidates are ambiguous.
+fn existing_order_no(message: &str, customer_order_no: &str) -> Option<String> {
+    let plausible = |token: &&str| {
+        (6..=40).contains(&token.len())
+            && token.bytes().any(|byte| byte.is_ascii_digit())
+            && !token.eq_ignore_ascii_case(customer_order_no)
+    };
+    let labelled = distinct(labelled_values(message).filter(plausible));
+    if !labelled.is_empty() {
+        return single(labelled);
+    }
+    single(distinct(
+        message
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(plausible),
+    ))
+}
+
+/// Values right after an order-number label that does not belong to
+/// another number.
+fn labelled_values(message: &str) -> impl Iterator<Item = &str> {
+    ORDER_NO_LABELS.iter().flat_map(move |label| {
+        message.match_indices(label).filter_map(move |(at, _)| {
+            let before = &message[..at];
+            if OTHER_NUMBER_PREFIXES
+                .iter()
+                .any(|prefix| before.ends_with(prefix))
+            {
+                return None;
+            }
+            let value = message[at + label.len()..].trim_start_matches(LABEL_SEPARATORS);
+            let end = value
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(value.len());
+            Some(&value[..end])
+        })
+    })
+}
+
+fn distinct<'a>(tokens: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for token in tokens {
+        if !seen.contains(&token) {
+            seen.push(token);
+        }
+    }
+    seen
+}
+
+fn single(candidates: Vec<&str>) -> Option<String> {
+    match candidates.as_slice() {
+        [only] => Some((*only).to_owned()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +155,80 @@ mod tests {
         ];
         for (message, reason) in cases {
             assert_eq!(classify_failure(message), reason, "{message}");
+        }
+    }
+
+    const MINE: &str = "RG0123456789abcdef01234567";
+
+    fn existing(message: &str) -> Option<Option<String>> {
+        duplicate_order(message, MINE).map(|duplicate| duplicate.existing_order_no)
+    }
+
+    #[test]
+    fn reads_the_simulators_duplicate_refusal() {
+        let message = format!("重复下单:商户订单号{MINE}已存在,订单号T26050110000010001");
+        assert_eq!(
+            existing(&message),
+            Some(Some("T26050110000010001".to_owned()))
+        );
+    }
+
+    #[test]
+    fn reads_other_wordings_of_a_duplicate() {
+        let cases = [
+            ("重复下单,订单号：T2605011000001", Some("T2605011000001")),
+            ("重复下单 orderNo=T2605011000001", Some("T2605011000001")),
+            // Our number as the only label-free token is not the answer.
+            (&*format!("商户订单号{MINE}已存在"), None),
+            ("重复下单,请勿重复提交", None),
+            // No label: the one order-number-like token.
+            ("重复下单(T2605011000001)", Some("T2605011000001")),
+            // The 12306 number is not Panhe's.
+            (
+                "重复下单,订单号T2605011000001,12306订单号EF48476727",
+                Some("T2605011000001"),
+            ),
+            // Short numbers (dates, times) are not order numbers.
+            (
+                "重复下单:订单号T2605011000001,创建于2026-05-01 10:00",
+                Some("T2605011000001"),
+            ),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(
+                existing(message),
+                Some(expected.map(str::to_owned)),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn two_candidates_are_ambiguous() {
+        assert_eq!(
+            existing("重复下单,订单号T2605011000001、订单号T2605011000002"),
+            Some(None)
+        );
+        assert_eq!(
+            existing("重复下单 T2605011000001 T2605011000002"),
+            Some(None)
+        );
+        // The same number twice is one candidate.
+        assert_eq!(
+            existing("重复下单,订单号T2605011000001(订单号T2605011000001)"),
+            Some(Some("T2605011000001".to_owned()))
+        );
+    }
+
+    #[test]
+    fn other_refusals_are_not_duplicates() {
+        for message in [
+            "乘客身份信息未通过核验",
+            "该乘客已存在未完成的订单,请先处理",
+            "订单号T2605011000001已存在",
+            "",
+        ] {
+            assert_eq!(existing(message), None, "{message}");
         }
     }
 }
