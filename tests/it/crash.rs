@@ -6,6 +6,7 @@
 //! again.
 
 use crate::booking::{book_request, offer_via, wait_for_via};
+use crate::database::TestDatabase;
 use crate::process::Railgate;
 use railgate::orders::customer_order_no;
 use railgate::proto::booking_service_client::BookingServiceClient;
@@ -76,15 +77,13 @@ async fn book_after_restart(
 async fn a_booking_survives_a_kill_between_sending_and_answering() {
     let (sim_addr, sim) = simulator().await;
     let dir = tempfile::tempdir().unwrap();
-    let database = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("crash.db").display()
-    );
+    // Both processes use the same database: a file, or a PostgreSQL schema.
+    let database = TestDatabase::create(dir.path()).await;
     let data_dir = dir.path().join("data");
     let sim_url = format!("http://{sim_addr}");
     let env = [
         ("RAILGATE_DATA_DIR", data_dir.to_str().unwrap()),
-        ("RAILGATE_DATABASE_URL", database.as_str()),
+        ("RAILGATE_DATABASE_URL", database.url()),
         ("RAILGATE_PANHE_BASE_URL", sim_url.as_str()),
         ("RAILGATE_PANHE_APP_KEY", DEFAULT_APP_KEY),
         ("RAILGATE_PANHE_SECRET_KEY", DEFAULT_SECRET_KEY),
