@@ -297,7 +297,7 @@ mod tests {
     fn masks_follow_the_seeds_examples() {
         assert_eq!(mask_id("320382199001013916"), "320382XXXXXXXX3916");
         assert_eq!(mask_id("E12345678"), "E1XXXXX78");
-        assert_eq!(mask_id("1234"), "1234".replace(|_| true, "X"));
+        assert_eq!(mask_id("1234"), "XXXX");
         assert_eq!(mask_phone_x("15991234577"), "1599XXXXXXX");
         assert_eq!(mask_phone_stars("15991234577"), "1599****577");
     }
