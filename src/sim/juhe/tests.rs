@@ -160,7 +160,7 @@ async fn search_has_the_seeds_shape() {
         assert_eq!(train["trainClass"], "GD");
         for (code, seat) in train["tickets"].as_object().unwrap() {
             assert!(super::codes::SeatCode::parse(code).is_some(), "{code}");
-            let problems = shape_problems(&format!("{code}"), seat, seed_seat);
+            let problems = shape_problems(code, seat, seed_seat);
             assert!(problems.is_empty(), "{problems:#?}");
             let left: u32 = seat["seats"].as_str().unwrap().parse().unwrap();
             assert_eq!(seat["seatState"], json!(u8::from(left > 0)));
@@ -287,7 +287,8 @@ async fn search_reads_pinyin_and_shows_arrival_at_the_boarding_station() {
 #[tokio::test]
 async fn search_refuses_bad_parameters() {
     let sim = Sim::start(1.0);
-    let cases: [(&[(&str, &str)], u32, &str); 6] = [
+    type Case<'a> = (&'a [(&'a str, &'a str)], u32, &'a str);
+    let cases: [Case; 6] = [
         (
             &[("from", "北京南"), ("date", "20260503")],
             wire::BAD_PARAMETER,

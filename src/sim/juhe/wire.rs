@@ -273,7 +273,7 @@ mod tests {
     fn money_spellings() {
         assert_eq!(yuan(2950), 29.5);
         assert_eq!(yuan2(900), "9.00");
-        assert_eq!(yuan2(1075_50), "1075.50");
+        assert_eq!(yuan2(107_550), "1075.50");
         assert_eq!(yuan2(5), "0.05");
         assert_eq!(yuan_short(800), "8");
         assert_eq!(yuan_short(850), "8.5");

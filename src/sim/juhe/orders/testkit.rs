@@ -38,13 +38,12 @@ pub fn id_for(name: &str) -> String {
     let mut hasher = fnv::FnvHasher::default();
     hasher.write(name.as_bytes());
     let body = format!("110105{:011}", hasher.finish() % 100_000_000_000);
-    let check = (b'0'..=b'9')
+    (b'0'..=b'9')
         .chain([b'X'])
         .map(char::from)
         .map(|c| format!("{body}{c}"))
         .find(|candidate| crate::sim::identity::id18_is_valid(candidate))
-        .expect("one check character fits");
-    check
+        .expect("one check character fits")
 }
 
 /// A ride to book in a test: what search lists for it.
