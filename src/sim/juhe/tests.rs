@@ -66,6 +66,14 @@ async fn the_key_is_checked_first_on_get_and_post() {
         .body(Body::from(encode(&[("key", DEFAULT_KEY)])))
         .unwrap();
     assert_eq!(sim.send(request).await["error_code"], json!(0));
+    // Unknown parameters are ignored, as PHP ignores them.
+    let reply = sim
+        .get(
+            Endpoint::DataDictionary,
+            &[("callback", "x"), ("foo", "bar")],
+        )
+        .await;
+    assert_eq!(reply["error_code"], json!(0));
 }
 
 #[tokio::test]

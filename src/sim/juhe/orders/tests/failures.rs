@@ -1,5 +1,6 @@
 //! Grab and refund failures (request-data triggers and scripted faults),
-//! the fallback to an alternative class, and callback delivery.
+//! the fallbacks to an alternative class and to standing tickets, and
+//! callback delivery.
 
 use chrono::TimeDelta;
 use serde_json::{Value, json};
@@ -192,4 +193,70 @@ async fn callbacks_retry_and_can_be_dropped_or_duplicated() {
         assert!(started.elapsed() < std::time::Duration::from_secs(30));
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+}
+
+#[tokio::test]
+async fn standing_tickets_only_for_orders_that_accept_them() {
+    // Scale 1: the test steps each order to its first attempt itself.
+    let sim = Sim::start(1.0);
+    let mut found = None;
+    for days in 1..=10 {
+        let ride = TestRide {
+            depart: sim.ride.depart + TimeDelta::days(days),
+            ..sim.ride.clone()
+        };
+        let reply = sim.search(&ride).await;
+        let train = reply["result"]["trains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|train| {
+                train["tickets"]["secondseat"]["seats"] == json!("0")
+                    && train["tickets"]["noseat"]["seats"]
+                        .as_str()
+                        .is_some_and(|left| left.parse::<u32>().unwrap() >= 2)
+            });
+        if let Some(train) = train {
+            found = Some((ride, reply["result"]["queryKey"].clone(), train.clone()));
+            break;
+        }
+    }
+    let (ride, key, train) = found.expect("a train sold out of 二等座 with 无座 left");
+    let depart = chrono::NaiveDateTime::parse_from_str(
+        &format!("{} {}", ride.date(), train["fromTime"].as_str().unwrap()),
+        "%Y-%m-%d %H:%M",
+    )
+    .unwrap();
+    let ride = TestRide {
+        train_code: train["trainNo"].as_str().unwrap().to_owned(),
+        depart,
+        ..ride
+    };
+    let mut outcomes = Vec::new();
+    for accept in ["0", "1"] {
+        let mut form = sim.order_form(
+            key.as_str().unwrap(),
+            &ride,
+            "secondseat",
+            &["张三", "李四"],
+        );
+        form[11].1 = accept.to_owned();
+        let reply = sim.submit(&form).await;
+        assert_eq!(reply["error_code"], json!(0), "{reply}");
+        sim.state
+            .step_at(&form[1].1, now() + TimeDelta::seconds(25));
+        outcomes.push(form[1].1.clone());
+    }
+    assert_eq!(
+        sim.state.order_status(&outcomes[0]),
+        Some(OrderStatus::Grabbing),
+        "no seats and no standing: keeps grabbing"
+    );
+    assert_eq!(
+        sim.state.order_status(&outcomes[1]),
+        Some(OrderStatus::Issued)
+    );
+    let issued = sim.state.order_detail(&outcomes[1], true).unwrap();
+    assert_eq!(issued["passengers"][0]["seatClass"], "noseat");
+    assert_eq!(issued["passengers"][1]["seatNo"], "05车厢,无座");
 }
