@@ -36,28 +36,27 @@ impl SimState {
     pub(super) fn drive(self: &Arc<Self>, out_order_no: String) {
         let state = Arc::clone(self);
         tokio::spawn(async move {
+            // The provider time slept until: a timer counts as fired even
+            // when the clock stands still (a fixed clock at scale 1), as the
+            // Panhe simulator's timers do.
+            let mut reached = state.provider_now();
             loop {
-                let (wake, notices) = state.step(&out_order_no);
+                let now = state.provider_now().max(reached);
+                let (wake, notices) = state.step_at(&out_order_no, now);
                 state.notify(notices);
                 let Some(at) = wake else {
                     break;
                 };
-                let wait = (at - state.provider_now())
-                    .to_std()
-                    .unwrap_or(Duration::ZERO);
+                let wait = (at - now).to_std().unwrap_or(Duration::ZERO);
                 tokio::time::sleep(state.real_duration(wait)).await;
+                reached = at;
             }
         });
     }
 
-    /// Apply every transition due now; the provider time of the next one,
-    /// if the order is still grabbing, and the callbacks to send.
-    fn step(&self, out_order_no: &str) -> (Option<NaiveDateTime>, Vec<Notice>) {
-        self.step_at(out_order_no, self.provider_now())
-    }
-
-    /// [`Self::step`] at a given provider time (tests drive orders through
-    /// their states with it, one instant at a time).
+    /// Apply every transition due at `now`; the provider time of the next
+    /// one, if the order is still grabbing, and the callbacks to send.
+    /// Tests call it directly to drive an order one instant at a time.
     pub(super) fn step_at(
         &self,
         out_order_no: &str,

@@ -225,7 +225,6 @@ async fn a_grab_expires_at_its_deadline() {
     let reply = sim.submit(&form).await;
     assert_eq!(reply["error_code"], json!(0), "{reply}");
     let out_order_no = form[1].1.clone();
-    sim.wait_status(&out_order_no, OrderStatus::Grabbing).await;
     sim.wait_status(&out_order_no, OrderStatus::Expired).await;
     assert!(sim.state.provider_now() >= close);
     let callback = server
@@ -300,22 +299,26 @@ async fn one_passenger_is_refunded_after_issue() {
     let server = CallbackServer::start().await;
     let sim = Sim::start(FAST);
     server.register(&sim).await;
-    let out_order_no = sim.grab(&["张三", "李四"]).await;
-    // Not yet issued: nothing to refund.
-    let early = sim.detail(&out_order_no, true).await;
-    let first = early["passengers"][0]["passengerId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // Still grabbing (`无票` never finds a ticket): nothing to refund.
+    let grabbing = sim.grab(&["周无票"]).await;
+    let passenger = sim.detail(&grabbing, true).await["passengers"][0]["passengerId"].clone();
     let reply = sim
         .get(
             Endpoint::ApplyRefundOrder,
-            &[("outOrderNo", &out_order_no), ("passengerId", &first)],
+            &[
+                ("outOrderNo", &grabbing),
+                ("passengerId", passenger.as_str().unwrap()),
+            ],
         )
         .await;
     assert_failure(&reply, wire::SUPPLIER, "当前订单状态不允许执行此操作");
+    let out_order_no = sim.grab(&["张三", "李四"]).await;
     sim.wait_status(&out_order_no, OrderStatus::Issued).await;
     let issued = sim.detail(&out_order_no, true).await;
+    let first = issued["passengers"][0]["passengerId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let second = issued["passengers"][1]["passengerId"]
         .as_str()
         .unwrap()
