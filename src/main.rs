@@ -36,6 +36,13 @@ enum Command {
         /// appKey the Panhe simulator accepts.
         #[arg(long, default_value = sim::panhe::DEFAULT_APP_KEY)]
         panhe_app_key: String,
+        /// Address of the Juhe simulator (not started without one); its
+        /// endpoints are under /grabTicket/action.
+        #[arg(long)]
+        juhe_addr: Option<SocketAddr>,
+        /// key the Juhe simulator accepts.
+        #[arg(long, default_value = sim::juhe::DEFAULT_KEY)]
+        juhe_key: String,
     },
 }
 
@@ -57,7 +64,12 @@ async fn main() -> ExitCode {
         Command::Sim {
             panhe_addr,
             panhe_app_key,
-        } => run_simulators(config, panhe_addr, panhe_app_key, shutdown).await,
+            juhe_addr,
+            juhe_key,
+        } => {
+            let juhe = juhe_addr.map(|addr| (addr, juhe_key));
+            run_simulators(config, panhe_addr, panhe_app_key, juhe, shutdown).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -82,11 +94,22 @@ async fn run_simulators(
     config: Config,
     panhe_addr: SocketAddr,
     panhe_app_key: String,
+    juhe: Option<(SocketAddr, String)>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    use futures_util::FutureExt;
     let listener = tokio::net::TcpListener::bind(panhe_addr).await?;
+    let juhe_listener = match &juhe {
+        Some((addr, _)) => Some(tokio::net::TcpListener::bind(addr).await?),
+        None => None,
+    };
+    let juhe_url = match &juhe_listener {
+        Some(listener) => format!("http://{}{}", listener.local_addr()?, sim::juhe::BASE_PATH),
+        None => String::new(),
+    };
     tracing::info!(
         panhe = %format!("http://{}", listener.local_addr()?),
+        juhe = %juhe_url,
         "railgate simulators listening"
     );
     let sim_config = sim::panhe::PanheSimConfig {
@@ -94,7 +117,20 @@ async fn run_simulators(
         paths: config.panhe.paths,
         ..sim::panhe::PanheSimConfig::default()
     };
-    sim::panhe::serve(listener, sim_config, shutdown).await?;
+    // One signal stops both simulators.
+    let shutdown = shutdown.shared();
+    let panhe = sim::panhe::serve(listener, sim_config, shutdown.clone());
+    match (juhe_listener, juhe) {
+        (Some(juhe_listener), Some((_, key))) => {
+            let juhe_config = sim::juhe::JuheSimConfig {
+                key,
+                ..sim::juhe::JuheSimConfig::default()
+            };
+            let juhe = sim::juhe::serve(juhe_listener, juhe_config, shutdown);
+            tokio::try_join!(panhe, juhe)?;
+        }
+        _ => panhe.await?,
+    }
     Ok(())
 }
 

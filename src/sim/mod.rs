@@ -9,13 +9,21 @@
 //! # Layout
 //! - [`timetable`]: the embedded timetable, indexed by station and train.
 //! - [`fares`]: seat classes by train type, the fare model (calibrated on
-//!   real fares; see `docs/SIMULATOR.md`) and deterministic availability.
+//!   real fares; see `docs/SIMULATOR.md`), deterministic availability, and
+//!   12306's ticket-type and refund rules ([`fares::rules`]).
+//! - [`clock`]: the Asia/Shanghai clock (real or fixed) the simulators
+//!   speed up; [`identity`]: 12306's id-number check.
 //! - [`panhe`]: Panhe's train API (seed 002) as an axum router:
 //!   [`panhe::router`] and [`panhe::serve`].
 //! - [`top`]: a fake alitrip TOP gateway for the booking-result callback
 //!   (seed 003): checks signature and required fields, decrypts, logs.
+//! - [`juhe`]: Juhe's grab-ticket API (seeds 000, 001) as an axum router:
+//!   [`juhe::router`] and [`juhe::serve`].
 
+pub mod clock;
 pub mod fares;
+pub mod identity;
+pub mod juhe;
 pub mod panhe;
 pub mod timetable;
 pub mod top;

@@ -20,6 +20,8 @@ use chrono::NaiveDate;
 
 use super::timetable::{Segment, Train};
 
+pub mod rules;
+
 /// Seat classes the simulator sells, cheapest first within a family (the
 /// order Panhe lists them in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -33,9 +33,10 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
-use chrono::{Days, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use chrono::{Days, NaiveDate, NaiveDateTime, TimeDelta};
 
 use crate::providers::panhe::paths::PanhePaths;
+pub use crate::sim::clock::{Clock, fixed_clock, shanghai_now};
 use crate::sim::fares::{self, SeatClass};
 use crate::sim::timetable::Timetable;
 use orders::Scripts;
@@ -52,21 +53,6 @@ pub const DEFAULT_SECRET_KEY: &str = "sandbox-panhe-secret-key";
 
 /// Days on sale, today included (12306's presale period).
 pub const PRESALE_DAYS: u32 = 15;
-
-/// Current Asia/Shanghai wall-clock time.
-pub type Clock = Arc<dyn Fn() -> NaiveDateTime + Send + Sync>;
-
-/// The real current time in Asia/Shanghai.
-pub fn shanghai_now() -> NaiveDateTime {
-    Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .naive_local()
-}
-
-/// A clock stuck at `at`, for tests.
-pub fn fixed_clock(at: NaiveDateTime) -> Clock {
-    Arc::new(move || at)
-}
 
 /// How the simulator behaves.
 #[derive(Clone)]
