@@ -96,10 +96,7 @@ mod tests {
     #[test]
     fn a_name_containing_another_is_masked_whole() {
         let names = [name("张三"), name("张三丰")];
-        assert_eq!(
-            mask_free_text_naming("张三丰和张三", &names),
-            "张*丰和张*"
-        );
+        assert_eq!(mask_free_text_naming("张三丰和张三", &names), "张*丰和张*");
     }
 
     #[test]

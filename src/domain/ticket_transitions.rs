@@ -71,9 +71,7 @@ impl TicketStatus {
         }
         match self {
             Pending => true,
-            Held => {
-                matches!(next, Cancelled | Issuing | Issued | IssueFailed) || after_issue(next)
-            }
+            Held => matches!(next, Cancelled | Issuing | Issued | IssueFailed) || after_issue(next),
             Issuing => matches!(next, Issued | IssueFailed) || after_issue(next),
             Issued => after_issue(next),
             Refunding => matches!(next, Refunded | RefundFailed | RefundedAwaitingMoney),

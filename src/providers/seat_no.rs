@@ -27,10 +27,22 @@ mod tests {
 
     #[test]
     fn splits_both_providers_shapes() {
-        assert_eq!(split_seat_no("07车厢,009号"), parts(Some("07"), Some("009")));
-        assert_eq!(split_seat_no("02车厢,007号"), parts(Some("02"), Some("007")));
-        assert_eq!(split_seat_no("03车厢,01A座"), parts(Some("03"), Some("01A")));
-        assert_eq!(split_seat_no("03车厢，01A座"), parts(Some("03"), Some("01A")));
+        assert_eq!(
+            split_seat_no("07车厢,009号"),
+            parts(Some("07"), Some("009"))
+        );
+        assert_eq!(
+            split_seat_no("02车厢,007号"),
+            parts(Some("02"), Some("007"))
+        );
+        assert_eq!(
+            split_seat_no("03车厢,01A座"),
+            parts(Some("03"), Some("01A"))
+        );
+        assert_eq!(
+            split_seat_no("03车厢，01A座"),
+            parts(Some("03"), Some("01A"))
+        );
     }
 
     #[test]

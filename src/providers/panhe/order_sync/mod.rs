@@ -14,8 +14,8 @@ use crate::domain::{
     ChangeOrder, Fen, IdNumber, IdType, Order, OrderStatus, PassengerType, ProviderId, Sex, Ticket,
 };
 use crate::privacy::mask_free_text;
-pub use crate::providers::seat_no::split_seat_no;
 use crate::providers::ProviderError;
+pub use crate::providers::seat_no::split_seat_no;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
