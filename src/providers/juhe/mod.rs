@@ -9,6 +9,7 @@
 //! - `client`: the HTTP transport and envelope handling.
 //! - `adapter`: [`JuheAdapter`], the neutral face: `search` maps answers
 //!   into trains and offers, `submit` checks and builds grab orders.
+//! - `order_sync`: order detail and callbacks applied to the order record.
 //!
 //! Juhe sells grab orders only (抢票单): one order names several trains and
 //! seat classes, Juhe keeps trying until a deadline and issues tickets
@@ -21,6 +22,7 @@ pub mod codes;
 mod lenient;
 pub mod mapping;
 pub mod order_mapping;
+pub mod order_sync;
 pub mod order_wire;
 pub mod paths;
 pub mod search;
