@@ -1,7 +1,11 @@
 //! Masking of personal data before it reaches a log line, a trace or an
 //! error message. Provider messages are free text and sometimes quote ID
 //! numbers and phone numbers (Juhe's failMsg does), so they pass through
-//! [`mask_free_text`] before leaving the adapter boundary.
+//! [`mask_free_text`] before leaving the adapter boundary. Messages about
+//! one order may also name its passengers (Juhe's failMsg and msgDetail
+//! do), which [`mask_free_text_naming`] masks as well.
+
+use crate::domain::PersonName;
 
 /// Masks every run of 6 or more digits (an ID number, a phone number, a
 /// ticket number), keeping the first 3 and last 2 characters so support
@@ -35,9 +39,31 @@ pub fn mask_free_text(text: &str) -> String {
     out
 }
 
+/// [`mask_free_text`], after masking every occurrence of each of `names`
+/// the way [`PersonName::masked`] shows it ("张三丰" → "张*丰"). Longer
+/// names go first, so a name that contains another is masked whole.
+pub fn mask_free_text_naming<'a>(
+    text: &str,
+    names: impl IntoIterator<Item = &'a PersonName>,
+) -> String {
+    let mut names: Vec<&PersonName> = names.into_iter().collect();
+    names.sort_by_key(|name| std::cmp::Reverse(name.expose().chars().count()));
+    let mut masked = text.to_owned();
+    for name in names {
+        if masked.contains(name.expose()) {
+            masked = masked.replace(name.expose(), &name.masked());
+        }
+    }
+    mask_free_text(&masked)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn name(raw: &str) -> PersonName {
+        PersonName::new(raw.into()).unwrap()
+    }
 
     #[test]
     fn masks_id_and_phone_numbers() {
@@ -53,5 +79,33 @@ mod tests {
         assert_eq!(mask_free_text("车次G1234不存在"), "车次G1234不存在");
         assert_eq!(mask_free_text("2026-11-24 07:00"), "2026-11-24 07:00");
         assert_eq!(mask_free_text(""), "");
+    }
+
+    #[test]
+    fn masks_every_occurrence_of_every_name() {
+        let names = [name("张三"), name("欧阳娜娜")];
+        assert_eq!(
+            mask_free_text_naming(
+                "添加乘客 张三 未通过身份效验 32038219900101391X, 张三|欧阳娜娜",
+                &names
+            ),
+            "添加乘客 张* 未通过身份效验 320*************1X, 张*|欧**娜"
+        );
+    }
+
+    #[test]
+    fn a_name_containing_another_is_masked_whole() {
+        let names = [name("张三"), name("张三丰")];
+        assert_eq!(mask_free_text_naming("张三丰和张三", &names), "张*丰和张*");
+    }
+
+    #[test]
+    fn text_without_the_names_only_loses_its_numbers() {
+        let names = [name("李四")];
+        assert_eq!(
+            mask_free_text_naming("出票失败 15012341234", &names),
+            "出票失败 150******34"
+        );
+        assert_eq!(mask_free_text_naming("", &names), "");
     }
 }

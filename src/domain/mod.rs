@@ -8,6 +8,7 @@ pub mod order;
 pub mod personal;
 pub mod provider;
 pub mod seat;
+pub mod ticket_transitions;
 pub mod time;
 pub mod train;
 
@@ -21,5 +22,6 @@ pub use order::{ChangeStatus, OrderStatus, TicketStatus, TransitionError};
 pub use personal::{IdNumber, IdType, PassengerType, PersonName, PhoneNumber, Sex};
 pub use provider::ProviderId;
 pub use seat::{Berth, SeatClass};
+pub use ticket_transitions::TicketTransitionError;
 pub use time::Clock;
 pub use train::{SeatOffer, Stop, TrainOption, TrainType};

@@ -105,12 +105,38 @@ mod tests {
     }
 
     #[test]
-    fn keeps_provider_key() {
+    fn offers_without_a_key_encode_as_before_the_key_existed() {
+        // A Panhe offer must not grow a "k" field: tokens issued before the
+        // field existed, and tokens issued now, are the same bytes.
+        let token = sample().encode();
+        let json = URL_SAFE_NO_PAD
+            .decode(token.strip_prefix(PREFIX).unwrap())
+            .unwrap();
+        let fields: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert!(fields.get("k").is_none(), "{fields}");
+        // A token written before the field existed still decodes.
+        let legacy = r#"{"p":"panhe","c":"G1","n":"24000000G10I","f":"北京南","t":"上海","d":"2026-11-24T07:00:00","a":"2026-11-24T11:29:00","s":"second"}"#;
+        let legacy_token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(legacy));
+        assert_eq!(legacy_token, token);
+        assert_eq!(Offer::decode(&legacy_token), Ok(sample()));
+    }
+
+    #[test]
+    fn juhe_offers_carry_the_query_key_in_k() {
         let offer = Offer {
+            provider: ProviderId::Juhe,
+            train_no: String::new(),
             provider_key: Some("6d31300d58be4d239af4039c71ddc313".into()),
             ..sample()
         };
-        assert_eq!(Offer::decode(&offer.encode()), Ok(offer));
+        let token = offer.encode();
+        let json = URL_SAFE_NO_PAD
+            .decode(token.strip_prefix(PREFIX).unwrap())
+            .unwrap();
+        let fields: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(fields["k"], "6d31300d58be4d239af4039c71ddc313");
+        assert_eq!(fields["p"], "juhe");
+        assert_eq!(Offer::decode(&token), Ok(offer));
     }
 
     #[test]

@@ -4,10 +4,12 @@
 pub mod error;
 pub mod juhe;
 pub mod panhe;
+pub mod seat_no;
 pub mod stack;
 
 pub use error::{ProviderError, RejectReason};
 
+use crate::domain::TrainOption;
 use crate::stations::Station;
 use chrono::NaiveDate;
 
@@ -35,4 +37,14 @@ pub struct StopsQuery {
     pub from_station: String,
     /// Alighting station name.
     pub to_station: String,
+}
+
+/// What a provider's search produced: the trains, plus notes about provider
+/// values that could not be mapped and were left out (never guessed).
+#[derive(Debug, Default)]
+pub struct SearchAnswer {
+    /// Trains with at least the mappable seat classes.
+    pub trains: Vec<TrainOption>,
+    /// One line per left-out train or seat class.
+    pub skipped: Vec<String>,
 }

@@ -9,7 +9,8 @@
 
 use super::personal::{IdNumber, IdType, PassengerType, PersonName, PhoneNumber, Sex};
 use super::{
-    Berth, ChangeStatus, Fen, OrderStatus, ProviderId, SeatClass, TicketStatus, TransitionError,
+    Berth, ChangeStatus, Fen, OrderStatus, ProviderId, SeatClass, TicketStatus,
+    TicketTransitionError, TransitionError,
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -129,6 +130,18 @@ impl Ticket {
             refund_amount: None,
             refund_failure_reason: None,
         }
+    }
+
+    /// Moves to `next` if the ticket state machine allows it. `Ok(false)`
+    /// when already there (a duplicate observation), `Ok(true)` when it
+    /// moved.
+    pub fn apply_status(&mut self, next: TicketStatus) -> Result<bool, TicketTransitionError> {
+        if self.status == next {
+            return Ok(false);
+        }
+        self.status.check_transition(next)?;
+        self.status = next;
+        Ok(true)
     }
 
     /// Whether the provider still has something to do with this ticket
@@ -476,6 +489,22 @@ mod tests {
             })
         );
         assert_eq!(order.status, OrderStatus::Issued);
+    }
+
+    #[test]
+    fn ticket_apply_status_uses_the_state_machine() {
+        let mut ticket = order().tickets.remove(0);
+        assert_eq!(ticket.apply_status(TicketStatus::Pending), Ok(false));
+        assert_eq!(ticket.apply_status(TicketStatus::Issued), Ok(true));
+        assert_eq!(ticket.apply_status(TicketStatus::Refunded), Ok(true));
+        assert_eq!(
+            ticket.apply_status(TicketStatus::Issued),
+            Err(TicketTransitionError {
+                from: TicketStatus::Refunded,
+                to: TicketStatus::Issued
+            })
+        );
+        assert_eq!(ticket.status, TicketStatus::Refunded);
     }
 
     #[test]

@@ -377,3 +377,124 @@ async fn refusals_http_errors_and_dead_hosts_are_typed() {
     assert!(!format!("{error:?}").contains(KEY));
     assert!(!format!("{client:?}").contains(KEY), "the key is redacted");
 }
+
+/// The adapter over the stub, naming stations from the embedded list.
+async fn stub_and_adapter() -> (Stub, super::JuheAdapter) {
+    let (stub, client) = stub_and_client(JuhePaths::default()).await;
+    let adapter = super::JuheAdapter::new(client, crate::stations::StationDirectory::embedded());
+    (stub, adapter)
+}
+
+fn seed_query() -> crate::providers::SearchQuery {
+    let stations = crate::stations::StationDirectory::embedded();
+    crate::providers::SearchQuery {
+        from: stations.by_name("上海西").unwrap().clone(),
+        to: stations.by_name("苏州园区").unwrap().clone(),
+        date: "2015-05-14".parse().unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn adapter_search_maps_the_answer_over_http() {
+    let (stub, adapter) = stub_and_adapter().await;
+    let answer = adapter.search(&seed_query()).await.unwrap();
+    assert_eq!(answer.trains.len(), 1);
+    assert_eq!(answer.trains[0].seats.len(), 4);
+    let offer = crate::domain::Offer::decode(&answer.trains[0].seats[2].offer_id).unwrap();
+    assert_eq!(
+        offer.provider_key.as_deref(),
+        Some("6d31300d58be4d239af4039c71ddc313")
+    );
+    let seen = stub.take();
+    assert_form_post(
+        &seen[0],
+        "/search.php",
+        &[("from", "上海西"), ("to", "苏州园区"), ("date", "20150514")],
+    );
+}
+
+#[tokio::test]
+async fn adapter_submits_a_grab_order_built_from_search_offers() {
+    use crate::domain::{
+        Contact, IdNumber, IdType, Offer, Passenger, PassengerType, PersonName, PhoneNumber,
+    };
+    use crate::providers::juhe::submit::{GrabOrder, SubmitError};
+
+    let (stub, adapter) = stub_and_adapter().await;
+    let answer = adapter.search(&seed_query()).await.unwrap();
+    let seats = &answer.trains[0].seats;
+    let main = Offer::decode(&seats[2].offer_id).unwrap();
+    let alternatives = [Offer::decode(&seats[1].offer_id).unwrap()];
+    let passengers = [Passenger {
+        name: PersonName::new("张三".into()).unwrap(),
+        id_type: IdType::ResidentIdCard,
+        id_number: IdNumber::new("11010519491231002X".into()).unwrap(),
+        passenger_type: PassengerType::Adult,
+        phone: None,
+        birth_date: None,
+        sex: None,
+        country_code: None,
+        id_expiry_date: None,
+    }];
+    let contact = Contact {
+        name: PersonName::new("李四".into()).unwrap(),
+        phone: PhoneNumber::new("15712340587".into()).unwrap(),
+    };
+    let order = GrabOrder {
+        // The stub answers with the seed's outOrderNo.
+        out_order_no: "2016113001",
+        main: &main,
+        alternatives: &alternatives,
+        berth: None,
+        deadline: "2015-05-13T10:00:00Z".parse().unwrap(),
+        passengers: &passengers,
+        contact: &contact,
+        accept_no_seat: true,
+        account: None,
+    };
+    stub.take();
+
+    // Two hours before departure: refused here, nothing sent.
+    let late = "2015-05-14T00:02:00Z".parse().unwrap();
+    let error = adapter.submit_order(&order, late).await.unwrap_err();
+    assert!(matches!(error, SubmitError::Invalid(_)), "{error:?}");
+    assert!(
+        stub.take().is_empty(),
+        "an invalid order reaches no network"
+    );
+
+    let now = "2015-05-12T00:00:00Z".parse().unwrap();
+    let order_no = adapter.submit_order(&order, now).await.unwrap();
+    assert_eq!(order_no, "TFT583U752U210D284004800356");
+    let seen = stub.take();
+    assert_eq!(seen.len(), 1);
+    let field = |name: &str| {
+        seen[0]
+            .form
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    };
+    assert_eq!(field("trainNo").as_deref(), Some("G7066"));
+    assert_eq!(
+        field("seatClassCode").as_deref(),
+        Some("secondseat|firstseat")
+    );
+    assert_eq!(field("departDate").as_deref(), Some("2015-05-14 09:02"));
+    assert_eq!(field("closeTime").as_deref(), Some("2015-05-13 18:00:00"));
+    assert_eq!(field("fromStation").as_deref(), Some("上海西"));
+
+    // An answer about another order is not taken for this one.
+    let other = GrabOrder {
+        out_order_no: "rg0000000001",
+        ..order
+    };
+    let error = adapter.submit_order(&other, now).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            SubmitError::Provider(ProviderError::Malformed { .. })
+        ),
+        "{error:?}"
+    );
+}

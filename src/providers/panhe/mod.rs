@@ -18,22 +18,13 @@ pub use client::{PanheClient, PanheClientConfig};
 pub use paths::PanhePaths;
 
 use crate::domain::{Fen, Offer, ProviderId, SeatOffer, Stop, TrainOption};
+pub use crate::providers::SearchAnswer;
 use crate::providers::{ProviderError, SearchQuery, StopsQuery};
 use crate::stations::{Station, StationDirectory};
 use chrono::Timelike;
 
 const PROVIDER: ProviderId = ProviderId::Panhe;
 const DATE_FORMAT: &str = "%Y-%m-%d";
-
-/// What a Panhe search produced: the trains, plus notes about provider
-/// values that could not be mapped and were left out (never guessed).
-#[derive(Debug, Default)]
-pub struct SearchAnswer {
-    /// Trains with at least the mappable seat classes.
-    pub trains: Vec<TrainOption>,
-    /// One line per left-out train or seat class.
-    pub skipped: Vec<String>,
-}
 
 /// The Panhe adapter.
 #[derive(Debug, Clone)]

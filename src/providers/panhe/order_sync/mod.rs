@@ -15,6 +15,7 @@ use crate::domain::{
 };
 use crate::privacy::mask_free_text;
 use crate::providers::ProviderError;
+pub use crate::providers::seat_no::split_seat_no;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -71,22 +72,6 @@ pub fn sex_to_code(sex: Sex) -> i32 {
     match sex {
         Sex::Male => 1,
         Sex::Female => 2,
-    }
-}
-
-/// Splits Panhe's seat text ("03车厢,01A座", "06车厢,066号") into coach and
-/// seat. Text in another shape is kept whole as the seat, never dropped.
-pub fn split_seat_no(text: &str) -> (Option<String>, Option<String>) {
-    let text = text.trim();
-    if text.is_empty() {
-        return (None, None);
-    }
-    match text.split_once([',', '，']) {
-        Some((coach, seat)) if coach.ends_with("车厢") => (
-            Some(coach.trim_end_matches("车厢").trim().to_owned()),
-            Some(seat.trim().trim_end_matches(['座', '号']).to_owned()),
-        ),
-        _ => (None, Some(text.to_owned())),
     }
 }
 

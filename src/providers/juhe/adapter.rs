@@ -1,0 +1,83 @@
+//! The Juhe adapter: neutral calls in, neutral answers out. Search maps
+//! through [`super::search`], grab orders are checked and built by
+//! [`super::submit`]; order detail and callbacks are applied to the order
+//! record by [`super::order_sync`].
+
+use super::PROVIDER;
+use super::client::JuheClient;
+use super::mapping::search_date;
+use super::search::search_answer;
+use super::submit::{GrabOrder, SubmitError, submit_request};
+use super::wire::SearchRequest;
+use crate::providers::{ProviderError, SearchAnswer, SearchQuery};
+use crate::stations::StationDirectory;
+use chrono::{DateTime, Utc};
+
+/// The Juhe adapter.
+#[derive(Debug, Clone)]
+pub struct JuheAdapter {
+    client: JuheClient,
+    stations: &'static StationDirectory,
+}
+
+impl JuheAdapter {
+    /// An adapter over `client`, naming stations from `stations`.
+    pub fn new(client: JuheClient, stations: &'static StationDirectory) -> Self {
+        Self { client, stations }
+    }
+
+    /// The base URL in use.
+    pub fn base_url(&self) -> &str {
+        self.client.base_url()
+    }
+
+    /// The client, for the calls that need no mapping on the way out
+    /// (order detail, cancel, refund, callback registration).
+    pub fn client(&self) -> &JuheClient {
+        &self.client
+    }
+
+    /// 站站查询 → trains with fares and availability; each offer keeps the
+    /// search's queryKey for [`JuheAdapter::submit_order`].
+    pub async fn search(&self, query: &SearchQuery) -> Result<SearchAnswer, ProviderError> {
+        let request = SearchRequest {
+            from: &query.from.name,
+            to: &query.to.name,
+            date: search_date(query.date),
+            ticket_type: None,
+        };
+        let result = self.client.search(&request).await?;
+        search_answer(result, query.date, self.stations)
+    }
+
+    /// 创建抢票单: checks `order` against Juhe's rules at `now` (nothing is
+    /// sent when it breaks one) and submits it. Returns Juhe's order
+    /// number; the grab itself goes on at Juhe until the deadline.
+    pub async fn submit_order(
+        &self,
+        order: &GrabOrder<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<String, SubmitError> {
+        let request = submit_request(order, now)?;
+        tracing::info!(
+            provider = %PROVIDER,
+            out_order_no = order.out_order_no,
+            trains = request.train_nos.len(),
+            seat_classes = request.seat_class_codes.len(),
+            passengers = request.passengers.len(),
+            "submitting grab order"
+        );
+        let result = self.client.submit_order(&request).await?;
+        if result.out_order_no != order.out_order_no {
+            return Err(ProviderError::Malformed {
+                provider: PROVIDER,
+                detail: format!(
+                    "submitOrder answered for order {:?}, not {:?}",
+                    result.out_order_no, order.out_order_no
+                ),
+            }
+            .into());
+        }
+        Ok(result.order_no)
+    }
+}
