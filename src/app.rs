@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::domain::time::SharedClock;
 use crate::orders::{OrderService, OrderServiceConfig, reconciler};
 use crate::proto;
+use crate::providers::juhe::{JuheAdapter, JuheClient, JuheClientConfig};
 use crate::providers::panhe::booking::SandboxCipher;
 use crate::providers::panhe::{PanheAdapter, PanheClient, PanheClientConfig};
 use crate::providers::stack::ProviderLimits;
@@ -119,15 +120,27 @@ pub async fn run(
             (url, Some(listener))
         }
     };
+    // Juhe: the configured API, else (in sandbox mode only) its simulator.
+    let (juhe_base_url, juhe_simulator) = match &config.juhe.base_url {
+        Some(url) => (Some(url.clone()), None),
+        None if config.panhe_is_simulated() => {
+            let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+            let address = listener.local_addr().map_err(AppError::Http)?;
+            let url = format!("http://{address}{}", sim::juhe::BASE_PATH);
+            (Some(url), Some(listener))
+        }
+        None => (None, None),
+    };
     let grpc_addr = listeners.grpc.local_addr().map_err(AppError::Http)?;
     let http_addr = listeners.http.local_addr().map_err(AppError::Http)?;
     if config.panhe_is_simulated() {
         tracing::info!(
             mode = "sandbox",
             panhe_simulator = %panhe_base_url,
+            juhe_simulator = juhe_base_url.as_deref().unwrap_or("-"),
             grpc = %grpc_addr,
             http = %http_addr,
-            "railgate starting in sandbox mode: built-in Panhe simulator, no real provider is called"
+            "railgate starting in sandbox mode: built-in Panhe and Juhe simulators, no real provider is called"
         );
     } else {
         tracing::info!(mode = "live", panhe = %panhe_base_url, grpc = %grpc_addr, http = %http_addr, "railgate starting");
@@ -135,10 +148,8 @@ pub async fn run(
     if let Some(listener) = panhe_simulator {
         spawn_panhe_simulator(&config, listener, stopped());
     }
-    if config.juhe.base_url.is_some() {
-        tracing::warn!(
-            "juhe is configured but this version has no Juhe adapter yet; juhe settings are ignored"
-        );
+    if let Some(listener) = juhe_simulator {
+        spawn_juhe_simulator(&config, listener, stopped());
     }
     std::fs::create_dir_all(&config.server.data_dir).map_err(|source| AppError::DataDir {
         path: config.server.data_dir.clone(),
@@ -166,8 +177,12 @@ pub async fn run(
         source,
     })?;
     let panhe = PanheAdapter::new(panhe_client, stations);
+    let mut adapters = vec![Adapter::Panhe(panhe.clone())];
+    if let Some(base_url) = juhe_base_url {
+        adapters.push(Adapter::Juhe(juhe_adapter(&config, base_url, stations)?));
+    }
     let router = Router::new(
-        vec![Adapter::Panhe(panhe.clone())],
+        adapters,
         config.routing.clone(),
         SearchSettings {
             provider_timeout: config.search.provider_timeout(),
@@ -244,6 +259,60 @@ fn spawn_panhe_simulator(
             tracing::error!(error = %error, "panhe simulator stopped");
         }
     });
+}
+
+fn spawn_juhe_simulator(
+    config: &Config,
+    listener: TcpListener,
+    stopped: impl Future<Output = ()> + Send + 'static,
+) {
+    let sim_config = sim::juhe::JuheSimConfig {
+        clock_scale: config.sandbox.clock_scale,
+        ..sim::juhe::JuheSimConfig::default()
+    };
+    tokio::spawn(async move {
+        if let Err(error) = sim::juhe::serve(listener, sim_config, stopped).await {
+            tracing::error!(error = %error, "juhe simulator stopped");
+        }
+    });
+}
+
+/// The Juhe adapter at `base_url` with the configured key (the sandbox
+/// key for the simulator) and limits.
+fn juhe_adapter(
+    config: &Config,
+    base_url: String,
+    stations: &'static StationDirectory,
+) -> Result<JuheAdapter, AppError> {
+    let key = config
+        .juhe
+        .key
+        .clone()
+        .unwrap_or_else(|| SecretString::from(sim::juhe::DEFAULT_KEY));
+    let limits = ProviderLimits {
+        timeout: Duration::from_millis(config.juhe.timeout_ms),
+        max_concurrency: config.juhe.max_concurrency,
+        requests_per_second: config.juhe.requests_per_second,
+    };
+    let http = reqwest::Client::builder()
+        .timeout(limits.timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .user_agent(concat!("railgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|source| AppError::HttpClient {
+            provider: "juhe",
+            source,
+        })?;
+    let client = JuheClient::new(
+        http,
+        JuheClientConfig {
+            base_url,
+            key,
+            paths: config.juhe.paths.clone(),
+            limits,
+        },
+    );
+    Ok(JuheAdapter::new(client, stations))
 }
 
 async fn serve_grpc(

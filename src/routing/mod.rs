@@ -16,6 +16,7 @@ mod search;
 
 use crate::config::RoutingConfig;
 use crate::domain::{ProviderId, Stop, TrainOption};
+use crate::providers::juhe::JuheAdapter;
 use crate::providers::panhe::PanheAdapter;
 use crate::providers::{ProviderError, SearchQuery, StopsQuery};
 use cache::SearchCache;
@@ -25,9 +26,14 @@ use std::time::Duration;
 
 /// One configured provider adapter.
 #[derive(Debug, Clone)]
+// One adapter per provider for the life of the process: the size of the
+// largest variant costs nothing worth a Box on every call.
+#[allow(clippy::large_enum_variant)]
 pub enum Adapter {
     /// Panhe.
     Panhe(PanheAdapter),
+    /// Juhe.
+    Juhe(JuheAdapter),
 }
 
 impl Adapter {
@@ -35,6 +41,7 @@ impl Adapter {
     pub fn id(&self) -> ProviderId {
         match self {
             Adapter::Panhe(_) => ProviderId::Panhe,
+            Adapter::Juhe(_) => ProviderId::Juhe,
         }
     }
 
@@ -47,12 +54,20 @@ impl Adapter {
                 let answer = panhe.search(query).await?;
                 Ok((answer.trains, answer.skipped))
             }
+            Adapter::Juhe(juhe) => {
+                let answer = juhe.search(query).await?;
+                Ok((answer.trains, answer.skipped))
+            }
         }
     }
 
-    async fn stops(&self, query: &StopsQuery) -> Result<Vec<Stop>, ProviderError> {
+    async fn stops(&self, query: &StopsQuery) -> Result<Vec<Stop>, RoutingError> {
         match self {
-            Adapter::Panhe(panhe) => panhe.stops(query).await,
+            Adapter::Panhe(panhe) => Ok(panhe.stops(query).await?),
+            Adapter::Juhe(_) => Err(RoutingError::Unsupported {
+                provider: ProviderId::Juhe,
+                capability: Capability::Stops,
+            }),
         }
     }
 }
@@ -210,16 +225,24 @@ impl Router {
             .find(|adapter| adapter.id() == provider)
     }
 
-    /// A train's stops from `provider`.
+    /// A train's stops, from `provider` when it has stop lists (a train's
+    /// stops do not depend on who sells it), else from the provider
+    /// routing picks.
     pub async fn stops(
         &self,
         provider: ProviderId,
         query: &StopsQuery,
     ) -> Result<Vec<Stop>, RoutingError> {
-        let adapter = self.adapter(provider).ok_or(RoutingError::NoProvider {
-            capability: "stop stations",
-        })?;
-        Ok(adapter.stops(query).await?)
+        let provider = if supports(provider, Capability::Stops) && self.adapter(provider).is_some()
+        {
+            provider
+        } else {
+            self.select(Capability::Stops, None)?
+        };
+        let adapter = self
+            .adapter(provider)
+            .ok_or(RoutingError::NotConfigured { provider })?;
+        adapter.stops(query).await
     }
 }
 

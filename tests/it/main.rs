@@ -11,6 +11,7 @@ mod database;
 mod delivery;
 mod grpcurl;
 mod lookup;
+mod multi_provider;
 mod panhe_adapter;
 mod process;
 mod provider_errors;

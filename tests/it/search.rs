@@ -98,16 +98,21 @@ async fn beijing_south_to_shanghai_hongqiao_returns_the_real_g_trains() {
             "fares are in half-yuan steps: {seat:?}"
         );
         assert!(seat.remaining >= 0);
-        assert_eq!(seat.provider, pb::Provider::Panhe as i32);
         assert!(seat.offer_id.starts_with("o1."), "{seat:?}");
     }
-    let price = |class: pb::SeatClass| {
+    // The sandbox runs both simulators: each class is offered by both
+    // providers, at the same (simulated) fare.
+    let price_from = |provider: pb::Provider, class: pb::SeatClass| {
         g101.seats
             .iter()
-            .find(|s| s.seat_class == class as i32)
-            .unwrap()
+            .find(|s| s.seat_class == class as i32 && s.provider == provider as i32)
+            .unwrap_or_else(|| panic!("{provider:?} offers no {class:?}"))
             .price_fen
     };
+    let price = |class: pb::SeatClass| price_from(pb::Provider::Panhe, class);
+    for class in [pb::SeatClass::First, pb::SeatClass::Second] {
+        assert_eq!(price(class), price_from(pb::Provider::Juhe, class));
+    }
     assert!(price(pb::SeatClass::Second) < price(pb::SeatClass::First));
     assert!(price(pb::SeatClass::First) < price(pb::SeatClass::Business));
     // Real 2nd-class fares Beijing–Shanghai are about ¥550–¥660.
@@ -117,9 +122,19 @@ async fn beijing_south_to_shanghai_hongqiao_returns_the_real_g_trains() {
         price(pb::SeatClass::Second)
     );
 
-    let report = &response.provider_results[0];
-    assert_eq!(report.provider, pb::Provider::Panhe as i32);
-    assert_eq!(report.status, pb::ProviderResultStatus::Ok as i32);
+    let reported: Vec<(i32, i32)> = response
+        .provider_results
+        .iter()
+        .map(|report| (report.provider, report.status))
+        .collect();
+    let ok = pb::ProviderResultStatus::Ok as i32;
+    assert_eq!(
+        reported,
+        [
+            (pb::Provider::Panhe as i32, ok),
+            (pb::Provider::Juhe as i32, ok)
+        ]
+    );
 }
 
 #[tokio::test]

@@ -158,9 +158,17 @@ pub struct SimState {
     scripts: Mutex<Scripts>,
     /// Sends callbacks.
     http: reqwest::Client,
+    /// 余票查询 requests received, for tests of caching and coalescing.
+    search_requests: std::sync::atomic::AtomicU64,
 }
 
 impl SimState {
+    /// How many 余票查询 (search) requests have arrived.
+    pub fn search_requests(&self) -> u64 {
+        self.search_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn new(config: PanheSimConfig) -> SimState {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
@@ -172,6 +180,7 @@ impl SimState {
             book: Mutex::new(OrderBook::default()),
             scripts: Mutex::new(Scripts::default()),
             http,
+            search_requests: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

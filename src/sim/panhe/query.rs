@@ -56,6 +56,9 @@ pub(super) async fn query_tickets_handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    state
+        .search_requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     respond(state, headers, body, query_tickets).await
 }
 
