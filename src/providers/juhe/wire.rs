@@ -212,7 +212,7 @@ pub struct StationMatch {
 pub struct DataDictionaryRequest {}
 
 /// `result` of 数据字典: Juhe's own code tables.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DataDictionary {
     /// Usage notes (at most five passengers, no students...).
@@ -239,7 +239,7 @@ pub struct DataDictionary {
 }
 
 /// One table of the dictionary.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Deserialize)]
 pub struct DictionaryTable {
     /// Where the table is used.
     #[serde(default)]
