@@ -150,6 +150,7 @@ impl OrderService {
         self.store
             .complete_idempotent(&key, order.id.as_str().as_bytes())
             .await?;
+        log_booking(&order, failure.as_ref());
         match failure {
             Some(error) => Err(error.into()),
             None => Ok(order),
@@ -180,6 +181,36 @@ impl OrderService {
             account: SecretString::from(self.config.cipher.encrypt(user)),
             password: SecretString::from(self.config.cipher.encrypt(password)),
         }
+    }
+}
+
+/// One line per booking for support: which order, train and (masked)
+/// passengers, and why the provider call failed if it did. `PersonName`
+/// displays masked; provider messages were masked by the adapter.
+fn log_booking(order: &Order, failure: Option<&ProviderError>) {
+    let passengers = order
+        .tickets
+        .iter()
+        .map(|ticket| ticket.passenger.name.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let order_id = order.id.as_str();
+    let provider_order_no = order.provider_order_no.as_deref().unwrap_or("");
+    match failure {
+        None => tracing::info!(
+            order_id,
+            provider_order_no,
+            train = %order.train_code,
+            %passengers,
+            "order booked"
+        ),
+        Some(error) => tracing::info!(
+            order_id,
+            train = %order.train_code,
+            %passengers,
+            %error,
+            "booking failed at the provider"
+        ),
     }
 }
 

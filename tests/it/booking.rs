@@ -3,9 +3,10 @@
 //! ISSUED; idempotency keys give exactly-once effects.
 
 use crate::support::{TestApp, date_in, details};
-use railgate::proto::{self as pb};
+use railgate::proto::{self as pb, booking_service_client::BookingServiceClient};
 use std::time::{Duration, Instant};
 use tonic::Code;
+use tonic::transport::Channel;
 
 /// The sandbox, with provider time running 60× and a fast reconciler.
 pub async fn app() -> TestApp {
@@ -22,8 +23,15 @@ pub async fn offer(app: &TestApp) -> pb::SeatOffer {
 
 /// A second-class offer with two seats left, `days` from today, 北京南→上海虹桥.
 pub async fn offer_on(app: &TestApp, days: i64) -> pb::SeatOffer {
-    let response = app
-        .booking()
+    second_class_offer(app.booking(), days).await
+}
+
+/// [`offer_on`] through any client (e.g. of a railgate binary).
+pub async fn second_class_offer(
+    mut client: BookingServiceClient<Channel>,
+    days: i64,
+) -> pb::SeatOffer {
+    let response = client
         .search(pb::SearchRequest {
             from_station: "北京南".into(),
             to_station: "上海虹桥".into(),
@@ -80,10 +88,18 @@ pub async fn wait_for(
     order_id: &str,
     done: impl Fn(&pb::Order) -> bool,
 ) -> pb::Order {
+    wait_until(app.booking(), order_id, done).await
+}
+
+/// [`wait_for`] through any client (e.g. of a railgate binary).
+pub async fn wait_until(
+    mut client: BookingServiceClient<Channel>,
+    order_id: &str,
+    done: impl Fn(&pb::Order) -> bool,
+) -> pb::Order {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let order = app
-            .booking()
+        let order = client
             .get_order(pb::GetOrderRequest {
                 order_id: order_id.into(),
             })

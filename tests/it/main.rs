@@ -9,6 +9,7 @@ mod changes;
 mod grpcurl;
 mod lookup;
 mod panhe_adapter;
+mod privacy;
 mod provider_errors;
 mod search;
 mod server;
