@@ -179,6 +179,37 @@ impl OrderService {
     }
 }
 
+/// One line per booking for support: which order, train and (masked)
+/// passengers, and why the provider call failed if it did. `PersonName`
+/// displays masked; provider messages were masked by the adapter.
+/// One line per booking, with masked passengers (names print masked).
+pub(super) fn log_booking(order: &Order, failure: Option<&ProviderError>) {
+    let passengers = order
+        .tickets
+        .iter()
+        .map(|ticket| ticket.passenger.name.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let order_id = order.id.as_str();
+    let provider_order_no = order.provider_order_no.as_deref().unwrap_or("");
+    match failure {
+        None => tracing::info!(
+            order_id,
+            provider_order_no,
+            train = %order.train_code,
+            %passengers,
+            "order booked"
+        ),
+        Some(error) => tracing::info!(
+            order_id,
+            train = %order.train_code,
+            %passengers,
+            %error,
+            "booking failed at the provider"
+        ),
+    }
+}
+
 /// Whether the request may have reached the provider without an answer:
 /// then the order's fate is unknown and must be asked, not retried.
 pub(super) fn outcome_unknown(error: &ProviderError) -> bool {

@@ -142,6 +142,7 @@ impl OrderService {
         self.store
             .complete_idempotent(key, order.id.as_str().as_bytes())
             .await?;
+        super::book::log_booking(&order, failure.as_ref());
         match failure {
             Some(error) => Err(error.into()),
             None => Ok(order),

@@ -8,7 +8,8 @@ use std::time::Instant;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_railgate");
 
-fn railgate(args: &[&str], env: &[(&str, &str)]) -> Command {
+/// The railgate binary with a clean environment plus `env`.
+pub fn railgate(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(BINARY);
     command
         .args(args)
@@ -40,7 +41,8 @@ fn lines_until(child: &mut Child, needle: &str) -> Vec<String> {
     }
 }
 
-fn terminate(child: &Child) {
+/// Sends SIGTERM (railgate drains and exits).
+pub fn terminate(child: &Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

