@@ -231,11 +231,13 @@ fn channel_to_proto(channel: &Channel) -> pb::Channel {
             order_id,
             purchase_type,
             extra,
+            passenger_ids,
         } => pb::Channel {
             kind: Some(pb::channel::Kind::Alitrip(pb::AlitripChannel {
                 order_id: order_id.clone(),
                 purchase_type: purchase_type.clone(),
                 extra: extra.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                passenger_ids: passenger_ids.clone(),
             })),
         },
     }

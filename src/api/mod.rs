@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod booking;
+pub mod channel;
 pub mod changes;
 pub mod convert;
 pub mod convert_order;
