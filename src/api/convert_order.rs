@@ -257,7 +257,7 @@ fn station_ref_to_proto(station: &StationRef, stations: &StationDirectory) -> pb
 }
 
 /// An instant as RFC 3339 in Asia/Shanghai; empty when unknown.
-fn instant(value: Option<DateTime<Utc>>) -> String {
+pub(super) fn instant(value: Option<DateTime<Utc>>) -> String {
     value
         .map(|at| at.with_timezone(&crate::domain::time::RAIL_TZ).to_rfc3339())
         .unwrap_or_default()

@@ -8,8 +8,8 @@ use super::convert_order::{
 };
 use super::status::{ApiError, Violation};
 use crate::domain::{
-    Contact, Fen, IdNumber, IdType, Offer, OrderId, Passenger, PersonName, PhoneNumber,
-    Sex, StationRef, TicketId,
+    Contact, Fen, IdNumber, IdType, Offer, OrderId, Passenger, PersonName, PhoneNumber, Sex,
+    StationRef, TicketId,
 };
 use crate::orders::{BookCommand, BookPassenger, OrderError};
 use crate::proto as pb;

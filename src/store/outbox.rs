@@ -508,7 +508,13 @@ mod tests {
             assert_eq!(decode_token(&encode_token(id)).unwrap(), id);
         }
         let foreign = URL_SAFE_NO_PAD.encode("v1.123.ord_x");
-        for bad in ["", "!!", "bzEu", foreign.as_str(), &URL_SAFE_NO_PAD.encode("o1.-1")] {
+        for bad in [
+            "",
+            "!!",
+            "bzEu",
+            foreign.as_str(),
+            &URL_SAFE_NO_PAD.encode("o1.-1"),
+        ] {
             assert!(
                 matches!(decode_token(bad), Err(StoreError::InvalidPageToken)),
                 "{bad}"
