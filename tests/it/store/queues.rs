@@ -350,10 +350,7 @@ pub(super) async fn outbox_dead_letters_replays_and_pages(store: &Store) {
     let mut seen = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let page = store
-            .list_outbox(&[], 2, token.as_deref())
-            .await
-            .unwrap();
+        let page = store.list_outbox(&[], 2, token.as_deref()).await.unwrap();
         assert!(page.entries.len() <= 2);
         seen.extend(page.entries.iter().map(|entry| entry.id));
         match page.next_page_token {
