@@ -165,3 +165,12 @@ fn the_fake_takes_configured_credentials_or_the_sandbox_ones() {
     assert_eq!(configured.app_secret.expose_secret(), "s3cret");
     assert_eq!(configured.sm4.key.expose_secret(), KEY);
 }
+
+#[test]
+fn the_readme_documents_every_key() {
+    let readme = include_str!("../../README.md");
+    for (env, key) in ENV_KEYS {
+        let row = format!("| `{key}` | `{env}` |");
+        assert!(readme.contains(&row), "README lacks the row of {key}");
+    }
+}

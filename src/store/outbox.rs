@@ -151,10 +151,10 @@ pub struct OutboxPage {
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
     /// No message has this id.
-    #[error("outbox message {0} not found")]
+    #[error("notification {0} not found")]
     NotFound(i64),
     /// Only dead messages can be replayed.
-    #[error("outbox message {id} is {state}, not dead")]
+    #[error("notification {id} is {state}, not dead")]
     NotDead {
         /// The message.
         id: i64,
