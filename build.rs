@@ -9,6 +9,7 @@ const PROTO_FILES: &[&str] = &[
     "proto/railgate/v1/common.proto",
     "proto/railgate/v1/booking.proto",
     "proto/railgate/v1/account.proto",
+    "proto/railgate/v1/admin.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

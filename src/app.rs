@@ -92,6 +92,9 @@ pub enum AppError {
     /// An HTTP server failed.
     #[error("HTTP server failed")]
     Http(#[source] std::io::Error),
+    /// Notification delivery could not start.
+    #[error("cannot start notification delivery")]
+    Notify(#[from] crate::notify::start::StartError),
 }
 
 /// Runs railgate until `shutdown` completes, then drains and returns.
@@ -215,6 +218,18 @@ pub async fn run(
         Duration::from_millis(config.orders.reconcile_interval_ms),
         stopped(),
     ));
+    crate::notify::start::start(
+        &config,
+        config.panhe_is_simulated(),
+        crate::notify::start::DeliveryContext {
+            store: orders.store().clone(),
+            order_events: orders.subscribe(),
+            clock: clock.clone(),
+            stations,
+            stopped: &stopped,
+        },
+    )
+    .await?;
     let state = Arc::new(ApiState {
         stations,
         router,
@@ -321,9 +336,13 @@ async fn serve_grpc(
     stopped: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), AppError> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let admin = api::admin_service(state.clone());
     let (booking, account) = api::services(state);
     health_reporter.set_serving::<proto::booking_service_server::BookingServiceServer<api::booking::BookingApi>>().await;
     health_reporter.set_serving::<proto::account_service_server::AccountServiceServer<api::account::AccountApi>>().await;
+    health_reporter
+        .set_serving::<proto::admin_service_server::AdminServiceServer<api::admin::AdminApi>>()
+        .await;
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
     let shutdown = async move {
@@ -340,6 +359,7 @@ async fn serve_grpc(
         .add_service(reflection_v1alpha)
         .add_service(booking)
         .add_service(account)
+        .add_service(admin)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())

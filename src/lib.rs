@@ -13,6 +13,9 @@
 //!   idempotency keys, callback inbox, outbox and order events.
 //! - [`alitrip`]: booking results to Alibaba business travel (TOP API
 //!   callback): payload, SM4 field encryption, signing, client.
+//! - [`notify`]: notifications to downstream channels (the alitrip book
+//!   callback): derived with each order change, delivered by an outbox
+//!   worker with retries and dead letters.
 //! - [`callbacks`]: provider callback ingress (HTTP): authenticate, dedupe
 //!   through the inbox, re-read the order.
 //! - [`providers`]: one folder per provider adapter (`panhe/`, `juhe/`).
@@ -27,6 +30,7 @@ pub mod app;
 pub mod callbacks;
 pub mod config;
 pub mod domain;
+pub mod notify;
 pub mod orders;
 pub mod privacy;
 pub mod providers;

@@ -43,6 +43,11 @@ enum Command {
         /// key the Juhe simulator accepts.
         #[arg(long, default_value = sim::juhe::DEFAULT_KEY)]
         juhe_key: String,
+        /// Address of the fake alitrip TOP gateway (not started without
+        /// one), at /router/rest. It takes [alitrip] app_key, app_secret
+        /// and sm4 from the configuration, else the sandbox ones.
+        #[arg(long)]
+        top_addr: Option<SocketAddr>,
     },
 }
 
@@ -66,9 +71,15 @@ async fn main() -> ExitCode {
             panhe_app_key,
             juhe_addr,
             juhe_key,
+            top_addr,
         } => {
             let juhe = juhe_addr.map(|addr| (addr, juhe_key));
-            run_simulators(config, panhe_addr, panhe_app_key, juhe, shutdown).await
+            let addresses = SimAddresses {
+                panhe: panhe_addr,
+                juhe,
+                top: top_addr,
+            };
+            run_simulators(config, addresses, panhe_app_key, shutdown).await
         }
     };
     match result {
@@ -90,26 +101,44 @@ async fn serve(
     Ok(())
 }
 
+/// Where `railgate sim` listens.
+struct SimAddresses {
+    panhe: SocketAddr,
+    /// Juhe's address and the key it accepts.
+    juhe: Option<(SocketAddr, String)>,
+    top: Option<SocketAddr>,
+}
+
 async fn run_simulators(
     config: Config,
-    panhe_addr: SocketAddr,
+    addresses: SimAddresses,
     panhe_app_key: String,
-    juhe: Option<(SocketAddr, String)>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error>> {
     use futures_util::FutureExt;
-    let listener = tokio::net::TcpListener::bind(panhe_addr).await?;
-    let juhe_listener = match &juhe {
+    type Served = std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>;
+    let listener = tokio::net::TcpListener::bind(addresses.panhe).await?;
+    let juhe_listener = match &addresses.juhe {
         Some((addr, _)) => Some(tokio::net::TcpListener::bind(addr).await?),
+        None => None,
+    };
+    let top_listener = match addresses.top {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
         None => None,
     };
     let juhe_url = match &juhe_listener {
         Some(listener) => format!("http://{}{}", listener.local_addr()?, sim::juhe::BASE_PATH),
         None => String::new(),
     };
+    let top_sim_config = config.alitrip.sim_config();
+    let top_url = match &top_listener {
+        Some(listener) => format!("http://{}{}", listener.local_addr()?, top_sim_config.path),
+        None => String::new(),
+    };
     tracing::info!(
         panhe = %format!("http://{}", listener.local_addr()?),
         juhe = %juhe_url,
+        top = %top_url,
         "railgate simulators listening"
     );
     let sim_config = sim::panhe::PanheSimConfig {
@@ -117,20 +146,32 @@ async fn run_simulators(
         paths: config.panhe.paths,
         ..sim::panhe::PanheSimConfig::default()
     };
-    // One signal stops both simulators.
+    // One signal stops every simulator.
     let shutdown = shutdown.shared();
-    let panhe = sim::panhe::serve(listener, sim_config, shutdown.clone());
-    match (juhe_listener, juhe) {
-        (Some(juhe_listener), Some((_, key))) => {
-            let juhe_config = sim::juhe::JuheSimConfig {
-                key,
-                ..sim::juhe::JuheSimConfig::default()
-            };
-            let juhe = sim::juhe::serve(juhe_listener, juhe_config, shutdown);
-            tokio::try_join!(panhe, juhe)?;
-        }
-        _ => panhe.await?,
+    let mut served: Vec<Served> = vec![Box::pin(sim::panhe::serve(
+        listener,
+        sim_config,
+        shutdown.clone(),
+    ))];
+    if let (Some(juhe_listener), Some((_, key))) = (juhe_listener, addresses.juhe) {
+        let juhe_config = sim::juhe::JuheSimConfig {
+            key,
+            ..sim::juhe::JuheSimConfig::default()
+        };
+        served.push(Box::pin(sim::juhe::serve(
+            juhe_listener,
+            juhe_config,
+            shutdown.clone(),
+        )));
     }
+    if let Some(top_listener) = top_listener {
+        served.push(Box::pin(sim::top::serve(
+            top_listener,
+            top_sim_config,
+            shutdown,
+        )));
+    }
+    futures_util::future::try_join_all(served).await?;
     Ok(())
 }
 

@@ -106,6 +106,7 @@ pub fn issued_order() -> Order {
             order_id: "123456789".into(),
             purchase_type: "2".into(),
             extra: BTreeMap::new(),
+            passenger_ids: passenger_ids(),
         }),
         created_at: created,
         updated_at: created,

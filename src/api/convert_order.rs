@@ -231,11 +231,13 @@ fn channel_to_proto(channel: &Channel) -> pb::Channel {
             order_id,
             purchase_type,
             extra,
+            passenger_ids,
         } => pb::Channel {
             kind: Some(pb::channel::Kind::Alitrip(pb::AlitripChannel {
                 order_id: order_id.clone(),
                 purchase_type: purchase_type.clone(),
                 extra: extra.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                passenger_ids: passenger_ids.clone(),
             })),
         },
     }
@@ -255,7 +257,7 @@ fn station_ref_to_proto(station: &StationRef, stations: &StationDirectory) -> pb
 }
 
 /// An instant as RFC 3339 in Asia/Shanghai; empty when unknown.
-fn instant(value: Option<DateTime<Utc>>) -> String {
+pub(super) fn instant(value: Option<DateTime<Utc>>) -> String {
     value
         .map(|at| at.with_timezone(&crate::domain::time::RAIL_TZ).to_rfc3339())
         .unwrap_or_default()

@@ -3,8 +3,10 @@
 //! validate, convert and call routing; they hold no business rules.
 
 pub mod account;
+pub mod admin;
 pub mod booking;
 pub mod changes;
+pub mod channel;
 pub mod convert;
 pub mod convert_order;
 pub mod orders;
@@ -14,6 +16,7 @@ pub mod watch;
 
 use crate::domain::time::SharedClock;
 use crate::proto::account_service_server::AccountServiceServer;
+use crate::proto::admin_service_server::AdminServiceServer;
 use crate::proto::booking_service_server::BookingServiceServer;
 use crate::routing::Router;
 use crate::stations::StationDirectory;
@@ -29,6 +32,11 @@ pub struct ApiState {
     pub clock: SharedClock,
     /// The booking flows and the order store.
     pub orders: std::sync::Arc<crate::orders::OrderService>,
+}
+
+/// The operator service (AdminService), ready to add to a server.
+pub fn admin_service(state: Arc<ApiState>) -> AdminServiceServer<admin::AdminApi> {
+    AdminServiceServer::new(admin::AdminApi::new(state))
 }
 
 /// The tonic services railgate serves, ready to add to a server.

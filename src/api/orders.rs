@@ -8,8 +8,8 @@ use super::convert_order::{
 };
 use super::status::{ApiError, Violation};
 use crate::domain::{
-    Channel, Contact, Fen, IdNumber, IdType, Offer, OrderId, Passenger, PersonName, PhoneNumber,
-    Sex, StationRef, TicketId,
+    Contact, Fen, IdNumber, IdType, Offer, OrderId, Passenger, PersonName, PhoneNumber, Sex,
+    StationRef, TicketId,
 };
 use crate::orders::{BookCommand, BookPassenger, OrderError};
 use crate::proto as pb;
@@ -267,14 +267,11 @@ fn book_command(state: &ApiState, request: pb::BookRequest) -> Result<BookComman
             None
         }
     };
-    let channel = request.channel.and_then(|channel| match channel.kind {
-        Some(pb::channel::Kind::Alitrip(alitrip)) => Some(Channel::Alitrip {
-            order_id: alitrip.order_id,
-            purchase_type: alitrip.purchase_type,
-            extra: alitrip.extra.into_iter().collect(),
-        }),
-        None => None,
-    });
+    let channel = super::channel::channel_from_proto(
+        request.channel,
+        request.passengers.len(),
+        &mut violations,
+    );
     match (
         key,
         offer,

@@ -5,7 +5,7 @@
 use crate::orders::OrderError;
 use crate::providers::{ProviderError, RejectReason};
 use crate::routing::RoutingError;
-use crate::store::StoreError;
+use crate::store::{OutboxError, StoreError};
 use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -60,6 +60,9 @@ pub enum ApiError {
     /// A booking flow failed.
     #[error(transparent)]
     Orders(#[from] OrderError),
+    /// An operator's notification request failed.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
 }
 
 impl From<ProviderError> for ApiError {
@@ -101,6 +104,30 @@ impl From<ApiError> for Status {
             ),
             ApiError::Routing(routing) => routing_status(routing),
             ApiError::Orders(orders) => order_status(orders),
+            ApiError::Outbox(outbox) => outbox_status(outbox),
+        }
+    }
+}
+
+fn outbox_status(error: OutboxError) -> Status {
+    let message = error.to_string();
+    match error {
+        OutboxError::NotFound(id) => with_info(
+            Code::NotFound,
+            message,
+            "NOTIFICATION_NOT_FOUND",
+            [("notification_id", id.to_string())],
+        ),
+        OutboxError::NotDead { state, .. } => with_info(
+            Code::FailedPrecondition,
+            message,
+            "NOTIFICATION_STATE",
+            [("state", state.as_str().to_owned())],
+        ),
+        OutboxError::Store(store_error) => {
+            // Logged once here, with its chain; the caller gets no internals.
+            tracing::error!(error = %crate::telemetry::ErrorChain(&store_error), "outbox store failed");
+            with_info(Code::Internal, "internal error".to_owned(), "INTERNAL", [])
         }
     }
 }
@@ -373,6 +400,28 @@ mod tests {
         let violations = &details.bad_request().unwrap().field_violations;
         assert_eq!(violations.len(), 2);
         assert_eq!(violations[1].field, "travel_date");
+    }
+
+    #[test]
+    fn outbox_errors_say_what_the_operator_can_do() {
+        let missing = Status::from(ApiError::from(OutboxError::NotFound(9)));
+        assert_eq!(missing.code(), Code::NotFound);
+        let info = missing.get_error_details().error_info().unwrap().clone();
+        assert_eq!(info.reason, "NOTIFICATION_NOT_FOUND");
+        assert_eq!(info.metadata["notification_id"], "9");
+        let delivered = Status::from(ApiError::from(OutboxError::NotDead {
+            id: 9,
+            state: crate::store::OutboxState::Delivered,
+        }));
+        assert_eq!(delivered.code(), Code::FailedPrecondition);
+        let info = delivered.get_error_details().error_info().unwrap().clone();
+        assert_eq!(info.reason, "NOTIFICATION_STATE");
+        assert_eq!(info.metadata["state"], "delivered");
+        let internal = Status::from(ApiError::from(OutboxError::Store(StoreError::Corrupt(
+            "payload".into(),
+        ))));
+        assert_eq!(internal.code(), Code::Internal);
+        assert_eq!(internal.message(), "internal error");
     }
 
     #[test]

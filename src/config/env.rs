@@ -136,8 +136,13 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         "RAILGATE_CALLBACK_PUBLIC_URL" => config.callbacks.public_url = optional(value),
         "RAILGATE_CALLBACK_SECRET" => config.callbacks.secret = secret(value),
         other if OTHER_KNOWN.contains(&other) => {}
+        other if super::alitrip::set_env(&mut config.alitrip, other, value)? => {}
         _ => {
-            let known: Vec<&str> = ENV_KEYS.iter().map(|(name, _)| *name).collect();
+            let known: Vec<&str> = ENV_KEYS
+                .iter()
+                .chain(super::alitrip::ENV_KEYS)
+                .map(|(name, _)| *name)
+                .collect();
             return Err(format!(
                 "unknown variable; railgate reads {}",
                 known.join(", ")

@@ -3,9 +3,11 @@
 //! The environment is passed in as a map so tests never touch the process
 //! environment. Every problem is reported at once, naming its key.
 
+mod alitrip;
 mod env;
 mod routing;
 
+pub use alitrip::{AlitripConfig, AlitripTarget, Sm4Settings};
 pub use routing::RoutingConfig;
 
 use crate::providers::juhe::JuhePaths;
@@ -18,6 +20,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use alitrip::ENV_KEYS as ALITRIP_ENV_KEYS;
 pub use env::ENV_KEYS;
 
 /// The whole configuration.
@@ -44,6 +47,8 @@ pub struct Config {
     pub callbacks: CallbacksConfig,
     /// Which provider serves what.
     pub routing: RoutingConfig,
+    /// Booking results to Alibaba business travel (TOP callbacks).
+    pub alitrip: AlitripConfig,
 }
 
 /// Provider callback ingress (the HTTP listener's `/callbacks/...` routes).
@@ -330,6 +335,7 @@ impl Config {
     fn validate(&self) -> Vec<ConfigProblem> {
         let mut problems = Vec::new();
         self.routing.validate(&mut problems);
+        self.alitrip.validate(&mut problems);
         let mut problem = |key: &str, message: String| {
             problems.push(ConfigProblem {
                 key: key.to_owned(),

@@ -163,13 +163,16 @@ impl OrderService {
     }
 
     /// Saves `order` (optimistic version), recording an event of the kind
-    /// `before → order` describes, and tells watchers.
+    /// `before → order` describes and the notifications it calls for, and
+    /// tells watchers. Every order change goes through here.
     async fn save(&self, before: &Order, order: &mut Order) -> Result<(), OrderError> {
         if before == order {
             return Ok(());
         }
         let kind = crate::domain::OrderEventKind::between(before, order);
-        let sequence = self.store.update_order(order, kind, &[]).await?;
+        // Notifications go into the outbox in the same transaction.
+        let outbox = crate::notify::notifications(before, order);
+        let sequence = self.store.update_order(order, kind, &outbox).await?;
         // No receivers is fine: nobody is watching.
         let _ = self.events.send((order.id.clone(), sequence));
         Ok(())

@@ -13,11 +13,11 @@ macro_rules! shared_queries {
         use chrono::{DateTime, Utc};
         use sqlx::types::Json;
         use $crate::domain::{Order, OrderEvent, OrderEventKind, OrderId, ProviderId};
+        use $crate::store::outbox::OutboxRow;
         use $crate::store::rows::{self, ChangeRow, EventRow, OrderRow, OrderRows, TicketRow};
         use $crate::store::sql::{self, Arg, Cursor};
         use $crate::store::{
-            Begin, NewOutboxMessage, OrderFilter, OutboxRow, StoreError, existing_claim,
-            unique_violation,
+            Begin, NewOutboxMessage, OrderFilter, StoreError, existing_claim, unique_violation,
         };
 
         type Connection = <$db as sqlx::Database>::Connection;

@@ -12,12 +12,28 @@
 //! stored raw (it must be sent to the provider again) and never appears in
 //! a [`StoreError`].
 
+/// Calls the same method on whichever backend this store uses.
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
+        match &$self.backend {
+            Backend::Sqlite(db) => db.$method($($arg),*).await,
+            Backend::Postgres(db) => db.$method($($arg),*).await,
+        }
+    };
+}
+
 mod common;
 mod names;
+mod outbox;
 mod postgres;
 mod rows;
 mod sql;
 mod sqlite;
+
+pub use outbox::{
+    MAX_OUTBOX_PAGE_SIZE, NewOutboxMessage, OutboxEntry, OutboxError, OutboxMessage, OutboxPage,
+    OutboxState,
+};
 
 use crate::domain::time::{SharedClock, SystemClock};
 use crate::domain::{Order, OrderEvent, OrderEventKind, OrderId, OrderStatus, ProviderId};
@@ -118,36 +134,6 @@ pub struct OrderPage {
     pub next_page_token: Option<String>,
 }
 
-/// A notification to send later, written in the same transaction as the
-/// order change it reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewOutboxMessage {
-    /// What kind of message (`alitrip.book_result`, ...): picks the sender.
-    pub topic: String,
-    /// The message body, as the sender wants it.
-    pub payload: Vec<u8>,
-}
-
-/// A claimed outbox message: the claimer holds a lease on it until it
-/// completes or fails it, or the lease runs out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxMessage {
-    /// Row id; pass to `complete_outbox` / `fail_outbox`.
-    pub id: i64,
-    /// Topic.
-    pub topic: String,
-    /// The order it reports on, if any.
-    pub order_id: Option<OrderId>,
-    /// Body.
-    pub payload: Vec<u8>,
-    /// Attempts so far, including this one.
-    pub attempts: i64,
-    /// When it was enqueued.
-    pub created_at: DateTime<Utc>,
-    /// The previous attempt's error, if any.
-    pub last_error: Option<String>,
-}
-
 #[derive(Clone)]
 enum Backend {
     Sqlite(sqlite::SqliteStore),
@@ -167,16 +153,6 @@ impl std::fmt::Debug for Store {
             .field("backend", &self.backend_name())
             .finish()
     }
-}
-
-/// Calls the same method on whichever backend this store uses.
-macro_rules! dispatch {
-    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
-        match &$self.backend {
-            Backend::Sqlite(db) => db.$method($($arg),*).await,
-            Backend::Postgres(db) => db.$method($($arg),*).await,
-        }
-    };
 }
 
 impl Store {
@@ -397,46 +373,6 @@ impl Store {
     ) -> Result<(), StoreError> {
         dispatch!(self.mark_callback_processed(provider, dedupe_key, self.now()))
     }
-
-    /// Enqueues a message on its own (not tied to an order change; for
-    /// those pass it to `update_order`). Returns its id.
-    pub async fn enqueue_outbox(
-        &self,
-        message: &NewOutboxMessage,
-        order_id: Option<&OrderId>,
-    ) -> Result<i64, StoreError> {
-        dispatch!(self.enqueue_outbox(message, order_id, self.now()))
-    }
-
-    /// Claims up to `limit` due messages (oldest first) for `lease`. Two
-    /// concurrent claimers never get the same message; a message whose
-    /// lease ran out (its claimer died) is due again.
-    pub async fn claim_outbox(
-        &self,
-        limit: u32,
-        lease: Duration,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
-        let now = self.now();
-        let lease_until = lease_end(now, lease);
-        dispatch!(self.claim_outbox(i64::from(limit.max(1)), now, lease_until))
-    }
-
-    /// Marks a claimed message as sent.
-    pub async fn complete_outbox(&self, id: i64) -> Result<(), StoreError> {
-        dispatch!(self.complete_outbox(id, self.now()))
-    }
-
-    /// Releases a claimed message for another attempt at `next_attempt_at`,
-    /// recording `error` (masked: long digit runs hidden).
-    pub async fn fail_outbox(
-        &self,
-        id: i64,
-        next_attempt_at: DateTime<Utc>,
-        error: &str,
-    ) -> Result<(), StoreError> {
-        let error = crate::privacy::mask_free_text(error);
-        dispatch!(self.fail_outbox(id, rows::micros(next_attempt_at), &error))
-    }
 }
 
 /// `now + lease`, with leases capped at ten years (a longer one is a bug,
@@ -467,36 +403,5 @@ fn existing_claim(
     match response {
         Some(response) => Begin::Completed(response),
         None => Begin::InProgress,
-    }
-}
-
-/// One `outbox` row as claimed.
-#[derive(sqlx::FromRow)]
-struct OutboxRow {
-    id: i64,
-    topic: String,
-    order_id: Option<String>,
-    payload: Vec<u8>,
-    attempts: i64,
-    created_at: DateTime<Utc>,
-    last_error: Option<String>,
-}
-
-impl OutboxRow {
-    fn into_message(self) -> Result<OutboxMessage, StoreError> {
-        let order_id = self
-            .order_id
-            .map(|id| OrderId::parse(&id))
-            .transpose()
-            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
-        Ok(OutboxMessage {
-            id: self.id,
-            topic: self.topic,
-            order_id,
-            payload: self.payload,
-            attempts: self.attempts,
-            created_at: self.created_at,
-            last_error: self.last_error,
-        })
     }
 }

@@ -19,6 +19,7 @@ pub(crate) struct PgStore {
 // The shared operations; this also brings their imports (`sql`, `StoreError`,
 // `DateTime`, ...) and the `Connection` alias into this module.
 super::common::shared_queries!(PgStore, Postgres);
+super::outbox::outbox_queries!(PgStore);
 
 impl PgStore {
     pub(crate) async fn connect(options: PgConnectOptions) -> Result<Self, StoreError> {
@@ -57,30 +58,32 @@ impl PgStore {
 
     pub(crate) async fn claim_outbox(
         &self,
+        topic: Option<&str>,
         limit: i64,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         let text = format!(
-            "WITH due AS (SELECT id FROM outbox \
-                 WHERE done_at IS NULL AND next_attempt_at <= $2 \
-                 AND (lease_until IS NULL OR lease_until <= $2) \
+            "WITH due AS (SELECT id FROM outbox WHERE {} \
                  ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
              UPDATE outbox SET lease_until = $1, attempts = outbox.attempts + 1 \
              FROM due WHERE outbox.id = due.id \
              RETURNING {}",
+            super::outbox::due_condition(topic),
             sql::OUTBOX_COLUMNS
                 .split(", ")
                 .map(|column| format!("outbox.{column}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let rows: Vec<OutboxRow> = sqlx::query_as(&text)
+        let mut query = sqlx::query_as(&text)
             .bind(lease_until)
             .bind(now)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(limit);
+        if let Some(topic) = topic {
+            query = query.bind(topic);
+        }
+        let rows: Vec<OutboxRow> = query.fetch_all(&self.pool).await?;
         Self::claimed(rows)
     }
 }

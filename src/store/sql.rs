@@ -195,8 +195,9 @@ pub(crate) const INBOX_PROCESSED: &str = "UPDATE callback_inbox SET processed_at
 pub(crate) const OUTBOX_INSERT: &str = "INSERT INTO outbox \
      (topic, order_id, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4) \
      RETURNING id";
+/// `outbox` columns of a claimed [`super::outbox::OutboxRow`].
 pub(crate) const OUTBOX_COLUMNS: &str =
-    "id, topic, order_id, payload, attempts, created_at, last_error";
+    "id, topic, order_id, payload, attempts, created_at, last_error, replayed_at";
 pub(crate) const OUTBOX_COMPLETE: &str =
     "UPDATE outbox SET done_at = $2, lease_until = NULL WHERE id = $1";
 pub(crate) const OUTBOX_FAIL: &str = "UPDATE outbox \

@@ -25,6 +25,7 @@ pub(crate) struct SqliteStore {
 // The shared operations; this also brings their imports (`sql`, `StoreError`,
 // `DateTime`, ...) and the `Connection` alias into this module.
 super::common::shared_queries!(SqliteStore, Sqlite);
+super::outbox::outbox_queries!(SqliteStore);
 
 impl SqliteStore {
     pub(crate) async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
@@ -64,25 +65,26 @@ impl SqliteStore {
 
     pub(crate) async fn claim_outbox(
         &self,
+        topic: Option<&str>,
         limit: i64,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         let text = format!(
             "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM outbox \
-                 WHERE done_at IS NULL AND next_attempt_at <= $2 \
-                 AND (lease_until IS NULL OR lease_until <= $2) \
-                 ORDER BY id LIMIT $3) \
+             WHERE id IN (SELECT id FROM outbox WHERE {} ORDER BY id LIMIT $3) \
              RETURNING {}",
+            super::outbox::due_condition(topic),
             sql::OUTBOX_COLUMNS
         );
-        let rows: Vec<OutboxRow> = sqlx::query_as(&text)
+        let mut query = sqlx::query_as(&text)
             .bind(lease_until)
             .bind(now)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(limit);
+        if let Some(topic) = topic {
+            query = query.bind(topic);
+        }
+        let rows: Vec<OutboxRow> = query.fetch_all(&self.pool).await?;
         Self::claimed(rows)
     }
 }

@@ -52,8 +52,13 @@ pub enum Channel {
         order_id: String,
         /// alitrip's purchase type.
         purchase_type: String,
-        /// Further ids alitrip passed, echoed in its callback.
+        /// Further ids alitrip passed, kept with the order.
         extra: BTreeMap<String, String>,
+        /// alitrip's id for each passenger, in passenger order: the book
+        /// callback must send each back (SM4-encrypted). Absent in records
+        /// written before railgate kept them.
+        #[serde(default)]
+        passenger_ids: Vec<String>,
     },
 }
 

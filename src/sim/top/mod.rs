@@ -156,6 +156,12 @@ impl TopSimState {
         lock(&self.faults).len()
     }
 
+    /// Drops the scripted faults not used yet: the next calls are answered
+    /// normally (stalled calls stay stalled until released).
+    pub fn clear_faults(&self) {
+        lock(&self.faults).clear();
+    }
+
     /// Lets every stalled call answer now.
     pub fn release_stalled(&self) {
         self.release.notify_waiters();

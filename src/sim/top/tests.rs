@@ -278,6 +278,19 @@ async fn a_stalled_gateway_is_a_retryable_timeout() {
 }
 
 #[tokio::test]
+async fn cleared_faults_are_not_used() {
+    let fake = spawn_fake().await;
+    fake.state.fail_next(3, Fault::PlatformError);
+    fake.state.clear_faults();
+    assert_eq!(fake.state.pending_faults(), 0);
+    client(&fake)
+        .send_book_callback(&callback(&fixtures::issued_order()))
+        .await
+        .unwrap();
+    assert_eq!(fake.state.accepted().len(), 1);
+}
+
+#[tokio::test]
 async fn a_stale_timestamp_is_refused() {
     let fake = spawn_fake().await;
     let clock = crate::domain::time::FixedClock("2016-01-01T04:00:00Z".parse().unwrap());

@@ -97,6 +97,7 @@ pub fn full_order() -> Order {
         order_id: "ali-8842".into(),
         purchase_type: "1".into(),
         extra: BTreeMap::from([("corp".to_owned(), "acme".to_owned())]),
+        passenger_ids: vec!["ali-p-1".into(), "ali-p-2".into()],
     });
     let first = &mut order.tickets[0];
     first.status = TicketStatus::Changed;

@@ -143,6 +143,7 @@ store_tests!(
     queues::concurrent_duplicate_keys_yield_exactly_one_new,
     queues::callback_inbox_dedupes,
     queues::outbox_claims_are_disjoint_and_retry,
+    queues::outbox_dead_letters_replays_and_pages,
 );
 
 #[tokio::test]

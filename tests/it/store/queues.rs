@@ -3,7 +3,7 @@
 use super::fixtures::{base_time, order_at};
 use chrono::{Duration, Utc};
 use railgate::domain::{OrderEventKind, OrderStatus, ProviderId};
-use railgate::store::{Begin, NewOutboxMessage, Store, StoreError};
+use railgate::store::{Begin, NewOutboxMessage, OutboxError, OutboxState, Store, StoreError};
 use std::collections::HashSet;
 use std::time::Duration as StdDuration;
 
@@ -231,5 +231,136 @@ pub(super) async fn outbox_claims_are_disjoint_and_retry(store: &Store) {
     assert!(matches!(
         store.complete_outbox(i64::MAX).await,
         Err(StoreError::NotFound { .. })
+    ));
+}
+
+pub(super) async fn outbox_dead_letters_replays_and_pages(store: &Store) {
+    let enqueue = |topic: &'static str| {
+        let message = NewOutboxMessage {
+            topic: topic.into(),
+            payload: br#"{"outcome":"issued"}"#.to_vec(),
+        };
+        let store = store.clone();
+        async move { store.enqueue_outbox(&message, None).await.unwrap() }
+    };
+    let mut ids = Vec::new();
+    for topic in ["book", "other", "book", "other", "book"] {
+        ids.push(enqueue(topic).await);
+    }
+
+    // A worker claims only its topic.
+    let books = store.claim_outbox_topic("book", 10, LEASE).await.unwrap();
+    let book_ids: Vec<i64> = books.iter().map(|message| message.id).collect();
+    assert_eq!(book_ids, [ids[0], ids[2], ids[4]]);
+    assert!(books.iter().all(|message| message.replayed_at.is_none()));
+    assert_eq!(books[0].window_start(), books[0].created_at);
+
+    // Delivered, dead, and pending again.
+    store.complete_outbox(ids[0]).await.unwrap();
+    store
+        .dead_letter_outbox(ids[2], "isv.invalid-parameter for 11010519491231002X")
+        .await
+        .unwrap();
+    store
+        .fail_outbox(ids[4], Utc::now() - Duration::seconds(1), "isp timeout")
+        .await
+        .unwrap();
+    // A dead or delivered message cannot be dead-lettered (again).
+    for id in [ids[0], ids[2]] {
+        assert!(matches!(
+            store.dead_letter_outbox(id, "again").await,
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+    // Dead and delivered messages are never claimed.
+    let due: Vec<i64> = store
+        .claim_outbox(10, LEASE)
+        .await
+        .unwrap()
+        .iter()
+        .map(|message| message.id)
+        .collect();
+    assert_eq!(due, [ids[1], ids[3], ids[4]]);
+
+    let states = |wanted: &'static [OutboxState]| {
+        let store = store.clone();
+        async move {
+            let page = store.list_outbox(wanted, 100, None).await.unwrap();
+            assert_eq!(page.next_page_token, None);
+            page.entries
+                .into_iter()
+                .map(|entry| (entry.id, entry.state))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        states(&[OutboxState::Dead]).await,
+        [(ids[2], OutboxState::Dead)]
+    );
+    assert_eq!(
+        states(&[OutboxState::Delivered]).await,
+        [(ids[0], OutboxState::Delivered)]
+    );
+    assert_eq!(
+        states(&[OutboxState::Pending, OutboxState::Dead]).await,
+        [
+            (ids[1], OutboxState::Pending),
+            (ids[2], OutboxState::Dead),
+            (ids[3], OutboxState::Pending),
+            (ids[4], OutboxState::Pending),
+        ]
+    );
+    let dead = store.outbox_entry(ids[2]).await.unwrap().unwrap();
+    assert!(dead.dead_at.is_some() && dead.done_at.is_none());
+    let error = dead.last_error.unwrap();
+    assert!(!error.contains("11010519491231002X"), "masked: {error}");
+
+    // Replay: only a dead message, which is pending and due at once with
+    // its attempts reset and a new delivery window.
+    let replayed = store.replay_outbox(ids[2]).await.unwrap();
+    assert_eq!(replayed.state, OutboxState::Pending);
+    assert_eq!(replayed.attempts, 0);
+    assert!(replayed.replayed_at.is_some());
+    assert_eq!(replayed.dead_at, None);
+    let again = store.claim_outbox_topic("book", 10, LEASE).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].id, ids[2]);
+    assert_eq!(again[0].attempts, 1);
+    assert_eq!(Some(again[0].window_start()), replayed.replayed_at);
+    assert!(matches!(
+        store.replay_outbox(ids[2]).await,
+        Err(OutboxError::NotDead {
+            state: OutboxState::Pending,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.replay_outbox(ids[0]).await,
+        Err(OutboxError::NotDead {
+            state: OutboxState::Delivered,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.replay_outbox(i64::MAX).await,
+        Err(OutboxError::NotFound(_))
+    ));
+
+    // Pages of two over every state: each message once, in id order.
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = store.list_outbox(&[], 2, token.as_deref()).await.unwrap();
+        assert!(page.entries.len() <= 2);
+        seen.extend(page.entries.iter().map(|entry| entry.id));
+        match page.next_page_token {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+    assert!(matches!(
+        store.list_outbox(&[], 2, Some("not-a-token")).await,
+        Err(StoreError::InvalidPageToken)
     ));
 }
