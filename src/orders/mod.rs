@@ -14,6 +14,8 @@
 mod book;
 mod change;
 mod fingerprint;
+mod grab;
+mod juhe;
 mod lifecycle;
 pub mod reconciler;
 mod refund;
@@ -22,10 +24,14 @@ mod resolution;
 pub use book::{BookCommand, BookPassenger};
 pub use change::ChangeCommand;
 pub use fingerprint::customer_order_no;
+pub use grab::GrabCommand;
+pub use juhe::JuheCallback;
 
 use crate::domain::time::SharedClock;
 use crate::domain::{Order, OrderId};
 use crate::providers::ProviderError;
+use crate::providers::juhe::JuheAdapter;
+use crate::providers::juhe::submit::InvalidGrabOrder;
 use crate::providers::panhe::PanheAdapter;
 use crate::providers::panhe::booking::CredentialCipher;
 use crate::store::{Begin, Store, StoreError};
@@ -95,6 +101,10 @@ pub enum OrderError {
         /// The capability.
         capability: &'static str,
     },
+    /// A grab order the provider would refuse; nothing was sent. Fields
+    /// are named as in the Book request.
+    #[error(transparent)]
+    InvalidGrab(#[from] InvalidGrabOrder),
     /// The provider refused or failed.
     #[error(transparent)]
     Provider(#[from] ProviderError),
@@ -120,6 +130,8 @@ pub struct OrderServiceConfig {
 pub struct OrderService {
     store: Store,
     panhe: PanheAdapter,
+    /// Juhe, when configured: grab orders.
+    juhe: Option<JuheAdapter>,
     config: OrderServiceConfig,
     clock: SharedClock,
     /// Every stored order event, for live watchers in this process.
@@ -138,10 +150,17 @@ impl OrderService {
         Self {
             store,
             panhe,
+            juhe: None,
             config,
             clock,
             events,
         }
+    }
+
+    /// Adds Juhe for grab orders (without it, they are refused).
+    pub fn with_juhe(mut self, juhe: JuheAdapter) -> Self {
+        self.juhe = Some(juhe);
+        self
     }
 
     /// The store (read paths and watchers use it directly).

@@ -9,6 +9,7 @@ mod changes;
 mod crash;
 mod database;
 mod delivery;
+mod grab;
 mod grpcurl;
 mod lookup;
 mod multi_provider;
