@@ -6,6 +6,7 @@
 
 use crate::booking::wait_for;
 use crate::support::{TestApp, date_in, details, violations};
+use railgate::config::Config;
 use railgate::proto::{self as pb};
 use railgate::sim::{juhe, panhe};
 use secrecy::SecretString;
@@ -20,12 +21,17 @@ use tonic::Code;
 const JUHE_CLOCK_SCALE: f64 = 120.0;
 
 /// railgate over both simulators, with Juhe's state for its counters.
-struct GrabApp {
-    app: TestApp,
-    juhe: Arc<juhe::SimState>,
+pub struct GrabApp {
+    pub app: TestApp,
+    pub juhe: Arc<juhe::SimState>,
 }
 
 async fn start() -> GrabApp {
+    start_with(|_| {}).await
+}
+
+/// [`start`] with `configure` applied to railgate's config last.
+pub async fn start_with(configure: impl FnOnce(&mut Config)) -> GrabApp {
     let panhe_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let panhe_addr = panhe_listener.local_addr().unwrap();
     let (panhe_router, _) = panhe::router_with_state(panhe::PanheSimConfig::default());
@@ -52,13 +58,14 @@ async fn start() -> GrabApp {
         config.juhe.base_url = Some(format!("http://{juhe_addr}{}", juhe::BASE_PATH));
         config.juhe.key = Some(SecretString::from(juhe::DEFAULT_KEY));
         config.orders.reconcile_interval_ms = 100;
+        configure(config);
     })
     .await;
     GrabApp { app, juhe }
 }
 
 /// A second-class offer of `provider` with seats, `days` from today.
-async fn offer(app: &TestApp, provider: pb::Provider, days: i64) -> pb::SeatOffer {
+pub async fn offer(app: &TestApp, provider: pb::Provider, days: i64) -> pb::SeatOffer {
     let response = app
         .booking()
         .search(pb::SearchRequest {
@@ -95,7 +102,7 @@ fn passenger(name: &str, id_number: &str, passenger_type: pb::PassengerType) -> 
 }
 
 /// A grab order for two adults on `offer_id`, grabbing until `deadline`.
-fn grab_request(
+pub fn grab_request(
     key: &str,
     offer_id: &str,
     deadline: chrono::DateTime<chrono::Utc>,
@@ -120,11 +127,11 @@ fn grab_request(
     }
 }
 
-fn hours_from_now(hours: i64) -> chrono::DateTime<chrono::Utc> {
+pub fn hours_from_now(hours: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now() + chrono::Duration::hours(hours)
 }
 
-async fn book(app: &TestApp, request: pb::BookRequest) -> pb::Order {
+pub async fn book(app: &TestApp, request: pb::BookRequest) -> pb::Order {
     app.booking()
         .book(request)
         .await
