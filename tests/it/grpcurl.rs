@@ -6,17 +6,17 @@ use crate::support::TestApp;
 use std::process::Command;
 
 const README: &str = include_str!("../../README.md");
-const START: &str = "<!-- grpcurl-smoke:start -->";
-const END: &str = "<!-- grpcurl-smoke:end -->";
+const SMOKE: (&str, &str) = ("<!-- grpcurl-smoke:start -->", "<!-- grpcurl-smoke:end -->");
+const GRAB: (&str, &str) = ("<!-- grpcurl-grab:start -->", "<!-- grpcurl-grab:end -->");
 const README_ADDR: &str = "127.0.0.1:50051";
 
-/// The shell lines of the README's marked walk-through block.
-fn walkthrough() -> String {
+/// The shell lines of the README block between `markers`.
+fn walkthrough((start_marker, end_marker): (&str, &str)) -> String {
     let start = README
-        .find(START)
+        .find(start_marker)
         .expect("README has the grpcurl walk-through markers")
-        + START.len();
-    let end = README[start..].find(END).expect("end marker") + start;
+        + start_marker.len();
+    let end = README[start..].find(end_marker).expect("end marker") + start;
     README[start..end]
         .lines()
         .filter(|line| !line.trim_start().starts_with("```"))
@@ -24,13 +24,11 @@ fn walkthrough() -> String {
         .join("\n")
 }
 
-#[tokio::test]
-async fn readme_walkthrough_works_with_real_grpcurl() {
-    let script = walkthrough();
+/// Runs `script` against `app` as the README's reader would (bash, strict
+/// mode); its stdout.
+async fn run(app: &TestApp, script: String) -> String {
     assert!(script.contains("grpcurl"), "walk-through block is empty");
-    let app = TestApp::spawn().await;
     let script = script.replace(README_ADDR, &app.grpc_addr.to_string());
-
     let output = tokio::task::spawn_blocking(move || {
         Command::new("bash")
             .arg("-c")
@@ -46,6 +44,13 @@ async fn readme_walkthrough_works_with_real_grpcurl() {
         output.status.success(),
         "README walk-through failed (is grpcurl installed? `make tools`)\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
+    stdout.into_owned()
+}
+
+#[tokio::test]
+async fn readme_walkthrough_works_with_real_grpcurl() {
+    let app = TestApp::spawn().await;
+    let stdout = run(&app, walkthrough(SMOKE)).await;
     for service in [
         "railgate.v1.BookingService",
         "railgate.v1.AccountService",
@@ -68,4 +73,26 @@ async fn readme_walkthrough_works_with_real_grpcurl() {
     );
     assert!(stdout.contains("\"priceFen\""), "search result:\n{stdout}");
     assert!(stdout.contains("\"SERVING\""), "health check:\n{stdout}");
+}
+
+#[tokio::test]
+async fn readme_grab_walkthrough_works_with_real_grpcurl() {
+    // Juhe's simulator at 60× takes well under a second to issue.
+    let app = TestApp::spawn_with(|config| config.sandbox.clock_scale = 60.0).await;
+    let stdout = run(&app, walkthrough(GRAB)).await;
+    let statuses: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.split('"').nth(3))
+        .collect();
+    assert_eq!(
+        statuses.first(),
+        Some(&"ORDER_STATUS_GRABBING"),
+        "watch:\n{stdout}"
+    );
+    assert_eq!(
+        statuses.last(),
+        Some(&"ORDER_STATUS_ISSUED"),
+        "watch:\n{stdout}"
+    );
+    assert!(stdout.contains("\"seatNumber\":\""), "watch:\n{stdout}");
 }
