@@ -130,7 +130,9 @@ pub(super) async fn callback(
 /// The payload of `kind` (JSON, as the seed's examples are).
 fn parse(kind: CallbackType, body: &[u8]) -> Option<JuheCallback> {
     let payload = match kind {
-        CallbackType::SeatAndIssue => JuheCallback::Issue(serde_json::from_slice(body).ok()?),
+        CallbackType::SeatAndIssue => {
+            JuheCallback::Issue(Box::new(serde_json::from_slice(body).ok()?))
+        }
         CallbackType::Refund => JuheCallback::Refund(serde_json::from_slice(body).ok()?),
         CallbackType::GrabExpired => JuheCallback::GrabExpired(serde_json::from_slice(body).ok()?),
     };

@@ -285,6 +285,45 @@ fn refused(order: &mut Order, reason: &str) {
 mod tests {
     use super::*;
 
+    fn offer(train_code: &str, seat_class: SeatClass) -> Offer {
+        let departure = chrono::NaiveDate::from_ymd_opt(2026, 5, 3)
+            .and_then(|date| date.and_hms_opt(8, 0, 0))
+            .unwrap_or_default();
+        Offer {
+            provider: ProviderId::Juhe,
+            train_code: train_code.to_owned(),
+            train_no: format!("{train_code}00"),
+            from_station: "北京南".to_owned(),
+            to_station: "上海虹桥".to_owned(),
+            departure,
+            arrival: departure,
+            seat_class,
+            provider_key: Some("qk".to_owned()),
+        }
+    }
+
+    #[test]
+    fn alternatives_come_first_then_every_train_in_every_other_class() {
+        let grab = GrabCommand {
+            deadline: Utc::now(),
+            alternatives: vec![offer("G2", SeatClass::Second)],
+            alternative_seat_classes: vec![SeatClass::First, SeatClass::Second],
+        };
+        let offers = grab.candidate_offers(&offer("G1", SeatClass::Second));
+        let listed: Vec<(&str, SeatClass)> = offers
+            .iter()
+            .map(|offer| (offer.train_code.as_str(), offer.seat_class))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("G2", SeatClass::Second),
+                ("G1", SeatClass::First),
+                ("G2", SeatClass::First),
+            ]
+        );
+    }
+
     #[test]
     fn adapter_fields_are_named_as_in_the_request() {
         assert_eq!(request_field("main", 2), "offer_id");

@@ -20,8 +20,8 @@ use crate::store::StoreError;
 /// A Juhe callback, by the URL it came to (each type has its own).
 #[derive(Debug)]
 pub enum JuheCallback {
-    /// Type 1: seats and issue result.
-    Issue(IssueCallback),
+    /// Type 1: seats and issue result (boxed: it is the large one).
+    Issue(Box<IssueCallback>),
     /// Type 2: refund result.
     Refund(RefundCallback),
     /// Type 3: the grab deadline passed.

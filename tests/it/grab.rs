@@ -400,3 +400,24 @@ async fn a_juhe_offer_needs_grab_options_and_a_panhe_offer_refuses_them() {
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     assert_eq!(reason(&status), "CAPABILITY_UNSUPPORTED");
 }
+
+#[tokio::test]
+async fn an_unanswered_submit_is_unknown_until_the_detail_says() {
+    let grab = start_with(|config| config.juhe.timeout_ms = 300).await;
+    // Not on presale yet: Juhe keeps it waiting and sends no callback
+    // that could tell railgate first.
+    let offer = offer(&grab.app, pb::Provider::Juhe, 20).await;
+    // Juhe takes the order but answers after railgate stopped waiting.
+    grab.juhe.set_response_delay(Some(Duration::from_secs(1)));
+    let request = grab_request("grab-unknown", &offer.offer_id, hours_from_now(24 * 10));
+    let booked = book(&grab.app, request).await;
+    assert_eq!(booked.status, pb::OrderStatus::Unknown as i32, "{booked:?}");
+    grab.juhe.set_response_delay(None);
+    // The reconciler reads Juhe's detail by railgate's number.
+    let grabbing = wait_for(&grab.app, &booked.order_id, |order| {
+        order.status == pb::OrderStatus::Grabbing as i32
+    })
+    .await;
+    assert!(!grabbing.provider_order_no.is_empty());
+    assert_eq!(grab.juhe.requests(juhe::Endpoint::SubmitOrder), 1);
+}
