@@ -98,9 +98,9 @@ fn request_field(field: &str, offers: usize) -> String {
 }
 
 impl OrderService {
-    /// Books `command` as a Juhe grab order: checked against Juhe's rules
-    /// first (nothing is claimed, stored or sent when it breaks one), then
-    /// at most one Juhe order per idempotency key.
+    /// Books `command` as a Juhe grab order: at most one Juhe order per
+    /// idempotency key, and nothing stored or sent for a request that
+    /// breaks one of Juhe's rules.
     pub(super) async fn book_grab(
         &self,
         command: &BookCommand,
@@ -134,10 +134,10 @@ impl OrderService {
             accept_no_seat: command.accept_standing,
             account: account.as_ref(),
         };
-        submit_request(&request, now)
-            .map_err(|error| in_request_terms(error, grab.alternatives.len()))?;
-
+        let offers = grab.alternatives.len();
         let resumed = match self.claim(key, "book", &command.fingerprint()).await? {
+            // Answered before: the first answer stands, even once the
+            // train is too close to grab again.
             Claim::Done(order) => return Ok(*order),
             Claim::Owned { resumed } => resumed,
         };
@@ -148,6 +148,14 @@ impl OrderService {
         } else {
             None
         };
+        // A new order is checked before anything is stored or sent; the
+        // key is released so a corrected request may use it.
+        if earlier.is_none()
+            && let Err(invalid) = submit_request(&request, now)
+        {
+            self.store.release_idempotent(key).await?;
+            return Err(in_request_terms(invalid, offers).into());
+        }
         let order_id = match earlier {
             Some(order) => match self.resume_grab(key, &order).await? {
                 Some(settled) => return Ok(settled),
@@ -163,8 +171,7 @@ impl OrderService {
             }
         };
         let outcome = juhe.submit_order(&request, now).await;
-        self.record_grab(key, &order_id, outcome, grab.alternatives.len())
-            .await
+        self.record_grab(key, &order_id, outcome, offers).await
     }
 
     /// An earlier attempt recorded the order and stopped: Juhe's detail

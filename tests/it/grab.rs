@@ -370,6 +370,11 @@ async fn what_juhe_would_refuse_never_reaches_it() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(violations(&status)[0].0, "grab.deadline");
     assert_eq!(grab.juhe.total_requests(), before, "nothing was sent");
+
+    // A refusal leaves the key free for the corrected request.
+    let corrected = grab_request("grab-invalid", &offer.offer_id, hours_from_now(48));
+    let booked = book(&grab.app, corrected).await;
+    assert_eq!(booked.status, pb::OrderStatus::Grabbing as i32);
 }
 
 #[tokio::test]
