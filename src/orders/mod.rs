@@ -2,7 +2,7 @@
 //! effects over at-least-once callers. Each mutating flow claims the
 //! caller's idempotency key first; the provider holds at most one order
 //! per key because the customer order number is derived from the key, the
-//! store keeps it unique, and Panhe refuses a repeated one.
+//! store keeps it unique, and Panhe and Juhe refuse a repeated one.
 //!
 //! A provider call that times out after sending leaves the order UNKNOWN:
 //! it is resolved by asking the provider (refresh), never by booking again.
@@ -10,6 +10,10 @@
 //! a crash before recording it) is asked by sending the same
 //! customerOrderNo again, which Panhe refuses as a repeat if the first send
 //! arrived (`resolution`).
+//!
+//! Book with grab options places a Juhe grab order (`grab`); every later
+//! flow dispatches on the order's provider (`juhe` holds Juhe's side) and
+//! refuses what that provider cannot do (`routing::capabilities`).
 
 mod book;
 mod change;
