@@ -181,9 +181,11 @@ pub async fn run(
     })?;
     let panhe = PanheAdapter::new(panhe_client, stations);
     let mut adapters = vec![Adapter::Panhe(panhe.clone())];
-    if let Some(base_url) = juhe_base_url {
-        adapters.push(Adapter::Juhe(juhe_adapter(&config, base_url, stations)?));
-    }
+    let juhe = match juhe_base_url {
+        Some(base_url) => Some(juhe_adapter(&config, base_url, stations)?),
+        None => None,
+    };
+    adapters.extend(juhe.clone().map(Adapter::Juhe));
     let router = Router::new(
         adapters,
         config.routing.clone(),
@@ -202,7 +204,7 @@ pub async fn run(
         .secret_key
         .clone()
         .unwrap_or_else(|| SecretString::from(sim::panhe::DEFAULT_SECRET_KEY));
-    let orders = Arc::new(OrderService::new(
+    let orders = OrderService::new(
         store,
         panhe,
         OrderServiceConfig {
@@ -212,7 +214,18 @@ pub async fn run(
             idempotency_lease: Duration::from_millis(config.orders.idempotency_lease_ms),
         },
         clock.clone(),
-    ));
+    );
+    let orders = Arc::new(match juhe {
+        Some(juhe) => {
+            let base = crate::callbacks::juhe::juhe_callback_url(&config, http_addr);
+            let registering = juhe.clone();
+            tokio::spawn(
+                async move { crate::callbacks::juhe::register(&registering, &base).await },
+            );
+            orders.with_juhe(juhe)
+        }
+        None => orders,
+    });
     tokio::spawn(reconciler::run(
         orders.clone(),
         Duration::from_millis(config.orders.reconcile_interval_ms),

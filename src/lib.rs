@@ -8,7 +8,7 @@
 //! - [`stations`]: the 12306 station directory (embedded data).
 //! - [`routing`]: which provider serves a call; search fan-out.
 //! - [`orders`]: the booking flows (Book, Confirm, Cancel, Refresh) with
-//!   idempotency keys.
+//!   idempotency keys; Panhe bookings and Juhe grab orders.
 //! - [`store`]: the order store (sqlx: SQLite file or PostgreSQL), with
 //!   idempotency keys, callback inbox, outbox and order events.
 //! - [`alitrip`]: booking results to Alibaba business travel (TOP API
@@ -17,7 +17,7 @@
 //!   callback): derived with each order change, delivered by an outbox
 //!   worker with retries and dead letters.
 //! - [`callbacks`]: provider callback ingress (HTTP): authenticate, dedupe
-//!   through the inbox, re-read the order.
+//!   through the inbox, apply (Juhe) and re-read the order.
 //! - [`providers`]: one folder per provider adapter (`panhe/`, `juhe/`).
 //! - [`sim`]: faithful provider simulators for sandbox mode and tests.
 //! - [`config`]: the typed configuration tree (defaults → file → env).

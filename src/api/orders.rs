@@ -11,8 +11,9 @@ use crate::domain::{
     Contact, Fen, IdNumber, IdType, Offer, OrderId, Passenger, PersonName, PhoneNumber, Sex,
     StationRef, TicketId,
 };
-use crate::orders::{BookCommand, BookPassenger, OrderError};
+use crate::orders::{BookCommand, BookPassenger, GrabCommand, OrderError};
 use crate::proto as pb;
+use crate::routing::capabilities::Capability;
 use crate::store::OrderFilter;
 use chrono::{DateTime, NaiveDate, Utc};
 use secrecy::SecretString;
@@ -28,6 +29,17 @@ pub async fn book(
     request: pb::BookRequest,
 ) -> Result<pb::BookResponse, ApiError> {
     let command = book_command(state, request)?;
+    // The offer names its provider; routing says whether that provider is
+    // configured and can do what is asked (a grab order, or a direct
+    // booking), before anything is stored.
+    let capability = if command.grab.is_some() {
+        Capability::GrabOrders
+    } else {
+        Capability::DirectBooking
+    };
+    state
+        .router
+        .select(capability, Some(command.offer.provider))?;
     let order = state.orders.book(command).await?;
     Ok(pb::BookResponse {
         order: Some(order_to_proto(&order, state.stations)),
@@ -214,12 +226,10 @@ fn book_command(state: &ApiState, request: pb::BookRequest) -> Result<BookComman
             None
         }
     };
-    if request.grab.is_some() {
-        violations.push(Violation::new(
-            "grab",
-            "grab orders need a provider with the grab capability (Juhe), which this version does not have",
-        ));
-    }
+    let grab = request
+        .grab
+        .as_ref()
+        .and_then(|grab| grab_command(grab, &mut violations));
     if request.passengers.is_empty() || request.passengers.len() > MAX_PASSENGERS {
         violations.push(Violation::new(
             "passengers",
@@ -259,6 +269,8 @@ fn book_command(state: &ApiState, request: pb::BookRequest) -> Result<BookComman
                 SecretString::from(account.password),
             ))
         }
+        // A grab order without an account is bought with Juhe's (代购).
+        None if request.grab.is_some() => None,
         _ => {
             violations.push(Violation::new(
                 "account",
@@ -290,10 +302,52 @@ fn book_command(state: &ApiState, request: pb::BookRequest) -> Result<BookComman
                 accept_standing: request.accept_standing,
                 account,
                 channel,
+                grab,
             })
         }
         _ => Err(ApiError::InvalidArgument(violations)),
     }
+}
+
+/// The grab options of a Book request. Whether the offers can be grabbed
+/// together (same search, same stations, far enough ahead) is the grab
+/// provider's rule, checked by the order service.
+fn grab_command(grab: &pb::GrabOptions, violations: &mut Vec<Violation>) -> Option<GrabCommand> {
+    let deadline = match DateTime::parse_from_rfc3339(grab.deadline.trim()) {
+        Ok(deadline) => Some(deadline.with_timezone(&Utc)),
+        Err(_) => {
+            violations.push(Violation::new(
+                "grab.deadline",
+                "is required: an RFC 3339 time until which to keep grabbing",
+            ));
+            None
+        }
+    };
+    let mut alternatives = Vec::new();
+    for (index, offer_id) in grab.alternative_offer_ids.iter().enumerate() {
+        match Offer::decode(offer_id) {
+            Ok(offer) => alternatives.push(offer),
+            Err(error) => violations.push(Violation::new(
+                format!("grab.alternative_offer_ids[{index}]"),
+                error.to_string(),
+            )),
+        }
+    }
+    let mut alternative_seat_classes = Vec::new();
+    for (index, value) in grab.alternative_seat_classes.iter().enumerate() {
+        match seat_class_from_proto(*value) {
+            Some(class) => alternative_seat_classes.push(class),
+            None => violations.push(Violation::new(
+                format!("grab.alternative_seat_classes[{index}]"),
+                format!("{value} is not a valid seat class"),
+            )),
+        }
+    }
+    Some(GrabCommand {
+        deadline: deadline?,
+        alternatives,
+        alternative_seat_classes,
+    })
 }
 
 fn book_passenger(

@@ -234,6 +234,15 @@ fn order_status(error: OrderError) -> Status {
                 ("capability", capability.to_owned()),
             ],
         ),
+        // What Juhe would refuse (departure within 3 h, over 5
+        // passengers, student tickets...): the caller's request to fix.
+        OrderError::InvalidGrab(invalid) => Status::from(ApiError::InvalidArgument(
+            invalid
+                .violations
+                .into_iter()
+                .map(|violation| Violation::new(violation.field, violation.description))
+                .collect(),
+        )),
         OrderError::Provider(provider_error) => provider_status(&provider_error),
         OrderError::Store(StoreError::Conflict { .. }) => with_info(
             Code::Aborted,
@@ -383,6 +392,23 @@ mod tests {
             assert_eq!(info.metadata["provider_message"], "出发车站不存在");
             assert_eq!(info.metadata["provider_code"], "223801");
         }
+    }
+
+    #[test]
+    fn an_invalid_grab_order_is_invalid_argument_with_its_fields() {
+        use crate::providers::juhe::submit::{InvalidGrabOrder, Violation as GrabViolation};
+        let invalid = InvalidGrabOrder {
+            violations: vec![GrabViolation {
+                field: "passengers[1].passenger_type".into(),
+                description: "adult and child tickets only".into(),
+            }],
+        };
+        let status = Status::from(ApiError::Orders(OrderError::InvalidGrab(invalid)));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        let violations = &details.bad_request().expect("BadRequest").field_violations;
+        assert_eq!(violations.len(), 1);
+        assert_eq!(violations[0].field, "passengers[1].passenger_type");
     }
 
     #[test]

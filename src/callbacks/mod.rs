@@ -4,6 +4,7 @@
 //! ```text
 //! POST /callbacks/panhe/{secret}/order    callBackUrl (order and change status)
 //! POST /callbacks/panhe/{secret}/refund   refundTicketCallbackUrl (refund status)
+//! POST /callbacks/juhe/{secret}/{kind}     Juhe's three callback types (see `juhe`)
 //! ```
 //!
 //! railgate sends these URLs with every createOrder / applyChange
@@ -16,6 +17,7 @@
 //! every callback that is lost, refused or fails.
 
 mod body;
+pub mod juhe;
 mod panhe;
 
 #[cfg(test)]
@@ -112,6 +114,7 @@ pub fn router(orders: Arc<OrderService>, secret: SecretString) -> axum::Router {
     axum::Router::new()
         .route("/callbacks/panhe/{secret}/order", post(panhe::order))
         .route("/callbacks/panhe/{secret}/refund", post(panhe::refund))
+        .route("/callbacks/juhe/{secret}/{kind}", post(juhe::callback))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(ingress)
 }

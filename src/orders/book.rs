@@ -12,6 +12,7 @@ use crate::providers::ProviderError;
 use crate::providers::panhe::booking::{
     CallbackUrls, CreateOutcome, SeatPreferences, TrainCredentials,
 };
+use crate::routing::capabilities::{Capability, supports};
 use secrecy::{ExposeSecret, SecretString};
 
 /// One passenger and the seat they want.
@@ -46,10 +47,12 @@ pub struct BookCommand {
     pub account: Option<(String, SecretString)>,
     /// Where the order came from.
     pub channel: Option<Channel>,
+    /// Present for a grab order (抢票): deadline and alternatives.
+    pub grab: Option<super::GrabCommand>,
 }
 
 impl BookCommand {
-    fn fingerprint(&self) -> Vec<u8> {
+    pub(super) fn fingerprint(&self) -> Vec<u8> {
         let mut parts: Vec<String> = vec![
             self.offer.encode(),
             self.contact.name.expose().to_owned(),
@@ -61,6 +64,10 @@ impl BookCommand {
                 .map(|(user, _)| user.clone())
                 .unwrap_or_default(),
             format!("{:?}", self.channel),
+            self.grab
+                .as_ref()
+                .map(super::GrabCommand::fingerprint_part)
+                .unwrap_or_default(),
         ];
         for booked in &self.passengers {
             let passenger = &booked.passenger;
@@ -83,11 +90,19 @@ impl BookCommand {
 impl OrderService {
     /// Books `command`: at most one provider order per idempotency key.
     pub async fn book(&self, command: BookCommand) -> Result<Order, OrderError> {
-        if command.offer.provider != ProviderId::Panhe {
+        let capability = if command.grab.is_some() {
+            Capability::GrabOrders
+        } else {
+            Capability::DirectBooking
+        };
+        if !supports(command.offer.provider, capability) {
             return Err(OrderError::Unsupported {
                 provider: command.offer.provider,
-                capability: "direct booking",
+                capability: capability.as_str(),
             });
+        }
+        if let Some(grab) = &command.grab {
+            return self.book_grab(&command, grab).await;
         }
         let key = command.idempotency_key.clone();
         let customer_order_no = customer_order_no(&key);
@@ -222,7 +237,7 @@ pub(super) fn outcome_unknown(error: &ProviderError) -> bool {
     }
 }
 
-fn new_order(
+pub(super) fn new_order(
     command: &BookCommand,
     customer_order_no: String,
     now: chrono::DateTime<chrono::Utc>,

@@ -9,6 +9,7 @@ use crate::domain::{
     ProviderId, StationRef, TicketId, TicketStatus,
 };
 use crate::providers::panhe::booking::ChangeApplication;
+use crate::routing::capabilities::Capability;
 
 /// A validated Change request.
 pub struct ChangeCommand {
@@ -79,6 +80,7 @@ impl OrderService {
     }
 
     async fn apply_change(&self, command: &ChangeCommand) -> Result<(Order, ChangeId), OrderError> {
+        Self::require(&self.get(&command.order_id).await?, Capability::Change)?;
         if command.offer.provider != ProviderId::Panhe {
             return Err(OrderError::Unsupported {
                 provider: command.offer.provider,
@@ -226,6 +228,7 @@ impl OrderService {
         settle: Settle<'_>,
     ) -> Result<Order, OrderError> {
         let order = self.get(order_id).await?;
+        Self::require(&order, Capability::Change)?;
         let provider_order_no = order.provider_order_no.clone().unwrap_or_default();
         let change = order
             .change(change_id)

@@ -3,8 +3,9 @@
 use super::book::outcome_unknown;
 use super::fingerprint;
 use super::{Claim, OrderError, OrderService};
-use crate::domain::{Fen, Order, OrderId, OrderStatus};
+use crate::domain::{Fen, Order, OrderId, OrderStatus, ProviderId};
 use crate::providers::panhe::order_sync::apply_detail;
+use crate::routing::capabilities::Capability;
 use crate::store::StoreError;
 
 impl OrderService {
@@ -25,6 +26,8 @@ impl OrderService {
 
     async fn pay(&self, order_id: &OrderId, expected: Fen) -> Result<Order, OrderError> {
         let order = self.get(order_id).await?;
+        // Juhe issues grab orders itself: there is nothing to confirm.
+        Self::require(&order, Capability::ConfirmStep)?;
         if order.status != OrderStatus::Held {
             return Err(OrderError::WrongState {
                 operation: "Confirm",
@@ -81,6 +84,10 @@ impl OrderService {
 
     async fn cancel_at_provider(&self, order_id: &OrderId) -> Result<Order, OrderError> {
         let order = self.get(order_id).await?;
+        Self::require(&order, Capability::Cancel)?;
+        if order.provider == ProviderId::Juhe {
+            return self.cancel_juhe(&order).await;
+        }
         let cancellable = matches!(order.status, OrderStatus::Pending | OrderStatus::Held);
         let Some(provider_order_no) = order.provider_order_no.clone().filter(|_| cancellable)
         else {
@@ -114,6 +121,9 @@ impl OrderService {
         loop {
             attempts += 1;
             let mut order = self.get(order_id).await?;
+            if order.provider == ProviderId::Juhe {
+                return self.refresh_juhe(order_id).await;
+            }
             let Some(provider_order_no) = order.provider_order_no.clone() else {
                 return Ok(order);
             };

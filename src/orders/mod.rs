@@ -2,7 +2,7 @@
 //! effects over at-least-once callers. Each mutating flow claims the
 //! caller's idempotency key first; the provider holds at most one order
 //! per key because the customer order number is derived from the key, the
-//! store keeps it unique, and Panhe refuses a repeated one.
+//! store keeps it unique, and Panhe and Juhe refuse a repeated one.
 //!
 //! A provider call that times out after sending leaves the order UNKNOWN:
 //! it is resolved by asking the provider (refresh), never by booking again.
@@ -10,10 +10,16 @@
 //! a crash before recording it) is asked by sending the same
 //! customerOrderNo again, which Panhe refuses as a repeat if the first send
 //! arrived (`resolution`).
+//!
+//! Book with grab options places a Juhe grab order (`grab`); every later
+//! flow dispatches on the order's provider (`juhe` holds Juhe's side) and
+//! refuses what that provider cannot do (`routing::capabilities`).
 
 mod book;
 mod change;
 mod fingerprint;
+mod grab;
+mod juhe;
 mod lifecycle;
 pub mod reconciler;
 mod refund;
@@ -22,10 +28,14 @@ mod resolution;
 pub use book::{BookCommand, BookPassenger};
 pub use change::ChangeCommand;
 pub use fingerprint::customer_order_no;
+pub use grab::GrabCommand;
+pub use juhe::JuheCallback;
 
 use crate::domain::time::SharedClock;
 use crate::domain::{Order, OrderId};
 use crate::providers::ProviderError;
+use crate::providers::juhe::JuheAdapter;
+use crate::providers::juhe::submit::InvalidGrabOrder;
 use crate::providers::panhe::PanheAdapter;
 use crate::providers::panhe::booking::CredentialCipher;
 use crate::store::{Begin, Store, StoreError};
@@ -95,6 +105,10 @@ pub enum OrderError {
         /// The capability.
         capability: &'static str,
     },
+    /// A grab order the provider would refuse; nothing was sent. Fields
+    /// are named as in the Book request.
+    #[error(transparent)]
+    InvalidGrab(#[from] InvalidGrabOrder),
     /// The provider refused or failed.
     #[error(transparent)]
     Provider(#[from] ProviderError),
@@ -120,6 +134,8 @@ pub struct OrderServiceConfig {
 pub struct OrderService {
     store: Store,
     panhe: PanheAdapter,
+    /// Juhe, when configured: grab orders.
+    juhe: Option<JuheAdapter>,
     config: OrderServiceConfig,
     clock: SharedClock,
     /// Every stored order event, for live watchers in this process.
@@ -138,10 +154,17 @@ impl OrderService {
         Self {
             store,
             panhe,
+            juhe: None,
             config,
             clock,
             events,
         }
+    }
+
+    /// Adds Juhe for grab orders (without it, they are refused).
+    pub fn with_juhe(mut self, juhe: JuheAdapter) -> Self {
+        self.juhe = Some(juhe);
+        self
     }
 
     /// The store (read paths and watchers use it directly).

@@ -2,6 +2,7 @@
 //! so a lost callback delays an update but never loses it.
 
 use super::OrderService;
+use crate::domain::{OrderStatus, ProviderId};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,9 +24,10 @@ pub async fn run(orders: Arc<OrderService>, interval: Duration, stopped: impl Fu
 }
 
 /// One round: refresh every unsettled order that the provider knows.
-/// An order without a provider number is left to the caller's retry of
-/// Book: finding out whether Panhe has it means sending createOrder again,
-/// which needs the 12306 credentials that the store never holds.
+/// A Panhe order without a provider number is left to the caller's retry
+/// of Book: finding out whether Panhe has it means sending createOrder
+/// again, which needs the 12306 credentials that the store never holds.
+/// A Juhe order whose submit went unanswered is read by its outOrderNo.
 pub async fn reconcile_once(orders: &OrderService) {
     let pending = match orders.store().non_final_orders(BATCH).await {
         Ok(pending) => pending,
@@ -34,10 +36,10 @@ pub async fn reconcile_once(orders: &OrderService) {
             return;
         }
     };
-    for order in pending
-        .iter()
-        .filter(|order| order.provider_order_no.is_some())
-    {
+    for order in pending.iter().filter(|order| {
+        order.provider_order_no.is_some()
+            || (order.provider == ProviderId::Juhe && order.status == OrderStatus::Unknown)
+    }) {
         if let Err(error) = orders.refresh(&order.id).await {
             tracing::warn!(order_id = %order.id.as_str(), error = %error, "reconciler refresh failed");
         }

@@ -1,11 +1,12 @@
-//! Refund: one issued ticket per call, as Panhe requires. The provider
+//! Refund: one issued ticket per call, as Panhe and Juhe require. The provider
 //! answers the application at once and the result later (callback or
 //! reconciler): the ticket goes REFUNDING, then REFUNDED or REFUND_FAILED.
 
 use super::book::outcome_unknown;
 use super::fingerprint;
 use super::{Claim, OrderError, OrderService};
-use crate::domain::{Order, OrderId, TicketId, TicketStatus};
+use crate::domain::{Order, OrderId, ProviderId, TicketId, TicketStatus};
+use crate::routing::capabilities::Capability;
 
 impl OrderService {
     /// Applies for the refund of one ticket.
@@ -32,6 +33,7 @@ impl OrderService {
         remark: Option<&str>,
     ) -> Result<Order, OrderError> {
         let order = self.get(order_id).await?;
+        Self::require(&order, Capability::Refund)?;
         let ticket = order
             .ticket(ticket_id)
             .ok_or_else(|| OrderError::TicketNotFound(ticket_id.as_str().to_owned()))?;
@@ -47,10 +49,14 @@ impl OrderService {
                 status: order.status,
             });
         };
-        let outcome = self
-            .panhe
-            .refund_ticket(&provider_order_no, ticket, remark)
-            .await;
+        let outcome = match order.provider {
+            ProviderId::Panhe => self
+                .panhe
+                .refund_ticket(&provider_order_no, ticket, remark)
+                .await
+                .map_err(OrderError::from),
+            ProviderId::Juhe => self.refund_juhe(&order, ticket).await,
+        };
         // Unless the provider's detail already shows it (or its result).
         let refunding = |order: &mut Order| {
             if let Some(ticket) = order.ticket_mut(ticket_id)
@@ -62,11 +68,11 @@ impl OrderService {
         match outcome {
             Ok(()) => self.record_effect(order_id, refunding).await,
             // The application may have landed: the next detail read says.
-            Err(error) if outcome_unknown(&error) => {
+            Err(OrderError::Provider(error)) if outcome_unknown(&error) => {
                 tracing::warn!(order_id = %order.id.as_str(), error = %error, "refund outcome unknown");
                 self.save_latest(order_id, refunding).await
             }
-            Err(error) => Err(error.into()),
+            Err(error) => Err(error),
         }
     }
 }

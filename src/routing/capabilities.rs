@@ -81,11 +81,12 @@ pub const fn supports(provider: ProviderId, capability: Capability) -> bool {
         // and berth choice, refund and change; no grab orders.
         ProviderId::Panhe => !matches!(capability, GrabOrders),
         // Juhe (seed 001): grab orders only, issued by Juhe itself (no
-        // confirm step), cancel while grabbing, refund after issue; no
-        // change, no stop list, no seat or berth choice.
+        // confirm step), cancel while grabbing, refund after issue; berths
+        // through its seat codes (hardsleeperup...); no change, no stop
+        // list, no seat choice.
         ProviderId::Juhe => matches!(
             capability,
-            Search | GrabOrders | Cancel | Refund | TrainAccounts
+            Search | GrabOrders | Cancel | Refund | BerthChoice | TrainAccounts
         ),
     }
 }
@@ -101,7 +102,7 @@ mod tests {
             true, true, true, false, true, true, true, true, true, true, true,
         ];
         let expected_juhe = [
-            true, false, false, true, false, true, true, false, false, false, true,
+            true, false, false, true, false, true, true, false, false, true, true,
         ];
         for (index, capability) in Capability::ALL.into_iter().enumerate() {
             assert_eq!(

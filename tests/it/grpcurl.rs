@@ -180,3 +180,25 @@ async fn readme_booking_walkthrough_reaches_every_milestone() {
         assert!(output.contains(milestone), "{milestone}:\n{output}");
     }
 }
+
+#[tokio::test]
+async fn readme_grab_walkthrough_works_with_real_grpcurl() {
+    // Juhe's simulator at 60× takes well under a second to issue.
+    let app = TestApp::spawn_with(|config| config.sandbox.clock_scale = 60.0).await;
+    let stdout = run_against(&app, &readme_block("grpcurl-grab")).await;
+    let statuses: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.split('"').nth(3))
+        .collect();
+    assert_eq!(
+        statuses.first(),
+        Some(&"ORDER_STATUS_GRABBING"),
+        "watch:\n{stdout}"
+    );
+    assert_eq!(
+        statuses.last(),
+        Some(&"ORDER_STATUS_ISSUED"),
+        "watch:\n{stdout}"
+    );
+    assert!(stdout.contains("\"seatNumber\":\""), "watch:\n{stdout}");
+}

@@ -10,6 +10,8 @@ mod changes;
 mod crash;
 mod database;
 mod delivery;
+mod grab;
+mod grab_callbacks;
 mod grpcurl;
 mod lookup;
 mod multi_provider;
