@@ -188,6 +188,7 @@ async fn readme_grab_walkthrough_works_with_real_grpcurl() {
     let stdout = run_against(&app, &readme_block("grpcurl-grab")).await;
     let statuses: Vec<&str> = stdout
         .lines()
+        .filter(|line| line.starts_with("{\"status\""))
         .filter_map(|line| line.split('"').nth(3))
         .collect();
     assert_eq!(
@@ -201,4 +202,28 @@ async fn readme_grab_walkthrough_works_with_real_grpcurl() {
         "watch:\n{stdout}"
     );
     assert!(stdout.contains("\"seatNumber\":\""), "watch:\n{stdout}");
+    let refunded = stdout
+        .lines()
+        .find(|line| line.starts_with("TICKET_STATUS_REFUNDED"))
+        .unwrap_or_else(|| panic!("refund:\n{stdout}"));
+    let amount: i64 = refunded
+        .split("'refundAmountFen': ")
+        .nth(1)
+        .and_then(|rest| {
+            // int64 travels as a JSON string: '64250'.
+            rest.trim_end_matches('}')
+                .trim()
+                .trim_matches('\'')
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("refund amount in {refunded:?}"));
+    assert!(amount > 0, "{refunded}");
+    for milestone in [
+        "Code: FailedPrecondition",
+        "ORDER_STATUS_CANCELLED",
+        "ORDER_STATUS_EXPIRED",
+    ] {
+        assert!(stdout.contains(milestone), "{milestone}:\n{stdout}");
+    }
 }
