@@ -6,11 +6,10 @@
 
 use crate::booking::wait_for;
 use crate::support::{TestApp, date_in, details, violations};
+use crate::two_sims::TwoSims;
 use railgate::config::Config;
 use railgate::proto::{self as pb};
-use railgate::sim::{juhe, panhe};
-use secrecy::SecretString;
-use std::sync::Arc;
+use railgate::sim::juhe;
 use std::time::Duration;
 use tokio_stream::StreamExt;
 use tonic::Code;
@@ -21,47 +20,24 @@ use tonic::Code;
 const JUHE_CLOCK_SCALE: f64 = 120.0;
 
 /// railgate over both simulators, with Juhe's state for its counters.
-pub struct GrabApp {
-    pub app: TestApp,
-    pub juhe: Arc<juhe::SimState>,
-}
+pub type GrabApp = TwoSims;
 
 async fn start() -> GrabApp {
     start_with(|_| {}).await
 }
 
-/// [`start`] with `configure` applied to railgate's config last.
+/// [`start`] with `configure` applied to railgate's config last: Juhe's
+/// clock fast, the reconciler every 100 ms.
 pub async fn start_with(configure: impl FnOnce(&mut Config)) -> GrabApp {
-    let panhe_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let panhe_addr = panhe_listener.local_addr().unwrap();
-    let (panhe_router, _) = panhe::router_with_state(panhe::PanheSimConfig::default());
-    tokio::spawn(panhe::serve_router(
-        panhe_listener,
-        panhe_router,
-        std::future::pending(),
-    ));
-    let juhe_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let juhe_addr = juhe_listener.local_addr().unwrap();
-    let (juhe_router, juhe) = juhe::router_with_state(juhe::JuheSimConfig {
+    let juhe = juhe::JuheSimConfig {
         clock_scale: JUHE_CLOCK_SCALE,
         ..juhe::JuheSimConfig::default()
-    });
-    tokio::spawn(juhe::serve_router(
-        juhe_listener,
-        juhe_router,
-        std::future::pending(),
-    ));
-    let app = TestApp::spawn_with(|config| {
-        config.panhe.base_url = Some(format!("http://{panhe_addr}"));
-        config.panhe.app_key = Some(SecretString::from(panhe::DEFAULT_APP_KEY));
-        config.panhe.secret_key = Some(SecretString::from(panhe::DEFAULT_SECRET_KEY));
-        config.juhe.base_url = Some(format!("http://{juhe_addr}{}", juhe::BASE_PATH));
-        config.juhe.key = Some(SecretString::from(juhe::DEFAULT_KEY));
+    };
+    TwoSims::start(juhe, |config| {
         config.orders.reconcile_interval_ms = 100;
         configure(config);
     })
-    .await;
-    GrabApp { app, juhe }
+    .await
 }
 
 /// A second-class offer of `provider` with seats, `days` from today.

@@ -25,4 +25,5 @@ mod server;
 mod stops;
 mod store;
 mod support;
+mod two_sims;
 mod watch;

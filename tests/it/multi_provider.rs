@@ -2,68 +2,24 @@
 //! provider fails or is slow, and one upstream call per provider for
 //! identical concurrent searches.
 
-use crate::support::{TestApp, date_in};
+use crate::support::date_in;
+use crate::two_sims::TwoSims;
 use railgate::config::Config;
 use railgate::proto::{self as pb, SearchRequest};
-use railgate::sim::{juhe, panhe};
-use secrecy::SecretString;
-use std::sync::Arc;
+use railgate::sim::juhe;
 use std::time::Duration;
-use tokio::sync::oneshot;
 
-/// Both simulators on loopback, each stoppable, and railgate using them
-/// as the real providers.
-struct TwoProviders {
-    app: TestApp,
-    panhe: Arc<panhe::SimState>,
-    juhe: Arc<juhe::SimState>,
-    stop_juhe: Option<oneshot::Sender<()>>,
+async fn two_providers(configure: impl FnOnce(&mut Config)) -> TwoSims {
+    TwoSims::start(juhe::JuheSimConfig::default(), configure).await
 }
 
-impl TwoProviders {
-    async fn start(configure: impl FnOnce(&mut Config)) -> Self {
-        let panhe_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let panhe_addr = panhe_listener.local_addr().unwrap();
-        let (panhe_router, panhe) = panhe::router_with_state(panhe::PanheSimConfig::default());
-        tokio::spawn(panhe::serve_router(
-            panhe_listener,
-            panhe_router,
-            std::future::pending(),
-        ));
-
-        let juhe_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let juhe_addr = juhe_listener.local_addr().unwrap();
-        let (juhe_router, juhe) = juhe::router_with_state(juhe::JuheSimConfig::default());
-        let (stop_juhe, juhe_stopped) = oneshot::channel::<()>();
-        tokio::spawn(juhe::serve_router(juhe_listener, juhe_router, async {
-            let _ = juhe_stopped.await;
-        }));
-
-        let app = TestApp::spawn_with(|config| {
-            config.panhe.base_url = Some(format!("http://{panhe_addr}"));
-            config.panhe.app_key = Some(SecretString::from(panhe::DEFAULT_APP_KEY));
-            config.panhe.secret_key = Some(SecretString::from(panhe::DEFAULT_SECRET_KEY));
-            config.juhe.base_url = Some(format!("http://{juhe_addr}{}", juhe::BASE_PATH));
-            config.juhe.key = Some(SecretString::from(juhe::DEFAULT_KEY));
-            configure(config);
-        })
-        .await;
-        Self {
-            app,
-            panhe,
-            juhe,
-            stop_juhe: Some(stop_juhe),
-        }
-    }
-
-    async fn search(&self, days: i64) -> pb::SearchResponse {
-        self.app
-            .booking()
-            .search(request(days))
-            .await
-            .expect("search answers")
-            .into_inner()
-    }
+async fn search(both: &TwoSims, days: i64) -> pb::SearchResponse {
+    both.app
+        .booking()
+        .search(request(days))
+        .await
+        .expect("search answers")
+        .into_inner()
 }
 
 fn request(days: i64) -> SearchRequest {
@@ -93,8 +49,8 @@ fn providers_of(train: &pb::TrainOption) -> Vec<i32> {
 
 #[tokio::test]
 async fn the_same_train_from_both_providers_is_one_train_with_both_offers() {
-    let both = TwoProviders::start(|_| {}).await;
-    let response = both.search(3).await;
+    let both = two_providers(|_| {}).await;
+    let response = search(&both, 3).await;
     assert_eq!(
         status_of(&response, pb::Provider::Panhe),
         pb::ProviderResultStatus::Ok
@@ -132,11 +88,11 @@ async fn the_same_train_from_both_providers_is_one_train_with_both_offers() {
 
 #[tokio::test]
 async fn a_stopped_provider_leaves_the_others_answer_and_says_so() {
-    let mut both = TwoProviders::start(|_| {}).await;
-    let _ = both.stop_juhe.take().unwrap().send(());
+    let mut both = two_providers(|_| {}).await;
+    both.stop_juhe();
     // Stopped: the listener is gone once serve_router returns.
     let response = loop {
-        let response = both.search(3).await;
+        let response = search(&both, 3).await;
         if status_of(&response, pb::Provider::Juhe) != pb::ProviderResultStatus::Ok {
             break response;
         }
@@ -162,13 +118,13 @@ async fn a_stopped_provider_leaves_the_others_answer_and_says_so() {
 
 #[tokio::test]
 async fn a_provider_slower_than_its_timeout_is_reported_timed_out() {
-    let both = TwoProviders::start(|config| {
+    let both = two_providers(|config| {
         config.search.provider_timeout_ms = 300;
         config.search.cache_ttl_ms = 0;
     })
     .await;
     both.juhe.set_response_delay(Some(Duration::from_secs(30)));
-    let response = both.search(3).await;
+    let response = search(&both, 3).await;
     assert_eq!(
         status_of(&response, pb::Provider::Panhe),
         pb::ProviderResultStatus::Ok
@@ -182,11 +138,11 @@ async fn a_provider_slower_than_its_timeout_is_reported_timed_out() {
 
 #[tokio::test]
 async fn identical_concurrent_searches_reach_each_provider_once() {
-    let both = TwoProviders::start(|config| {
+    let both = two_providers(|config| {
         config.search.cache_ttl_ms = 60_000;
     })
     .await;
-    let searches = (0..16).map(|_| both.search(4));
+    let searches = (0..16).map(|_| search(&both, 4));
     let responses = futures_util::future::join_all(searches).await;
     assert!(
         responses
@@ -196,7 +152,7 @@ async fn identical_concurrent_searches_reach_each_provider_once() {
     assert_eq!(both.panhe.search_requests(), 1);
     assert_eq!(both.juhe.requests(juhe::Endpoint::Search), 1);
     // Another date is another upstream call per provider.
-    both.search(5).await;
+    search(&both, 5).await;
     assert_eq!(both.panhe.search_requests(), 2);
     assert_eq!(both.juhe.requests(juhe::Endpoint::Search), 2);
 }
