@@ -99,6 +99,18 @@ pub async fn get_stops(
         let offer = Offer::decode(&request.offer_id).map_err(|error| {
             ApiError::InvalidArgument(vec![Violation::new("offer_id", error.to_string())])
         })?;
+        if offer.train_no.is_empty() {
+            // Juhe's offers carry no 12306 train number, which stop lists
+            // need: find the train as a by-code request would.
+            let by_train = pb::GetStopsRequest {
+                offer_id: String::new(),
+                train_code: offer.train_code.clone(),
+                travel_date: offer.departure.date().format("%Y-%m-%d").to_string(),
+                from_station: offer.from_station.clone(),
+                to_station: offer.to_station.clone(),
+            };
+            return Box::pin(get_stops(state, by_train)).await;
+        }
         let query = StopsQuery {
             train_code: offer.train_code,
             train_no: offer.train_no,

@@ -35,6 +35,10 @@ pub fn merge_trains(answers: impl IntoIterator<Item = Vec<TrainOption>>) -> Vec<
 /// Adds `other`'s offers to `train`; a choice is possible if any provider
 /// offers it (each offer names its provider, and Book goes there).
 fn absorb(train: &mut TrainOption, other: TrainOption) {
+    // Juhe knows no 12306 train number; another provider may.
+    if train.train_no.is_empty() {
+        train.train_no = other.train_no;
+    }
     train.seat_choice_supported |= other.seat_choice_supported;
     train.berth_choice_supported |= other.berth_choice_supported;
     train.seats.extend(other.seats);
@@ -102,6 +106,14 @@ mod tests {
         assert_eq!(merged[0].seats[1].price, Fen::new(60500));
         assert!(merged[0].seat_choice_supported, "Panhe offers seat choice");
         assert!(!merged[1].seat_choice_supported);
+    }
+
+    #[test]
+    fn a_missing_train_number_is_taken_from_another_provider() {
+        let mut juhe = train("G1", 7, ProviderId::Juhe, 60500);
+        juhe.train_no = String::new();
+        let merged = merge_trains([vec![juhe], vec![train("G1", 7, ProviderId::Panhe, 60400)]]);
+        assert_eq!(merged[0].train_no, "24000000G1");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! GetStops: by offer id from a Search, and by train code + stations.
 
 use crate::support::{TestApp, date_in, violations};
-use railgate::proto::{GetStopsRequest, SearchRequest};
+use railgate::proto::{GetStopsRequest, Provider, SearchRequest};
 use tonic::Code;
 
 #[tokio::test]
@@ -51,6 +51,53 @@ async fn stops_of_an_offer_from_search() {
         assert!(pair[0].sequence < pair[1].sequence);
     }
     assert!(response.stops.iter().all(|stop| stop.day_offset == 0));
+}
+
+#[tokio::test]
+async fn stops_of_a_juhe_offer_come_from_a_provider_with_stop_lists() {
+    let app = TestApp::spawn().await;
+    let search = app
+        .booking()
+        .search(SearchRequest {
+            from_station: "北京南".into(),
+            to_station: "上海虹桥".into(),
+            travel_date: date_in(2),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let g101 = search
+        .trains
+        .iter()
+        .find(|train| train.train_code == "G101")
+        .unwrap();
+    let juhe_offer = g101
+        .seats
+        .iter()
+        .find(|seat| seat.provider == Provider::Juhe as i32)
+        .expect("the sandbox Juhe offers G101");
+    let response = app
+        .booking()
+        .get_stops(GetStopsRequest {
+            offer_id: juhe_offer.offer_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(response.train_no, "240000G1010T");
+    assert_eq!(
+        response
+            .stops
+            .first()
+            .unwrap()
+            .station
+            .as_ref()
+            .unwrap()
+            .name,
+        "北京南"
+    );
 }
 
 #[tokio::test]
