@@ -16,8 +16,8 @@ run: ## Start railgate in sandbox mode (gRPC 127.0.0.1:50051, built-in simulator
 	cargo run --bin railgate -- serve
 
 .PHONY: sim
-sim: ## Run the provider simulators standalone (Panhe on 127.0.0.1:9001)
-	cargo run --bin railgate -- sim
+sim: ## Run the simulators standalone: Panhe :9001, Juhe :9002, alitrip TOP :9003
+	cargo run --bin railgate -- sim --juhe-addr 127.0.0.1:9002 --top-addr 127.0.0.1:9003
 
 .PHONY: tools
 tools: $(VENV)/bin/grpcurl $(TOOLS)/buf ## Install grpcurl and buf into the clone (.venv, node_modules)
