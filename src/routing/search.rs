@@ -28,6 +28,7 @@ impl Router {
             });
         }
         let timeout = self.search_timeout;
+        let asked_at = Instant::now();
         let answers = join_all(selected.iter().map(|adapter| async move {
             let started = Instant::now();
             let answer = tokio::time::timeout(timeout, self.ask(adapter, query)).await;
@@ -44,7 +45,9 @@ impl Router {
                     let outcome = ProviderOutcome::Answered {
                         note: summarize_skipped(&answer.skipped),
                     };
-                    let age = answer.fetched_at.elapsed();
+                    // Age when this search asked: zero for an answer
+                    // fetched for it (or for an identical one in flight).
+                    let age = asked_at.saturating_duration_since(answer.fetched_at);
                     answered.push(answer);
                     (outcome, age)
                 }

@@ -119,10 +119,13 @@ async fn a_stopped_provider_leaves_the_others_answer_and_says_so() {
 #[tokio::test]
 async fn a_provider_slower_than_its_timeout_is_reported_timed_out() {
     let both = two_providers(|config| {
-        config.search.provider_timeout_ms = 300;
+        config.search.provider_timeout_ms = 2_000;
         config.search.cache_ttl_ms = 0;
     })
     .await;
+    // Warm both simulators (the timetable loads on first use) so only the
+    // scripted delay decides who is late.
+    search(&both, 3).await;
     both.juhe.set_response_delay(Some(Duration::from_secs(30)));
     let response = search(&both, 3).await;
     assert_eq!(
@@ -151,6 +154,27 @@ async fn identical_concurrent_searches_reach_each_provider_once() {
     );
     assert_eq!(both.panhe.search_requests(), 1);
     assert_eq!(both.juhe.requests(juhe::Endpoint::Search), 1);
+    let ages = |response: &pb::SearchResponse| -> Vec<i64> {
+        response
+            .provider_results
+            .iter()
+            .map(|result| result.age_millis)
+            .collect()
+    };
+    assert!(
+        responses.iter().all(|response| ages(response) == [0, 0]),
+        "answers fetched for these searches are fresh"
+    );
+    // Later, the same search is answered from the cache, and says how old
+    // the answers are (at least the pause).
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let cached = search(&both, 4).await;
+    assert!(
+        ages(&cached).iter().all(|age| *age >= 20),
+        "{:?}",
+        ages(&cached)
+    );
+    assert_eq!(both.panhe.search_requests(), 1);
     // Another date is another upstream call per provider.
     search(&both, 5).await;
     assert_eq!(both.panhe.search_requests(), 2);
