@@ -6,7 +6,8 @@
 //! - [`domain`]: the neutral model: money in fen, seat classes, trains,
 //!   offers, Asia/Shanghai time.
 //! - [`stations`]: the 12306 station directory (embedded data).
-//! - [`routing`]: which provider serves a call; search fan-out.
+//! - [`routing`]: which provider serves a call (one capability table);
+//!   search fan-out with a single-flight cache and the merge of answers.
 //! - [`orders`]: the booking flows (Book, Confirm, Cancel, Refresh) with
 //!   idempotency keys; Panhe bookings and Juhe grab orders.
 //! - [`store`]: the order store (sqlx: SQLite file or PostgreSQL), with
@@ -18,7 +19,8 @@
 //!   worker with retries and dead letters.
 //! - [`callbacks`]: provider callback ingress (HTTP): authenticate, dedupe
 //!   through the inbox, apply (Juhe) and re-read the order.
-//! - [`providers`]: one folder per provider adapter (`panhe/`, `juhe/`).
+//! - [`providers`]: one folder per provider adapter (`panhe/`, `juhe/`),
+//!   and the per-provider tower stack every call goes through (`stack`).
 //! - [`sim`]: faithful provider simulators for sandbox mode and tests.
 //! - [`config`]: the typed configuration tree (defaults → file → env).
 //! - [`app`]: wiring and the server lifecycle; [`telemetry`]: logging.
