@@ -179,7 +179,7 @@ impl SimState {
             };
             match mode {
                 CallbackMode::Drop => {
-                    tracing::debug!(%url, "panhe sim callback dropped (scripted)");
+                    tracing::debug!(kind = url_kind(&url), "panhe sim callback dropped (scripted)");
                 }
                 CallbackMode::Deliver => {
                     tokio::spawn(deliver(Arc::clone(self), id, url, notice.body));
@@ -263,6 +263,12 @@ fn update_record(scripts: &mut Scripts, id: u64, update: impl FnOnce(&mut Callba
     }
 }
 
+/// The last path segment of a callback URL (`order`, `refund`): what logs
+/// may say of it. The URL itself carries the receiver's secret.
+fn url_kind(url: &str) -> &str {
+    url.trim_end_matches('/').rsplit('/').next().unwrap_or("")
+}
+
 /// POST `body` to `url` until a 2xx, with backoff.
 async fn deliver(state: Arc<SimState>, id: u64, url: String, body: Value) {
     for attempt in 0..=RETRY_BACKOFF.len() {
@@ -277,12 +283,12 @@ async fn deliver(state: Arc<SimState>, id: u64, url: String, body: Value) {
                 return;
             }
             Ok(response) => {
-                tracing::debug!(%url, status = %response.status(), attempt, "panhe sim callback refused");
+                tracing::debug!(kind = url_kind(&url), status = %response.status(), attempt, "panhe sim callback refused");
             }
             Err(error) => {
-                tracing::debug!(%url, %error, attempt, "panhe sim callback failed");
+                tracing::debug!(kind = url_kind(&url), error = %error.without_url(), attempt, "panhe sim callback failed");
             }
         }
     }
-    tracing::warn!(%url, "panhe sim callback undelivered after retries");
+    tracing::warn!(kind = url_kind(&url), "panhe sim callback undelivered after retries");
 }
