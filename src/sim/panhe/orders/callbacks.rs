@@ -179,7 +179,10 @@ impl SimState {
             };
             match mode {
                 CallbackMode::Drop => {
-                    tracing::debug!(kind = url_kind(&url), "panhe sim callback dropped (scripted)");
+                    tracing::debug!(
+                        kind = url_kind(&url),
+                        "panhe sim callback dropped (scripted)"
+                    );
                 }
                 CallbackMode::Deliver => {
                     tokio::spawn(deliver(Arc::clone(self), id, url, notice.body));
@@ -290,5 +293,8 @@ async fn deliver(state: Arc<SimState>, id: u64, url: String, body: Value) {
             }
         }
     }
-    tracing::warn!(kind = url_kind(&url), "panhe sim callback undelivered after retries");
+    tracing::warn!(
+        kind = url_kind(&url),
+        "panhe sim callback undelivered after retries"
+    );
 }
