@@ -227,3 +227,17 @@ async fn readme_grab_walkthrough_works_with_real_grpcurl() {
         assert!(stdout.contains(milestone), "{milestone}:\n{stdout}");
     }
 }
+
+#[tokio::test]
+async fn grpcurl_shows_the_error_details_of_a_refused_call() {
+    let app = TestApp::spawn().await;
+    // Reflection serves the google.rpc types, so grpcurl decodes details.
+    let script = r#"grpcurl -plaintext -d '{"from_station": "nowhere", "to_station": "AOH", "travel_date": "2020-01-01"}' 127.0.0.1:50051 railgate.v1.BookingService/Search || true"#;
+    let output = run_against(&app, script).await;
+    assert!(output.contains("Code: InvalidArgument"), "{output}");
+    assert!(
+        output.contains("google.rpc.BadRequest") && output.contains("\"field\":\"from_station\""),
+        "{output}"
+    );
+    assert!(output.contains("google.rpc.ErrorInfo"), "{output}");
+}
