@@ -10,7 +10,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_stream::Stream;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status};
 
 /// Answers Search with a copy of one captured response.
@@ -32,11 +31,11 @@ pub async fn serve(
     answer: pb::SearchResponse,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
-    // Same server settings as railgate's gRPC listener (tonic defaults), so
-    // the ceiling is comparable.
+    // Same server settings and accepted sockets as railgate's gRPC
+    // listener, so the ceiling is comparable.
     tonic::transport::Server::builder()
         .add_service(BookingServiceServer::new(Baseline::new(answer)))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(crate::app::grpc_incoming(listener), shutdown)
         .await
 }
 

@@ -108,6 +108,14 @@ impl Gateway {
             .await
             .map_err(|error| BenchError::Setup(error.to_string()))?;
         let grpc_addr = listeners.grpc.local_addr().map_err(BenchError::Io)?;
+        // The simulator calls back on loopback: say so, with a secret of
+        // this run, so railgate neither warns nor waits for its reconciler.
+        let http_addr = listeners.http.local_addr().map_err(BenchError::Io)?;
+        config.callbacks.public_url = Some(format!("http://{http_addr}"));
+        config.callbacks.secret = Some(SecretString::from(format!(
+            "bench-{}",
+            uuid::Uuid::now_v7().simple()
+        )));
         let server = tokio::spawn(app::run(config, listeners, Arc::new(SystemClock), stopped));
         Ok(Self {
             grpc_addr,
