@@ -34,6 +34,9 @@ pub struct GatewayOptions {
     /// `search.cache_ttl_ms`: 0 makes every Search a provider call.
     pub cache_ttl_ms: u64,
     pub store: StoreChoice,
+    /// The simulator's hold and issue delay (provider time); zero is "at
+    /// once".
+    pub provider_delay: Duration,
 }
 
 /// A running railgate plus its Panhe simulator.
@@ -60,10 +63,8 @@ impl Gateway {
             let _ = stopped.await;
         });
         let sim_config = sim::panhe::PanheSimConfig {
-            // "The simulator answering at once": holds and issues
-            // without provider-side delay.
-            hold_delay: Duration::ZERO,
-            issue_delay: Duration::ZERO,
+            hold_delay: options.provider_delay,
+            issue_delay: options.provider_delay,
             ..sim::panhe::PanheSimConfig::default()
         };
         tokio::spawn(sim::panhe::serve(sim_listener, sim_config, stopped.clone()));

@@ -125,6 +125,7 @@ pub fn sqlite(cache_ttl_ms: u64) -> GatewayOptions {
     GatewayOptions {
         cache_ttl_ms,
         store: StoreChoice::Sqlite,
+        provider_delay: std::time::Duration::ZERO,
     }
 }
 

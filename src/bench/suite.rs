@@ -24,6 +24,14 @@ const OPEN_LOOP_CAP: usize = 1_000;
 const SWEEP: [f64; 5] = [0.1, 0.25, 0.5, 0.75, 0.9];
 const SHORT_SWEEP: [f64; 3] = [0.25, 0.5, 0.75];
 
+pub const BOOK_SQLITE: &str = "Book→Confirm→ISSUED (SQLite)";
+pub const BOOK_POSTGRES: &str = "Book→Confirm→ISSUED (PostgreSQL)";
+pub const BOOK_SQLITE_DELAYED: &str = "Book→Confirm→ISSUED (SQLite, provider 50 ms)";
+pub const BOOK_POSTGRES_DELAYED: &str = "Book→Confirm→ISSUED (PostgreSQL, provider 50 ms)";
+/// A provider that holds and issues after 50 ms: its callbacks then
+/// arrive after railgate has recorded the booking instead of racing it.
+const DELAYED_PROVIDER: Duration = Duration::from_millis(50);
+
 /// Phase lengths: the full suite, or `--quick` for a smoke run.
 #[derive(Debug, Clone, Copy)]
 struct Timing {
@@ -133,15 +141,15 @@ pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchErr
     };
     cached_and_orders(&timing, &mut results).await?;
     uncached(&timing, &mut results).await?;
-    for (name, store) in [
-        ("Book→Confirm→ISSUED (SQLite)", StoreChoice::Sqlite),
-        (
-            "Book→Confirm→ISSUED (PostgreSQL)",
-            StoreChoice::Postgres(postgres.to_owned()),
-        ),
+    let postgres = StoreChoice::Postgres(postgres.to_owned());
+    for (name, store, delay) in [
+        (BOOK_SQLITE, StoreChoice::Sqlite, Duration::ZERO),
+        (BOOK_POSTGRES, postgres.clone(), Duration::ZERO),
+        (BOOK_SQLITE_DELAYED, StoreChoice::Sqlite, DELAYED_PROVIDER),
+        (BOOK_POSTGRES_DELAYED, postgres, DELAYED_PROVIDER),
     ] {
         eprintln!("bench: {name}");
-        match book_confirm(&timing, store).await {
+        match book_confirm(&timing, store, delay).await {
             Ok(report) => results.rows.push(Row {
                 scenario: name.to_owned(),
                 railgate: report,
@@ -166,6 +174,7 @@ async fn cached_and_orders(timing: &Timing, results: &mut Results) -> Result<(),
     let gateway = Gateway::start(GatewayOptions {
         cache_ttl_ms: 3_600_000,
         store: StoreChoice::Sqlite,
+        provider_delay: Duration::ZERO,
     })
     .await?;
     let answer = capture(&gateway.uri()).await?;
@@ -234,6 +243,7 @@ async fn uncached(timing: &Timing, results: &mut Results) -> Result<(), BenchErr
     let gateway = Gateway::start(GatewayOptions {
         cache_ttl_ms: 0,
         store: StoreChoice::Sqlite,
+        provider_delay: Duration::ZERO,
     })
     .await?;
     let channels = connect(&gateway.uri()).await?;
@@ -332,10 +342,15 @@ async fn run_sweep(
 
 /// Orders per second through the whole lifecycle, on a fresh gateway
 /// (and so a fresh simulator with every seat for sale).
-async fn book_confirm(timing: &Timing, store: StoreChoice) -> Result<Report, BenchError> {
+async fn book_confirm(
+    timing: &Timing,
+    store: StoreChoice,
+    provider_delay: Duration,
+) -> Result<Report, BenchError> {
     let gateway = Gateway::start(GatewayOptions {
         cache_ttl_ms: 3_600_000,
         store,
+        provider_delay,
     })
     .await?;
     let result = async {
