@@ -25,10 +25,13 @@
 //! - [`config`]: the typed configuration tree (defaults → file → env).
 //! - [`app`]: wiring and the server lifecycle; [`telemetry`]: logging.
 //! - [`privacy`]: masking of personal data in free text.
+//! - [`bench`]: `railgate bench`: load generator, baseline server and the
+//!   benchmark suite behind docs/PERFORMANCE.md.
 
 pub mod alitrip;
 pub mod api;
 pub mod app;
+pub mod bench;
 pub mod callbacks;
 pub mod config;
 pub mod domain;

@@ -49,6 +49,8 @@ enum Command {
         #[arg(long)]
         top_addr: Option<SocketAddr>,
     },
+    /// Benchmarks: load generator, baseline server, the suite.
+    Bench(railgate::bench::BenchArgs),
 }
 
 #[tokio::main]
@@ -56,13 +58,17 @@ async fn main() -> ExitCode {
     let shutdown = shutdown_signal();
     let cli = Cli::parse();
     let env: HashMap<String, String> = std::env::vars().collect();
-    let config = match Config::load(cli.config.as_deref(), &env) {
+    let mut config = match Config::load(cli.config.as_deref(), &env) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("railgate: {error}");
             return ExitCode::from(2);
         }
     };
+    if matches!(cli.command, Some(Command::Bench(_))) && !env.contains_key("RAILGATE_LOG") {
+        // A log line per request would measure the terminal, not railgate.
+        config.log.filter = "warn".to_owned();
+    }
     telemetry::init(&config.log);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config, shutdown).await,
@@ -81,6 +87,9 @@ async fn main() -> ExitCode {
             };
             run_simulators(config, addresses, panhe_app_key, shutdown).await
         }
+        Command::Bench(args) => railgate::bench::run(args, shutdown)
+            .await
+            .map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,124 @@
+//! Smoke runs of `railgate bench` (the library behind it): a few hundred
+//! calls against railgate and the baseline, checking that reports add up.
+//! No figure is asserted: timing belongs to `make bench`, not to tests.
+
+use crate::support::TestApp;
+use railgate::bench::load::{self, LoadPlan, Stop};
+use railgate::bench::report::Report;
+use railgate::bench::scenarios::{self, Rpc, Scenario};
+use railgate::bench::{self, BaselineServer};
+use railgate::proto::{self as pb, booking_service_client::BookingServiceClient};
+use std::time::Duration;
+use tonic::Code;
+
+fn plan(total: u64, rate: Option<f64>) -> LoadPlan {
+    LoadPlan {
+        concurrency: 8,
+        rate,
+        stop: Stop::Requests(total),
+        warmup: Duration::ZERO,
+    }
+}
+
+/// Every call counted once, none failed, percentiles in order.
+fn assert_well_formed(report: &Report, total: u64) {
+    assert_eq!(report.requests, total, "{report}");
+    assert_eq!(report.ok + report.failed(), report.requests);
+    assert!(report.errors.is_empty(), "{report}");
+    let l = &report.latency_us;
+    assert_eq!(l.recorded, total);
+    assert!(0.0 < l.p50, "{report}");
+    assert!(
+        l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max,
+        "{report}"
+    );
+    assert!(report.rps > 0.0 && report.elapsed_s > 0.0, "{report}");
+}
+
+#[tokio::test]
+async fn compare_runs_search_on_railgate_then_on_the_baseline() {
+    let app = TestApp::spawn().await;
+    let target = format!("http://{}", app.grpc_addr);
+    let comparison = bench::compare_against(&target, Scenario::SearchCached, plan(300, None), 2)
+        .await
+        .unwrap();
+    assert_well_formed(&comparison.railgate, 300);
+    assert_well_formed(&comparison.baseline, 300);
+    assert_eq!(comparison.railgate.shape.connections, 2);
+    assert!(comparison.rps_ratio > 0.0 && comparison.p50_ratio > 0.0);
+    // The JSON form carries the same figures.
+    let json = serde_json::to_value(&comparison).unwrap();
+    assert_eq!(json["railgate"]["requests"], 300);
+    assert_eq!(json["baseline"]["shape"]["concurrency"], 8);
+}
+
+#[tokio::test]
+async fn the_baseline_answers_railgates_search_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let answer = bench::capture(&format!("http://{}", app.grpc_addr))
+        .await
+        .unwrap();
+    assert!(!answer.trains.is_empty(), "a real answer has trains");
+    let baseline = BaselineServer::start(answer.clone()).await.unwrap();
+    let channel = load::connect(&baseline.uri, 1).await.unwrap().remove(0);
+    let mut client = BookingServiceClient::new(channel);
+    let served = client
+        .search(scenarios::search_request())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(served, answer);
+    let status = client
+        .get_order(pb::GetOrderRequest {
+            order_id: "ord_x".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unimplemented);
+}
+
+#[tokio::test]
+async fn an_open_loop_run_reports_every_scheduled_call() {
+    let app = TestApp::spawn().await;
+    let answer = bench::capture(&format!("http://{}", app.grpc_addr))
+        .await
+        .unwrap();
+    let baseline = BaselineServer::start(answer).await.unwrap();
+    let channels = load::connect(&baseline.uri, 2).await.unwrap();
+    let workload = scenarios::raw(
+        Rpc::Search,
+        &serde_json::json!({"from_station": "北京南", "to_station": "上海虹桥", "travel_date": "2030-01-01"})
+            .to_string(),
+    )
+    .unwrap();
+    let report = load::run("baseline", workload, &channels, plan(200, Some(2_000.0))).await;
+    assert_well_formed(&report, 200);
+    assert_eq!(report.shape.offered_rps, Some(2_000.0));
+}
+
+#[tokio::test]
+async fn get_order_scenario_books_one_order_then_reads_it() {
+    let app = TestApp::spawn().await;
+    let channels = load::connect(&format!("http://{}", app.grpc_addr), 2)
+        .await
+        .unwrap();
+    let workload = bench::scenario_workload(Scenario::GetOrder, &channels[0])
+        .await
+        .unwrap();
+    let report = load::run("railgate", workload, &channels, plan(200, None)).await;
+    assert_well_formed(&report, 200);
+}
+
+#[tokio::test]
+async fn failures_are_counted_by_grpc_code() {
+    let app = TestApp::spawn().await;
+    let channels = load::connect(&format!("http://{}", app.grpc_addr), 1)
+        .await
+        .unwrap();
+    let workload = scenarios::get_order(format!("ord_{}", uuid::Uuid::now_v7().simple()));
+    let report = load::run("railgate", workload, &channels, plan(50, None)).await;
+    assert_eq!((report.requests, report.ok), (50, 0));
+    assert_eq!(report.errors.len(), 1, "{report}");
+    let (code, count) = report.errors.iter().next().unwrap();
+    assert_eq!((code.as_str(), *count), ("NotFound", 50), "{report}");
+}
