@@ -196,9 +196,9 @@ fn markdown(results: &Results) -> String {
         doc,
         "```sh\nmake bench                      # this document (release build)\n\
          railgate bench suite --quick    # a smoke run of the same suite\n\
-         railgate bench compare --scenario search-cached -c {CONCURRENCY} --connections {CONNECTIONS} -z 5s\n\
+         railgate bench compare --scenario search-cached --concurrency {CONCURRENCY} --connections {CONNECTIONS} -z 5s\n\
          railgate bench baseline --listen 127.0.0.1:50052   # the ceiling, for any load tool\n\
-         railgate bench load --target http://127.0.0.1:50051 --scenario search-cached -c 50 -z 10s --json\n\
+         railgate bench load --target http://127.0.0.1:50051 --scenario search-cached --concurrency 50 -z 10s --json\n\
          railgate bench load --rpc search -d '{{\"from_station\":\"北京南\",\"to_station\":\"上海虹桥\",\"travel_date\":\"YYYY-MM-DD\"}}' --rps 2000 -z 10s\n```\n"
     );
     let _ = writeln!(doc, "## Results at fixed concurrency\n");

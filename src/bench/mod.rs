@@ -70,7 +70,7 @@ pub async fn run(
                 (None, Some(rpc), Some(data)) => scenarios::raw(rpc, &data)?,
                 _ => return Err(BenchError::NothingToCall),
             };
-            let report = load::run("railgate", workload, &channels, load.plan()).await;
+            let report = load::run(&target, workload, &channels, load.plan()).await;
             print(&report, load.json)
         }
         BenchCommand::Baseline {
@@ -80,7 +80,7 @@ pub async fn run(
             let answer = match capture_from {
                 Some(target) => capture(&target).await?,
                 None => {
-                    let gateway = Gateway::start(sqlite(u64::MAX / 2)).await?;
+                    let gateway = Gateway::start(sqlite(3_600_000)).await?;
                     let answer = capture(&gateway.uri()).await;
                     gateway.stop().await;
                     answer?
