@@ -6,7 +6,8 @@
 //!   [`report`]: histograms and reports.
 //! - [`scenarios`], [`orders`], [`watch`]: what is called.
 //! - [`baseline`]: the no-work server; [`gateway`]: railgate in-process.
-//! - [`suite`], [`document`], [`plot`]: `make bench` and its report.
+//! - [`suite`], [`document`], [`targets`], [`plot`]: `make bench` and its
+//!   report.
 
 pub mod args;
 pub mod baseline;
@@ -18,6 +19,7 @@ pub mod plot;
 pub mod report;
 pub mod scenarios;
 pub mod suite;
+pub mod targets;
 pub mod watch;
 
 use crate::proto::{self as pb, booking_service_client::BookingServiceClient};
