@@ -30,7 +30,7 @@ $(TOOLS)/buf:
 	npm install --no-save --silent --no-audit --no-fund @bufbuild/buf
 
 .PHONY: bench
-bench: ## Benchmark suite (release build, ~4 min on 2 cores): writes docs/PERFORMANCE.md and its SVG plot
+bench: ## Benchmark suite (release build, ~5 min on 2 cores): writes docs/PERFORMANCE.md and its SVG plot
 	cargo build --release --bin railgate
 	$${CARGO_TARGET_DIR:-target}/release/railgate bench suite --out docs/PERFORMANCE.md \
 	  --postgres "$${RAILGATE_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"

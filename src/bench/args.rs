@@ -76,8 +76,9 @@ pub struct WhatArgs {
 /// The shape of the load (ghz's essentials).
 #[derive(Debug, Clone, Args)]
 pub struct LoadArgs {
-    /// Workers (closed loop) or most calls in flight (open loop).
-    #[arg(long, short = 'c', default_value_t = 50)]
+    /// Workers (closed loop) or most calls in flight (open loop). Long
+    /// form only: `-c` is railgate's global `--config`.
+    #[arg(long, default_value_t = 50)]
     pub concurrency: usize,
     /// HTTP/2 connections to spread the calls over.
     #[arg(long, default_value_t = 4)]

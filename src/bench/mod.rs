@@ -6,7 +6,8 @@
 //!   [`report`]: histograms and reports.
 //! - [`scenarios`], [`orders`], [`watch`]: what is called.
 //! - [`baseline`]: the no-work server; [`gateway`]: railgate in-process.
-//! - [`suite`], [`document`], [`plot`]: `make bench` and its report.
+//! - [`suite`], [`document`], [`targets`], [`plot`]: `make bench` and its
+//!   report.
 
 pub mod args;
 pub mod baseline;
@@ -18,6 +19,7 @@ pub mod plot;
 pub mod report;
 pub mod scenarios;
 pub mod suite;
+pub mod targets;
 pub mod watch;
 
 use crate::proto::{self as pb, booking_service_client::BookingServiceClient};
@@ -70,7 +72,7 @@ pub async fn run(
                 (None, Some(rpc), Some(data)) => scenarios::raw(rpc, &data)?,
                 _ => return Err(BenchError::NothingToCall),
             };
-            let report = load::run("railgate", workload, &channels, load.plan()).await;
+            let report = load::run(&target, workload, &channels, load.plan()).await;
             print(&report, load.json)
         }
         BenchCommand::Baseline {
@@ -80,7 +82,7 @@ pub async fn run(
             let answer = match capture_from {
                 Some(target) => capture(&target).await?,
                 None => {
-                    let gateway = Gateway::start(sqlite(u64::MAX / 2)).await?;
+                    let gateway = Gateway::start(sqlite(3_600_000)).await?;
                     let answer = capture(&gateway.uri()).await;
                     gateway.stop().await;
                     answer?

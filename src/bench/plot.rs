@@ -8,7 +8,8 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Index into the palette; curves of one server share a colour.
     pub colour: usize,
-    pub dashed: bool,
+    /// Drawn thinner: the baseline under railgate's curve.
+    pub thin: bool,
 }
 
 /// Renders `series` as an SVG document (log latency axis).
@@ -50,7 +51,7 @@ pub fn latency_vs_rate(title: &str, series: &[Series]) -> Result<String, String>
         ];
         for curve in series {
             let colour = palette[curve.colour % palette.len()];
-            let style = ShapeStyle::from(&colour).stroke_width(if curve.dashed { 1 } else { 2 });
+            let style = ShapeStyle::from(&colour).stroke_width(if curve.thin { 1 } else { 2 });
             chart
                 .draw_series(LineSeries::new(curve.points.iter().copied(), style))
                 .map_err(|error| error.to_string())?
@@ -88,13 +89,13 @@ mod tests {
                 name: "railgate p99".into(),
                 points: vec![(100.0, 900.0), (200.0, 1_200.0)],
                 colour: 0,
-                dashed: false,
+                thin: false,
             },
             Series {
                 name: "baseline p99".into(),
                 points: vec![(100.0, 300.0), (200.0, 320.0)],
                 colour: 1,
-                dashed: true,
+                thin: true,
             },
         ];
         let svg = latency_vs_rate("Search", &series).unwrap();

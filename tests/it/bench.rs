@@ -122,3 +122,47 @@ async fn failures_are_counted_by_grpc_code() {
     let (code, count) = report.errors.iter().next().unwrap();
     assert_eq!((code.as_str(), *count), ("NotFound", 50), "{report}");
 }
+
+/// The command itself: `railgate bench compare` starts railgate and the
+/// baseline in its own process and prints both reports as JSON.
+#[tokio::test]
+async fn the_bench_command_prints_a_json_comparison() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let tmp = data_dir.path().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_railgate"))
+            .args([
+                "bench",
+                "compare",
+                "--scenario",
+                "search-cached",
+                "-n",
+                "200",
+                "--concurrency",
+                "4",
+                "--connections",
+                "1",
+                "--warmup",
+                "0s",
+                "--json",
+            ])
+            // The bench gateway's data directory goes under TMPDIR.
+            .env("TMPDIR", tmp)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for side in ["railgate", "baseline"] {
+        assert_eq!(json[side]["requests"], 200, "{json}");
+        assert_eq!(json[side]["ok"], 200, "{json}");
+        assert_eq!(json[side]["latency_us"]["recorded"], 200, "{json}");
+    }
+    assert!(json["rps_ratio"].as_f64().unwrap() > 0.0, "{json}");
+}
