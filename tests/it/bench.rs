@@ -148,6 +148,8 @@ async fn the_bench_command_prints_a_json_comparison() {
             ])
             // The bench gateway's data directory goes under TMPDIR.
             .env("TMPDIR", tmp)
+            // The suite's own switch is not a railgate setting.
+            .env_remove("RAILGATE_IT_DATABASE")
             .output()
     })
     .await
