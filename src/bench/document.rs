@@ -18,6 +18,9 @@ pub struct Machine {
     pub cores: usize,
     pub memory_mib: u64,
     pub kernel: String,
+    /// /proc/loadavg at the start: other work on the machine skews the
+    /// absolute figures (not the same-run ratios).
+    pub load_average: String,
     pub build: &'static str,
     pub railgate_version: &'static str,
     pub date_utc: String,
@@ -35,6 +38,14 @@ impl Machine {
                 .map_or(0, |kib| kib / 1024),
             kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
                 .map(|text| text.trim().to_owned())
+                .unwrap_or_else(|_| "unknown".into()),
+            load_average: std::fs::read_to_string("/proc/loadavg")
+                .map(|text| {
+                    text.split_whitespace()
+                        .take(3)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
                 .unwrap_or_else(|_| "unknown".into()),
             build: if cfg!(debug_assertions) {
                 "debug"
@@ -176,6 +187,11 @@ fn markdown(results: &Results) -> String {
     let _ = writeln!(doc, "| cores | {} |", m.cores);
     let _ = writeln!(doc, "| memory | {} MiB |", m.memory_mib);
     let _ = writeln!(doc, "| kernel | {} |", m.kernel);
+    let _ = writeln!(
+        doc,
+        "| load average at start (1, 5, 15 min) | {} |",
+        m.load_average
+    );
     let _ = writeln!(
         doc,
         "| build | {} (railgate {}) |",
