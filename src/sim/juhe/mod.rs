@@ -269,16 +269,14 @@ impl SimState {
         &self.config
     }
 
-    /// Provider time in Asia/Shanghai: the configured clock plus
-    /// `(clock_scale − 1) ×` the real time since the simulator started.
+    /// Provider time in Asia/Shanghai (see [`crate::sim::clock::provider_now`]).
     pub fn provider_now(&self) -> NaiveDateTime {
-        let extra = self.started.elapsed().as_secs_f64() * (self.config.clock_scale - 1.0);
-        (self.config.clock)() + TimeDelta::milliseconds((extra * 1000.0) as i64)
+        crate::sim::clock::provider_now(&self.config.clock, self.started, self.config.clock_scale)
     }
 
     /// The real time a span of provider time takes.
     pub fn real_duration(&self, provider: Duration) -> Duration {
-        provider.div_f64(self.config.clock_scale)
+        crate::sim::clock::real_duration(provider, self.config.clock_scale)
     }
 
     /// Tickets left for a class of a ride: the deterministic count of

@@ -33,7 +33,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
-use chrono::{Days, NaiveDate, NaiveDateTime, TimeDelta};
+use chrono::{Days, NaiveDate, NaiveDateTime};
 
 use crate::providers::panhe::paths::PanhePaths;
 pub use crate::sim::clock::{Clock, fixed_clock, shanghai_now};
@@ -189,18 +189,14 @@ impl SimState {
         &self.config
     }
 
-    /// Provider time in Asia/Shanghai: the configured clock plus
-    /// `(clock_scale − 1) ×` the real time since the simulator started. With
-    /// the real clock this runs `clock_scale` times as fast as wall time;
-    /// with a fixed clock and scale 1 it stands still.
+    /// Provider time in Asia/Shanghai (see [`crate::sim::clock::provider_now`]).
     pub fn provider_now(&self) -> NaiveDateTime {
-        let extra = self.started.elapsed().as_secs_f64() * (self.config.clock_scale - 1.0);
-        (self.config.clock)() + TimeDelta::milliseconds((extra * 1000.0) as i64)
+        crate::sim::clock::provider_now(&self.config.clock, self.started, self.config.clock_scale)
     }
 
     /// The real time a span of provider time takes.
     pub fn real_duration(&self, provider: Duration) -> Duration {
-        provider.div_f64(self.config.clock_scale)
+        crate::sim::clock::real_duration(provider, self.config.clock_scale)
     }
 
     /// Tickets left for a class of a ride: the deterministic count of
