@@ -9,7 +9,6 @@
 //! | processed, a duplicate, or an order railgate does not know | 200 | `{"success":true,"msg":"success"}` |
 //! | wrong secret (nothing stored) | 403 | `{"success":false,"msg":"forbidden"}` |
 //! | no `orderNo` in the body (nothing stored) | 400 | `{"success":false,"msg":"orderNo missing"}` |
-//! | the order is still being booked (no Panhe number stored yet) | 503 | `{"success":false,"msg":"retry later"}` |
 //! | re-reading the order or the store failed | 500 | `{"success":false,"msg":"retry later"}` |
 //!
 //! A non-2xx makes Panhe retry; the inbox row stays unprocessed, and the
@@ -103,7 +102,7 @@ async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -
         }
         Err(error) => return failed(&error),
     }
-    match process(ingress, &order, &key).await {
+    match process(ingress, &order, notice, &key).await {
         Ok(()) => success(),
         Err(response) => {
             ingress.remember_failure(&key);
@@ -133,13 +132,20 @@ async fn find(ingress: &Ingress, notice: &Notice) -> Result<Option<Order>, Store
 }
 
 /// Re-reads the order from Panhe (recording and publishing what changed)
-/// and marks the inbox entry processed.
-async fn process(ingress: &Ingress, order: &Order, key: &str) -> Result<(), Response> {
-    if order.provider_order_no.is_none() {
-        tracing::info!(order_id = %order.id.as_str(), "callback before the booking is recorded: asking for a retry");
-        return Err(answer(StatusCode::SERVICE_UNAVAILABLE, "retry later"));
-    }
-    match ingress.orders.refresh(&order.id).await {
+/// and marks the inbox entry processed. A callback that overtook Book's
+/// answer (no Panhe number recorded yet) reads the order by the number it
+/// names; see [`crate::orders::OrderService::refresh_named`].
+async fn process(
+    ingress: &Ingress,
+    order: &Order,
+    notice: &Notice,
+    key: &str,
+) -> Result<(), Response> {
+    match ingress
+        .orders
+        .refresh_named(&order.id, &notice.order_no)
+        .await
+    {
         Ok(refreshed) => {
             tracing::info!(order_id = %order.id.as_str(), status = ?refreshed.status, "callback processed");
         }

@@ -117,6 +117,31 @@ impl OrderService {
     /// Callbacks and the reconciler both end here. Retries once when a
     /// concurrent writer got there first.
     pub async fn refresh(&self, order_id: &OrderId) -> Result<Order, OrderError> {
+        self.refresh_with(order_id, None).await
+    }
+
+    /// [`Self::refresh`] for a Panhe callback that names its order number.
+    ///
+    /// Panhe may call back about a hold before its createOrder answer has
+    /// been recorded (the callback overtakes the answer). Asking Panhe to
+    /// retry later cost the order the provider's retry delay, or the
+    /// reconciler's interval; instead the order is read by the number the
+    /// callback names, and adopted only if Panhe's detail carries the
+    /// customerOrderNo railgate sent for this order. Book's own answer,
+    /// recorded afterwards, then finds the number already there.
+    pub async fn refresh_named(
+        &self,
+        order_id: &OrderId,
+        provider_order_no: &str,
+    ) -> Result<Order, OrderError> {
+        self.refresh_with(order_id, Some(provider_order_no)).await
+    }
+
+    async fn refresh_with(
+        &self,
+        order_id: &OrderId,
+        named: Option<&str>,
+    ) -> Result<Order, OrderError> {
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -124,10 +149,22 @@ impl OrderService {
             if order.provider == ProviderId::Juhe {
                 return self.refresh_juhe(order_id).await;
             }
-            let Some(provider_order_no) = order.provider_order_no.clone() else {
+            let recorded = order.provider_order_no.is_some();
+            let Some(provider_order_no) = order
+                .provider_order_no
+                .clone()
+                .or_else(|| named.map(str::to_owned))
+            else {
                 return Ok(order);
             };
             let detail = self.panhe.order_detail(&provider_order_no).await?;
+            if !recorded && detail.customer_order_no.as_deref() != Some(&order.customer_order_no) {
+                tracing::warn!(
+                    order_id = %order_id.as_str(),
+                    "a callback named a Panhe order booked under another customer order number: not adopted"
+                );
+                return Ok(order);
+            }
             let before = order.clone();
             apply_detail(&mut order, &detail)?;
             match self.save(&before, &mut order).await {

@@ -4,6 +4,7 @@
 
 use crate::scripted::{NO_RECONCILER_MS, SECRET, Scripted, book, confirm, get, wait_status};
 use crate::support::TestApp;
+use railgate::domain::OrderId;
 use railgate::proto::{self as pb};
 use railgate::store::OrderFilter;
 use serde_json::Value;
@@ -160,4 +161,51 @@ async fn a_failed_refresh_asks_for_a_retry_and_the_retry_is_processed() {
         get(&t.app, &booked.order_id).await.status,
         pb::OrderStatus::Held as i32
     );
+}
+
+#[tokio::test]
+async fn a_callback_that_overtakes_the_booking_answer_is_adopted() {
+    let t = Scripted::start_with(|config| config.panhe.timeout_ms = 500).await;
+    // Panhe takes both orders but answers createOrder too late: railgate
+    // has no Panhe number for either, as when a callback overtakes the
+    // answer.
+    t.sim.set_response_delay(Some(Duration::from_secs(2)));
+    let ours = book(&t.app, "callbacks-overtaken").await;
+    let other = book(&t.app, "callbacks-overtaken-other").await;
+    t.sim.set_response_delay(None);
+    for order in [&ours, &other] {
+        assert_eq!(order.status, pb::OrderStatus::Unknown as i32);
+        assert!(order.provider_order_no.is_empty(), "{order:?}");
+    }
+    let sim_order_no = async |order: &pb::Order| {
+        let id = OrderId::parse(&order.order_id).unwrap();
+        let stored = t.store.get_order(&id).await.unwrap().unwrap();
+        t.sim
+            .order_by_customer_no(&stored.customer_order_no)
+            .unwrap()
+            .order_no
+    };
+    let (ours_no, other_no) = (sim_order_no(&ours).await, sim_order_no(&other).await);
+    let held_callback = t.dropped_callback(&ours_no, 2).await;
+
+    // Our customer number with the other order's Panhe number: Panhe's
+    // detail of that number names another customer order, so nothing is
+    // adopted (and the inbox entry is processed: nothing to retry).
+    let mut mismatched = held_callback.clone();
+    mismatched["orderNo"] = Value::from(other_no.clone());
+    let (status, _) = t.post_json(&t.url(SECRET, "order"), &mismatched).await;
+    assert_eq!(status, 200);
+    let unchanged = get(&t.app, &ours.order_id).await;
+    assert_eq!(unchanged.status, pb::OrderStatus::Unknown as i32);
+    assert!(unchanged.provider_order_no.is_empty());
+
+    // The real callback: found by our customer number, read by the Panhe
+    // number it names, adopted at once (no retry, no reconciler).
+    let (status, _) = t.post_json(&t.url(SECRET, "order"), &held_callback).await;
+    assert_eq!(status, 200);
+    let held = get(&t.app, &ours.order_id).await;
+    assert_eq!(held.status, pb::OrderStatus::Held as i32);
+    assert_eq!(held.provider_order_no, ours_no);
+    assert!(held.total_amount_fen > 0);
+    assert_eq!(t.inbox().await, (2, 2));
 }
