@@ -146,11 +146,11 @@ async fn dispatch(
     body: &[u8],
 ) -> Response {
     let store = ingress.orders.store();
-    let order = match store
-        .find_by_customer_order_no(PROVIDER, payload.out_order_no())
+    let order_id = match store
+        .order_id_by_customer_order_no(PROVIDER, payload.out_order_no())
         .await
     {
-        Ok(Some(order)) => order,
+        Ok(Some(order_id)) => order_id,
         Ok(None) => {
             tracing::info!("callback for an order railgate does not know: acknowledged, ignored");
             return answer(StatusCode::OK, "success");
@@ -163,19 +163,19 @@ async fn dispatch(
         // Delivered before, but that attempt failed here: process again.
         Ok(false) if ingress.take_failure(&key) => {}
         Ok(false) => {
-            tracing::debug!(order_id = %order.id.as_str(), "duplicate callback dropped");
+            tracing::debug!(order_id = %order_id.as_str(), "duplicate callback dropped");
             return answer(StatusCode::OK, "success");
         }
         Err(error) => return failed(&ErrorChain(&error).to_string()),
     }
-    let applied = match ingress.orders.apply_juhe_callback(&order.id, payload).await {
+    let applied = match ingress.orders.apply_juhe_callback(&order_id, payload).await {
         Ok(applied) => applied,
         Err(error) => {
             ingress.remember_failure(&key);
             return failed(&ErrorChain(&error).to_string());
         }
     };
-    tracing::info!(order_id = %order.id.as_str(), status = ?applied.status, "callback processed");
+    tracing::info!(order_id = %order_id.as_str(), status = ?applied.status, "callback processed");
     match store.mark_callback_processed(PROVIDER, &key).await {
         Ok(()) => answer(StatusCode::OK, "success"),
         Err(error) => {

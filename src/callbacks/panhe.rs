@@ -17,7 +17,7 @@
 
 use super::Ingress;
 use super::body::{self, Notice};
-use crate::domain::{Order, ProviderId};
+use crate::domain::{OrderId, ProviderId};
 use crate::store::StoreError;
 use crate::telemetry::ErrorChain;
 use axum::Json;
@@ -75,8 +75,8 @@ async fn handle(ingress: &Ingress, kind: &'static str, secret: &str, body: &[u8]
 
 /// Finds the order, records the callback in the inbox and processes it.
 async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -> Response {
-    let order = match find(ingress, notice).await {
-        Ok(Some(order)) => order,
+    let order_id = match find(ingress, notice).await {
+        Ok(Some(order_id)) => order_id,
         Ok(None) => {
             tracing::info!(
                 provider_order_no = %notice.order_no,
@@ -97,12 +97,12 @@ async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -
         // Delivered before, but that attempt failed here: process again.
         Ok(false) if ingress.take_failure(&key) => {}
         Ok(false) => {
-            tracing::debug!(order_id = %order.id.as_str(), "duplicate callback dropped");
+            tracing::debug!(order_id = %order_id.as_str(), "duplicate callback dropped");
             return success();
         }
         Err(error) => return failed(&error),
     }
-    match process(ingress, &order, notice, &key).await {
+    match process(ingress, &order_id, notice, &key).await {
         Ok(()) => success(),
         Err(response) => {
             ingress.remember_failure(&key);
@@ -112,19 +112,20 @@ async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -
 }
 
 /// The order by Panhe's number, else by the number railgate sent (a
-/// callback can overtake the createOrder answer being recorded).
-async fn find(ingress: &Ingress, notice: &Notice) -> Result<Option<Order>, StoreError> {
+/// callback can overtake the createOrder answer being recorded). Only the
+/// id: [`process`] reads the order itself.
+async fn find(ingress: &Ingress, notice: &Notice) -> Result<Option<OrderId>, StoreError> {
     let store = ingress.orders.store();
-    if let Some(order) = store
-        .find_by_provider_order_no(PROVIDER, &notice.order_no)
+    if let Some(order_id) = store
+        .order_id_by_provider_order_no(PROVIDER, &notice.order_no)
         .await?
     {
-        return Ok(Some(order));
+        return Ok(Some(order_id));
     }
     match &notice.customer_order_no {
         Some(customer_order_no) => {
             store
-                .find_by_customer_order_no(PROVIDER, customer_order_no)
+                .order_id_by_customer_order_no(PROVIDER, customer_order_no)
                 .await
         }
         None => Ok(None),
@@ -137,20 +138,20 @@ async fn find(ingress: &Ingress, notice: &Notice) -> Result<Option<Order>, Store
 /// names; see [`crate::orders::OrderService::refresh_named`].
 async fn process(
     ingress: &Ingress,
-    order: &Order,
+    order_id: &OrderId,
     notice: &Notice,
     key: &str,
 ) -> Result<(), Response> {
     match ingress
         .orders
-        .refresh_named(&order.id, &notice.order_no)
+        .refresh_named(order_id, &notice.order_no)
         .await
     {
         Ok(refreshed) => {
-            tracing::info!(order_id = %order.id.as_str(), status = ?refreshed.status, "callback processed");
+            tracing::info!(order_id = %order_id.as_str(), status = ?refreshed.status, "callback processed");
         }
         Err(error) => {
-            tracing::warn!(order_id = %order.id.as_str(), error = %ErrorChain(&error), "callback: re-reading the order failed; the reconciler will retry");
+            tracing::warn!(order_id = %order_id.as_str(), error = %ErrorChain(&error), "callback: re-reading the order failed; the reconciler will retry");
             return Err(answer(StatusCode::INTERNAL_SERVER_ERROR, "retry later"));
         }
     }

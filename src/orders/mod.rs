@@ -244,12 +244,24 @@ impl OrderService {
         order_id: &OrderId,
         expected: impl Fn(&mut Order),
     ) -> Result<Order, OrderError> {
-        if let Err(error) = self.refresh(order_id).await {
-            tracing::warn!(
+        match self.refresh(order_id).await {
+            // The refreshed order is the latest: apply `expected` to it
+            // rather than reading it again.
+            Ok(mut order) => {
+                let before = order.clone();
+                expected(&mut order);
+                match self.save(&before, &mut order).await {
+                    Ok(()) => return Ok(order),
+                    // Someone wrote in between: start from their version.
+                    Err(OrderError::Store(StoreError::Conflict { .. })) => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            Err(error) => tracing::warn!(
                 order_id = %order_id.as_str(),
                 error = %crate::telemetry::ErrorChain(&error),
                 "re-reading the order after a provider call failed: recording the expected effect only"
-            );
+            ),
         }
         self.save_latest(order_id, expected).await
     }

@@ -158,6 +158,24 @@ macro_rules! shared_queries {
                 Ok(order)
             }
 
+            pub(crate) async fn find_order_id_by(
+                &self,
+                column: &'static str,
+                provider: ProviderId,
+                value: &str,
+            ) -> Result<Option<OrderId>, StoreError> {
+                let query = format!("SELECT id FROM orders WHERE provider = $1 AND {column} = $2");
+                let id: Option<String> = sqlx::query_scalar(&query)
+                    .bind(provider.as_str())
+                    .bind(value)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                id.map(|id| {
+                    OrderId::parse(&id).map_err(|_| StoreError::Corrupt(format!("order id {id:?}")))
+                })
+                .transpose()
+            }
+
             pub(crate) async fn find_order_by(
                 &self,
                 column: &'static str,

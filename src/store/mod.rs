@@ -250,6 +250,25 @@ impl Store {
         dispatch!(self.find_order_by("customer_order_no", provider, customer_order_no))
     }
 
+    /// The id of the order the provider knows by `provider_order_no`: one
+    /// indexed lookup, for callers that go on to read or refresh it.
+    pub async fn order_id_by_provider_order_no(
+        &self,
+        provider: ProviderId,
+        provider_order_no: &str,
+    ) -> Result<Option<OrderId>, StoreError> {
+        dispatch!(self.find_order_id_by("provider_order_no", provider, provider_order_no))
+    }
+
+    /// The id of the order railgate sent the provider as `customer_order_no`.
+    pub async fn order_id_by_customer_order_no(
+        &self,
+        provider: ProviderId,
+        customer_order_no: &str,
+    ) -> Result<Option<OrderId>, StoreError> {
+        dispatch!(self.find_order_id_by("customer_order_no", provider, customer_order_no))
+    }
+
     /// Saves `order` if nobody changed it since it was read (its `version`
     /// is still current), appends an event of `kind` with a snapshot, and
     /// enqueues `outbox` messages, all in one transaction. On success
