@@ -36,8 +36,10 @@ pub enum BenchCommand {
         #[arg(long)]
         capture_from: Option<String>,
     },
-    /// Run a scenario against railgate and the baseline (both in this
-    /// process, back to back) and report both and their ratio.
+    /// Run a scenario against railgate and its ceiling (both in this
+    /// process, back to back) and report both and their ratio. The
+    /// ceiling is the baseline's Search, or for `book-confirm` the same
+    /// orders' store calls replayed on railgate's store alone.
     Compare {
         #[arg(long, value_enum, default_value = "search-cached")]
         scenario: Scenario,

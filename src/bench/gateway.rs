@@ -44,6 +44,8 @@ pub struct Gateway {
     pub grpc_addr: SocketAddr,
     /// The simulator's base URL (`http://127.0.0.1:port`).
     pub panhe_url: String,
+    /// The order store railgate uses (for the store ceiling).
+    pub store_url: String,
     data_dir: PathBuf,
     schema: Option<(String, String)>,
     stop: Option<oneshot::Sender<()>>,
@@ -117,10 +119,12 @@ impl Gateway {
             "bench-{}",
             uuid::Uuid::now_v7().simple()
         )));
+        let store_url = config.store_url();
         let server = tokio::spawn(app::run(config, listeners, Arc::new(SystemClock), stopped));
         Ok(Self {
             grpc_addr,
             panhe_url,
+            store_url,
             data_dir,
             schema,
             stop: Some(stop),

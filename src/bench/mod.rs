@@ -5,7 +5,8 @@
 //! - [`args`]: the command line; [`load`]: closed and open loop load;
 //!   [`report`]: histograms and reports.
 //! - [`scenarios`], [`orders`], [`watch`]: what is called.
-//! - [`baseline`]: the no-work server; [`gateway`]: railgate in-process.
+//! - [`baseline`]: the no-work server; [`store_ceiling`]: the order
+//!   scenarios' ceiling; [`gateway`]: railgate in-process.
 //! - [`suite`], [`document`], [`targets`], [`plot`]: `make bench` and its
 //!   report.
 
@@ -18,6 +19,7 @@ pub mod orders;
 pub mod plot;
 pub mod report;
 pub mod scenarios;
+pub mod store_ceiling;
 pub mod suite;
 pub mod targets;
 pub mod watch;
@@ -97,8 +99,8 @@ pub async fn run(
             } else {
                 println!("{}\n{}", comparison.railgate, comparison.baseline);
                 println!(
-                    "railgate / baseline: {:.2} of the requests/s, {:.2}× the p50 latency",
-                    comparison.rps_ratio, comparison.p50_ratio
+                    "railgate / {}: {:.2} of the requests/s, {:.2}× the p50 latency",
+                    comparison.baseline.label, comparison.rps_ratio, comparison.p50_ratio
                 );
                 Ok(())
             }
@@ -249,9 +251,23 @@ pub async fn compare(scenario: Scenario, load: &LoadArgs) -> Result<Comparison, 
         _ => 600_000,
     };
     let gateway = Gateway::start(sqlite(cache_ttl_ms)).await?;
-    let result = compare_against(&gateway.uri(), scenario, load.plan(), load.connections).await;
+    let result = match scenario {
+        // An order has no Search-shaped ceiling: its store is the limit.
+        Scenario::BookConfirm => against_store(&gateway, load).await,
+        _ => compare_against(&gateway.uri(), scenario, load.plan(), load.connections).await,
+    };
     gateway.stop().await;
     result
+}
+
+/// Book → Confirm → ISSUED through `gateway`, then the same load replaying
+/// one order's store calls on its store.
+async fn against_store(gateway: &Gateway, load: &LoadArgs) -> Result<Comparison, BenchError> {
+    let channels = load::connect(&gateway.uri(), load.connections).await?;
+    let workload = scenario_workload(Scenario::BookConfirm, &channels[0]).await?;
+    let railgate = load::run("railgate", workload, &channels, load.plan()).await;
+    let ceiling = store_ceiling::measure(&gateway.store_url, &channels, load.plan()).await?;
+    Ok(Comparison::new(railgate, ceiling))
 }
 
 /// Runs `scenario` against railgate at `target`, then Search against a

@@ -7,6 +7,7 @@ use super::gateway::{Gateway, GatewayOptions, StoreChoice};
 use super::load::{self, CallFuture, LoadPlan, Stop, Workload};
 use super::report::Report;
 use super::scenarios::{self, Scenario};
+use super::store_ceiling::{self, STORE_CEILING};
 use super::watch::{self, WatchReport};
 use super::{BaselineServer, BenchError, capture, scenario_workload};
 use serde::Serialize;
@@ -28,6 +29,8 @@ pub const BOOK_SQLITE: &str = "Book→Confirm→ISSUED (SQLite)";
 pub const BOOK_POSTGRES: &str = "Book→Confirm→ISSUED (PostgreSQL)";
 pub const BOOK_SQLITE_DELAYED: &str = "Book→Confirm→ISSUED (SQLite, provider 50 ms)";
 pub const BOOK_POSTGRES_DELAYED: &str = "Book→Confirm→ISSUED (PostgreSQL, provider 50 ms)";
+/// Orders in flight in the order scenarios.
+const BOOK_CONCURRENCY: usize = 64;
 /// A provider that holds and issues after 50 ms: its callbacks then
 /// arrive after railgate has recorded the booking instead of racing it.
 const DELAYED_PROVIDER: Duration = Duration::from_millis(50);
@@ -150,11 +153,11 @@ pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchErr
     ] {
         eprintln!("bench: {name}");
         match book_confirm(&timing, store, delay).await {
-            Ok(report) => results.rows.push(Row {
+            Ok((report, ceiling)) => results.rows.push(Row {
                 scenario: name.to_owned(),
                 railgate: report,
-                baseline: None,
-                baseline_name: String::new(),
+                baseline: Some(ceiling),
+                baseline_name: STORE_CEILING.to_owned(),
             }),
             Err(error) => results.skipped.push(format!("{name}: {error}")),
         }
@@ -341,12 +344,13 @@ async fn run_sweep(
 }
 
 /// Orders per second through the whole lifecycle, on a fresh gateway
-/// (and so a fresh simulator with every seat for sale).
+/// (and so a fresh simulator with every seat for sale), then the same
+/// load replaying one order's store calls on the gateway's own store.
 async fn book_confirm(
     timing: &Timing,
     store: StoreChoice,
     provider_delay: Duration,
-) -> Result<Report, BenchError> {
+) -> Result<(Report, Report), BenchError> {
     let gateway = Gateway::start(GatewayOptions {
         cache_ttl_ms: 3_600_000,
         store,
@@ -356,8 +360,10 @@ async fn book_confirm(
     let result = async {
         let channels = connect(&gateway.uri()).await?;
         let workload = scenario_workload(Scenario::BookConfirm, &channels[0]).await?;
-        let plan = timing.closed(64, timing.orders);
-        Ok(load::run("railgate", workload, &channels, plan).await)
+        let plan = timing.closed(BOOK_CONCURRENCY, timing.orders);
+        let railgate = load::run("railgate", workload, &channels, plan).await;
+        let ceiling = store_ceiling::measure(&gateway.store_url, &channels, plan).await?;
+        Ok((railgate, ceiling))
     }
     .await;
     gateway.stop().await;

@@ -168,3 +168,22 @@ async fn the_bench_command_prints_a_json_comparison() {
     }
     assert!(json["rps_ratio"].as_f64().unwrap() > 0.0, "{json}");
 }
+
+#[tokio::test]
+async fn book_confirm_is_compared_with_its_store_alone() {
+    // `bench compare --scenario book-confirm`: orders through railgate and
+    // its simulator, then the same orders' store calls on its store.
+    let args = bench::LoadArgs {
+        concurrency: 4,
+        connections: 1,
+        total: Some(12),
+        duration: None,
+        warmup: Duration::ZERO,
+        rps: None,
+        json: false,
+    };
+    let comparison = bench::compare(Scenario::BookConfirm, &args).await.unwrap();
+    assert_well_formed(&comparison.railgate, 12);
+    assert_well_formed(&comparison.baseline, 12);
+    assert_eq!(comparison.baseline.label, "store alone");
+}
