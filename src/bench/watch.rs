@@ -16,6 +16,8 @@ use tonic::transport::Channel;
 
 /// Longest wait for any one step (streams opening, events arriving).
 const STEP_LIMIT: Duration = Duration::from_secs(60);
+/// HTTP/2 connections the streams share, in the suite and by default.
+pub const CONNECTIONS: usize = 64;
 
 /// What the watch scenario measured.
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +34,25 @@ pub struct WatchReport {
     pub delivery: Report,
     /// Watchers that got no event within the step limit.
     pub missed: usize,
+}
+
+impl std::fmt::Display for WatchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "WatchOrder: {} streams over {} connections",
+            self.streams, self.connections
+        )?;
+        writeln!(
+            f,
+            "  resident {} KiB -> {} KiB: {:.1} KiB per stream",
+            self.rss_before_kib,
+            self.rss_after_kib,
+            self.bytes_per_stream / 1024.0
+        )?;
+        write!(f, "{}", self.delivery)?;
+        writeln!(f, "  watchers missed: {}", self.missed)
+    }
 }
 
 /// `VmRSS` of this process in KiB (0 where /proc is not there).
