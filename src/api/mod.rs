@@ -32,6 +32,8 @@ pub struct ApiState {
     pub clock: SharedClock,
     /// The booking flows and the order store.
     pub orders: std::sync::Arc<crate::orders::OrderService>,
+    /// The feeds of watched orders (WatchOrder).
+    pub watch_hub: Arc<watch::WatchHub>,
 }
 
 /// The operator service (AdminService), ready to add to a server.
