@@ -7,6 +7,7 @@ pub mod admin;
 pub mod booking;
 pub mod changes;
 pub mod channel;
+pub mod codec;
 pub mod convert;
 pub mod convert_order;
 pub mod orders;
