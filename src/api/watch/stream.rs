@@ -98,8 +98,9 @@ impl Watcher {
         })
     }
 
-    /// The next event, or the error that ends the stream; None when the
-    /// feed closed (shutting down).
+    /// The next event, or the error that ends the stream; None if the
+    /// feed's channel closed (it cannot while the subscription holds the
+    /// feed; a test's bare channel can).
     async fn next(&mut self) -> Option<Result<Next, Status>> {
         loop {
             if let Some(event) = self.backlog.pop_front() {
