@@ -27,6 +27,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out_dir.join("railgate_descriptor.bin"),
         compiler.encode_file_descriptor_set(),
     )?;
-    tonic_prost_build::configure().compile_fds(compiler.file_descriptor_set())?;
+    tonic_prost_build::configure()
+        // Smaller per-call buffers than tonic's (see src/api/codec.rs).
+        .codec_path("crate::api::codec::ProstCodec")
+        .compile_fds(compiler.file_descriptor_set())?;
     Ok(())
 }

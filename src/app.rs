@@ -242,11 +242,18 @@ pub async fn run(
         },
     )
     .await?;
+    let watch_hub = api::watch::WatchHub::start(
+        orders.store().clone(),
+        stations,
+        api::watch::WatchSettings::default(),
+        orders.subscribe(),
+    );
     let state = Arc::new(ApiState {
         stations,
         router,
         clock,
         orders,
+        watch_hub,
     });
 
     let http = tokio::spawn(serve_http(

@@ -126,7 +126,7 @@ impl BookingService for BookingApi {
         &self,
         request: Request<pb::WatchOrderRequest>,
     ) -> Result<Response<Self::WatchOrderStream>, Status> {
-        let stream = watch::watch_order(self.state.clone(), request.into_inner()).await?;
+        let stream = watch::watch_order(&self.state, request.into_inner()).await?;
         Ok(Response::new(Box::pin(stream)))
     }
 }

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod booking;
 pub mod changes;
 pub mod channel;
+pub mod codec;
 pub mod convert;
 pub mod convert_order;
 pub mod orders;
@@ -32,6 +33,8 @@ pub struct ApiState {
     pub clock: SharedClock,
     /// The booking flows and the order store.
     pub orders: std::sync::Arc<crate::orders::OrderService>,
+    /// The feeds of watched orders (WatchOrder).
+    pub watch_hub: Arc<watch::WatchHub>,
 }
 
 /// The operator service (AdminService), ready to add to a server.

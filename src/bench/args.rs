@@ -46,6 +46,20 @@ pub enum BenchCommand {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// WatchOrder alone: railgate (SQLite) in this process, many streams
+    /// following one order, the resident memory they cost and how long a
+    /// change takes to reach every one of them (the suite's scenario).
+    Watch {
+        /// Streams to open on the order.
+        #[arg(long, default_value_t = 10_000)]
+        streams: usize,
+        /// HTTP/2 connections to spread the streams over.
+        #[arg(long, default_value_t = super::watch::CONNECTIONS)]
+        connections: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// The whole suite (`make bench`): every scenario, baseline and
     /// ratio, written as a Markdown report with an SVG plot.
     Suite {

@@ -105,6 +105,16 @@ pub async fn run(
                 Ok(())
             }
         }
+        BenchCommand::Watch {
+            streams,
+            connections,
+            json,
+        } => {
+            let gateway = Gateway::start(sqlite(3_600_000)).await?;
+            let report = watch::run(&gateway.uri(), streams, connections).await;
+            gateway.stop().await;
+            print(&report?, json)
+        }
         BenchCommand::Suite {
             out,
             postgres,

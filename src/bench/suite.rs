@@ -231,7 +231,7 @@ async fn cached_and_orders(timing: &Timing, results: &mut Results) -> Result<(),
     eprintln!("bench: WatchOrder × {}", timing.watch_streams);
     drop(railgate_channels);
     drop(baseline_channels);
-    match watch::run(&gateway.uri(), timing.watch_streams, 64).await {
+    match watch::run(&gateway.uri(), timing.watch_streams, watch::CONNECTIONS).await {
         Ok(report) => results.watch = Some(report),
         Err(error) => results.skipped.push(format!("WatchOrder: {error}")),
     }

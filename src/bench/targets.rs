@@ -171,14 +171,16 @@ pub(super) fn bounds_section(doc: &mut String, results: &Results) {
         let _ = writeln!(
             doc,
             "- **WatchOrder**: {:.1} KiB per stream counts both ends (the client's tonic stream \
-             and railgate's watcher task, channel and HTTP/2 stream state live in this one \
-             process). Delivery p99 {}: every watcher re-reads the order's events from the \
-             store when signalled, so one change costs {} `events_after` queries, and each \
-             watcher also polls the store every 2 s without a signal. One shared read per \
-             order fanned out to its watchers would make delivery one query.",
+             and task, railgate's HTTP/2 stream, codec buffers and watcher state live in this \
+             one process). A change reaches the order's one feed without a store read, is \
+             converted once and sent by every watcher's stream: delivering it to all {} \
+             streams took {:.0} ms of CPU (both ends, every thread), an encoded HTTP/2 frame \
+             written and read per stream. Delivery p99 {} is that work spread over the cores \
+             the process gets.",
             watch.bytes_per_stream / 1024.0,
-            micros(watch.delivery.latency_us.p99),
-            watch.streams
+            watch.streams,
+            watch.delivery_cpu_ms,
+            micros(watch.delivery.latency_us.p99)
         );
     }
     let _ = writeln!(doc);

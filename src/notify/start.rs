@@ -7,13 +7,14 @@ use super::worker::{Worker, WorkerSettings};
 use crate::alitrip::sm4::Sm4Error;
 use crate::alitrip::{FieldCipher, TopClient, TopError};
 use crate::config::{AlitripTarget, Config};
-use crate::domain::OrderId;
+use crate::domain::OrderEvent;
 use crate::domain::time::SharedClock;
 use crate::sim::top::{self, TopSimConfig};
 use crate::stations::StationDirectory;
 use crate::store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
@@ -47,7 +48,7 @@ pub struct DeliveryContext<S> {
     /// The order store (the outbox).
     pub store: Store,
     /// Order events in this process, to wake the worker.
-    pub order_events: broadcast::Receiver<(OrderId, i64)>,
+    pub order_events: broadcast::Receiver<Arc<OrderEvent>>,
     /// "Now".
     pub clock: SharedClock,
     /// The station directory (telecodes in callbacks).

@@ -20,11 +20,12 @@
 
 use super::alitrip_book::{BookCallbackSender, DeliveryError, TOPIC};
 use super::retry::{NextAttempt, RetryPolicy};
-use crate::domain::OrderId;
 use crate::domain::time::SharedClock;
+use crate::domain::{OrderEvent, OrderId};
 use crate::store::{OutboxMessage, Store};
 use crate::telemetry::ErrorChain;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
@@ -83,7 +84,7 @@ impl Worker {
     /// when an order event in this process may have enqueued a message.
     pub async fn run(
         self,
-        mut order_events: broadcast::Receiver<(OrderId, i64)>,
+        mut order_events: broadcast::Receiver<Arc<OrderEvent>>,
         stopped: impl Future<Output = ()>,
     ) {
         let mut ticker = tokio::time::interval(self.settings.poll_interval);

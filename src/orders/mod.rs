@@ -32,7 +32,7 @@ pub use grab::GrabCommand;
 pub use juhe::JuheCallback;
 
 use crate::domain::time::SharedClock;
-use crate::domain::{Order, OrderId};
+use crate::domain::{Order, OrderEvent, OrderId};
 use crate::providers::ProviderError;
 use crate::providers::juhe::JuheAdapter;
 use crate::providers::juhe::submit::InvalidGrabOrder;
@@ -138,8 +138,9 @@ pub struct OrderService {
     juhe: Option<JuheAdapter>,
     config: OrderServiceConfig,
     clock: SharedClock,
-    /// Every stored order event, for live watchers in this process.
-    events: broadcast::Sender<(OrderId, i64)>,
+    /// Every order event stored by this process, for its watchers and
+    /// its notification worker.
+    events: broadcast::Sender<Arc<OrderEvent>>,
 }
 
 impl OrderService {
@@ -172,8 +173,9 @@ impl OrderService {
         &self.store
     }
 
-    /// Subscribes to (order id, sequence) of every event stored from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<(OrderId, i64)> {
+    /// Subscribes to every event this process stores from now on (events
+    /// stored by another instance sharing the database are not seen).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<OrderEvent>> {
         self.events.subscribe()
     }
 
@@ -196,8 +198,16 @@ impl OrderService {
         // Notifications go into the outbox in the same transaction.
         let outbox = crate::notify::notifications(before, order);
         let sequence = self.store.update_order(order, kind, &outbox).await?;
-        // No receivers is fine: nobody is watching.
-        let _ = self.events.send((order.id.clone(), sequence));
+        // The event as stored (`update_order` set the order's time and
+        // sequence), so watchers need not read it back. No receivers is
+        // fine: nobody is watching.
+        let _ = self.events.send(Arc::new(OrderEvent {
+            order_id: order.id.clone(),
+            sequence,
+            kind,
+            occurred_at: order.updated_at,
+            order: order.clone(),
+        }));
         Ok(())
     }
 

@@ -187,3 +187,51 @@ async fn book_confirm_is_compared_with_its_store_alone() {
     assert_well_formed(&comparison.baseline, 12);
     assert_eq!(comparison.baseline.label, "store alone");
 }
+/// `railgate bench watch` runs the suite's WatchOrder scenario alone and
+/// prints its report as JSON.
+#[tokio::test]
+async fn the_bench_watch_command_reaches_every_stream() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let tmp = data_dir.path().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_railgate"))
+            .args([
+                "bench",
+                "watch",
+                "--streams",
+                "20",
+                "--connections",
+                "2",
+                "--json",
+            ])
+            .env("TMPDIR", tmp)
+            .env_remove("RAILGATE_IT_DATABASE")
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The in-process gateway logs to stdout too (a warning when the
+    // machine is slow): the report is the lines from `{` to `}`.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: String = stdout
+        .lines()
+        .skip_while(|line| *line != "{")
+        .scan(false, |closed, line| {
+            let take = !*closed;
+            *closed = line == "}";
+            take.then(|| format!("{line}\n"))
+        })
+        .collect();
+    let json: serde_json::Value =
+        serde_json::from_str(&report).unwrap_or_else(|error| panic!("{error}: {stdout}"));
+    assert_eq!(json["streams"], 20, "{json}");
+    assert_eq!(json["connections"], 2, "{json}");
+    assert_eq!(json["missed"], 0, "{json}");
+    assert_eq!(json["delivery"]["ok"], 20, "{json}");
+}

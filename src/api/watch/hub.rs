@@ -1,0 +1,269 @@
+//! The watch hub: one feed per watched order, shared by all of its
+//! watchers and removed when the last one leaves. One task routes the
+//! events this process stores (`OrderService::subscribe`) to the feed of
+//! their order, so a change wakes only the watchers of that order and is
+//! converted once, not once per watcher.
+
+use super::feed::{FeedEvent, FeedTask, Notice};
+use crate::domain::{OrderEvent, OrderId};
+use crate::stations::StationDirectory;
+use crate::store::{Store, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+use tokio::sync::{OnceCell, broadcast, mpsc};
+
+/// How the hub's feeds behave.
+#[derive(Debug, Clone, Copy)]
+pub struct WatchSettings {
+    /// How often each feed reads the store for events stored by another
+    /// instance sharing the database.
+    pub poll_interval: Duration,
+    /// Events a feed keeps for a watcher that has not sent them yet; a
+    /// watcher further behind reads the store instead.
+    pub capacity: usize,
+}
+
+impl Default for WatchSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(2),
+            capacity: 64,
+        }
+    }
+}
+
+/// The feeds of the watched orders.
+pub struct WatchHub {
+    store: Store,
+    stations: &'static StationDirectory,
+    settings: WatchSettings,
+    /// Weak: a feed lives as long as its watchers hold it, and removes
+    /// itself from here when the last one drops it.
+    feeds: Mutex<HashMap<OrderId, Weak<OrderFeed>>>,
+}
+
+impl std::fmt::Debug for WatchHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchHub")
+            .field("settings", &self.settings)
+            .field("watched_orders", &self.watched_orders())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WatchHub {
+    /// A hub over `store`, fed with the events of `events` (the events
+    /// this process stores) until that closes.
+    pub fn start(
+        store: Store,
+        stations: &'static StationDirectory,
+        settings: WatchSettings,
+        events: broadcast::Receiver<Arc<OrderEvent>>,
+    ) -> Arc<Self> {
+        let hub = Arc::new(Self {
+            store,
+            stations,
+            settings,
+            feeds: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(route(Arc::downgrade(&hub), events));
+        hub
+    }
+
+    /// Subscribes to the events of `order_id` stored from now on. The
+    /// caller reads the store after this: every event after what that read
+    /// returns reaches the subscription, in order (or it lags).
+    pub async fn subscribe(
+        self: &Arc<Self>,
+        order_id: &OrderId,
+    ) -> Result<Subscription, StoreError> {
+        let feed = self.feed(order_id);
+        feed.start(self).await?;
+        Ok(Subscription {
+            receiver: feed.sender.subscribe(),
+            _feed: Some(feed),
+        })
+    }
+
+    /// The store the feeds and their watchers read.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The station names events are converted with.
+    pub fn stations(&self) -> &'static StationDirectory {
+        self.stations
+    }
+
+    /// How many orders have a feed (at least one watcher).
+    pub fn watched_orders(&self) -> usize {
+        self.lock_feeds().len()
+    }
+
+    /// The feed of `order_id`, made if there is none.
+    fn feed(self: &Arc<Self>, order_id: &OrderId) -> Arc<OrderFeed> {
+        let mut feeds = self.lock_feeds();
+        if let Some(feed) = feeds.get(order_id).and_then(Weak::upgrade) {
+            return feed;
+        }
+        let (inbox, inbox_receiver) = mpsc::unbounded_channel();
+        let feed = Arc::new(OrderFeed {
+            order_id: order_id.clone(),
+            hub: self.clone(),
+            sender: broadcast::channel(self.settings.capacity).0,
+            inbox,
+            inbox_receiver: Mutex::new(Some(inbox_receiver)),
+            started: OnceCell::new(),
+        });
+        feeds.insert(order_id.clone(), Arc::downgrade(&feed));
+        feed
+    }
+
+    /// Passes `notice` to the feed of `order_id`, if it is watched.
+    fn notify(&self, order_id: &OrderId, notice: Notice) {
+        // Upgraded under the lock, used and dropped after it: dropping the
+        // last handle of a feed takes the lock again.
+        let feed = self.lock_feeds().get(order_id).and_then(Weak::upgrade);
+        if let Some(feed) = feed {
+            // Closed only when the feed is being dropped: nobody to tell.
+            let _ = feed.inbox.send(notice);
+        }
+    }
+
+    /// Tells every feed to read the store (in-process events were missed).
+    fn resync_all(&self) {
+        let feeds: Vec<Arc<OrderFeed>> = self
+            .lock_feeds()
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for feed in feeds {
+            let _ = feed.inbox.send(Notice::Resync);
+        }
+    }
+
+    fn lock_feeds(&self) -> MutexGuard<'_, HashMap<OrderId, Weak<OrderFeed>>> {
+        // The map stays consistent whatever a panicking holder did: every
+        // change is a single insert or remove.
+        self.feeds.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Routes the events this process stores to the feeds of their orders
+/// until the event source closes or the hub is gone.
+async fn route(hub: Weak<WatchHub>, mut events: broadcast::Receiver<Arc<OrderEvent>>) {
+    loop {
+        let received = events.recv().await;
+        let Some(hub) = hub.upgrade() else {
+            return;
+        };
+        match received {
+            Ok(event) => {
+                let order_id = event.order_id.clone();
+                hub.notify(&order_id, Notice::Stored(event));
+            }
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "watch hub fell behind the order events: feeds re-read the store"
+                );
+                hub.resync_all();
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// The watchers' side of a feed: the events of one order from the moment
+/// of subscribing.
+#[derive(Debug)]
+pub struct Subscription {
+    pub(super) receiver: broadcast::Receiver<Arc<FeedEvent>>,
+    /// Keeps the order's feed alive while the watcher is (None: a bare
+    /// channel in tests).
+    _feed: Option<Arc<OrderFeed>>,
+}
+
+impl Subscription {
+    /// A subscription to a channel the test publishes on itself.
+    #[cfg(test)]
+    pub(super) fn detached(receiver: broadcast::Receiver<Arc<FeedEvent>>) -> Self {
+        Self {
+            receiver,
+            _feed: None,
+        }
+    }
+}
+
+/// One watched order: the channel its watchers receive from and the
+/// inbox of the task that publishes on it.
+struct OrderFeed {
+    order_id: OrderId,
+    hub: Arc<WatchHub>,
+    sender: broadcast::Sender<Arc<FeedEvent>>,
+    /// Closes when the feed is dropped, which ends its task.
+    inbox: mpsc::UnboundedSender<Notice>,
+    /// Taken by the task when it starts; notices wait in it until then.
+    inbox_receiver: Mutex<Option<mpsc::UnboundedReceiver<Notice>>>,
+    started: OnceCell<()>,
+}
+
+impl std::fmt::Debug for OrderFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderFeed")
+            .field("order_id", &self.order_id)
+            .field("watchers", &self.sender.receiver_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OrderFeed {
+    /// Starts the feed's task once, at the order's current last sequence.
+    /// Every subscriber waits for this, so each reads the store after the
+    /// feed's starting point and misses nothing between the two.
+    async fn start(&self, hub: &WatchHub) -> Result<(), StoreError> {
+        self.started
+            .get_or_try_init(|| async {
+                let published = hub
+                    .store
+                    .get_order(&self.order_id)
+                    .await?
+                    // Unknown order: the caller answers NOT_FOUND and drops
+                    // the feed.
+                    .map_or(0, |order| order.last_sequence);
+                let inbox = self
+                    .inbox_receiver
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                if let Some(inbox) = inbox {
+                    let task = FeedTask {
+                        order_id: self.order_id.clone(),
+                        published,
+                        store: hub.store.clone(),
+                        stations: hub.stations,
+                        sender: self.sender.clone(),
+                    };
+                    tokio::spawn(task.run(inbox, hub.settings.poll_interval));
+                }
+                Ok(())
+            })
+            .await
+            .map(|_| ())
+    }
+}
+
+impl Drop for OrderFeed {
+    fn drop(&mut self) {
+        let mut feeds = self.hub.lock_feeds();
+        // A new feed may already stand in this one's place (a watcher came
+        // while this one was being dropped): leave that one.
+        if feeds
+            .get(&self.order_id)
+            .is_some_and(|feed| feed.strong_count() == 0)
+        {
+            feeds.remove(&self.order_id);
+        }
+    }
+}
