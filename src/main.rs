@@ -65,11 +65,18 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if matches!(cli.command, Some(Command::Bench(_))) && !env.contains_key("RAILGATE_LOG") {
+    let benchmarking = matches!(cli.command, Some(Command::Bench(_)));
+    if benchmarking && !env.contains_key("RAILGATE_LOG") {
         // A log line per request would measure the terminal, not railgate.
         config.log.filter = "warn".to_owned();
     }
-    telemetry::init(&config.log);
+    // A benchmark's report is its output; its logs go beside it.
+    let log_target = if benchmarking {
+        telemetry::LogTarget::Stderr
+    } else {
+        telemetry::LogTarget::Stdout
+    };
+    telemetry::init(&config.log, log_target);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config, shutdown).await,
         Command::Sim {

@@ -6,13 +6,29 @@ use std::error::Error;
 use std::fmt;
 use tracing_subscriber::EnvFilter;
 
+/// Where log lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTarget {
+    /// Standard output: the server's and the simulators' logs.
+    Stdout,
+    /// Standard error: for commands whose output is a report (`railgate
+    /// bench ... --json`), so the report stays machine-readable.
+    Stderr,
+}
+
 /// Installs the global subscriber. Safe to call once per process; a second
 /// call (e.g. from tests) leaves the first in place.
-pub fn init(config: &LogConfig) {
+pub fn init(config: &LogConfig, target: LogTarget) {
     let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(true);
+        .with_target(true)
+        .with_writer(move || -> Box<dyn std::io::Write> {
+            match target {
+                LogTarget::Stdout => Box::new(std::io::stdout()),
+                LogTarget::Stderr => Box::new(std::io::stderr()),
+            }
+        });
     let _already_installed = match config.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
