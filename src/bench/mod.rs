@@ -100,6 +100,14 @@ pub async fn run(
                     "railgate / baseline: {:.2} of the requests/s, {:.2}× the p50 latency",
                     comparison.rps_ratio, comparison.p50_ratio
                 );
+                if let Some(direct) = &comparison.direct {
+                    println!("\n{direct}");
+                    println!(
+                        "railgate adds {:.0} µs at p50 over the direct simulator call; {:.2} of its requests/s",
+                        comparison.railgate.latency_us.p50 - direct.latency_us.p50,
+                        comparison.railgate.rps / direct.rps.max(f64::MIN_POSITIVE)
+                    );
+                }
                 Ok(())
             }
         }
@@ -215,6 +223,9 @@ pub struct Comparison {
     pub rps_ratio: f64,
     /// railgate's p50 latency over the baseline's.
     pub p50_ratio: f64,
+    /// For Search missing the cache: the same 余票查询 sent straight to
+    /// railgate's simulator, the ceiling railgate's own cost is added to.
+    pub direct: Option<Report>,
 }
 
 impl Comparison {
@@ -225,6 +236,7 @@ impl Comparison {
             p50_ratio: ratio(railgate.latency_us.p50, baseline.latency_us.p50),
             railgate,
             baseline,
+            direct: None,
         }
     }
 }
@@ -249,9 +261,23 @@ pub async fn compare(scenario: Scenario, load: &LoadArgs) -> Result<Comparison, 
         _ => 600_000,
     };
     let gateway = Gateway::start(sqlite(cache_ttl_ms)).await?;
-    let result = compare_against(&gateway.uri(), scenario, load.plan(), load.connections).await;
+    let mut result = compare_against(&gateway.uri(), scenario, load.plan(), load.connections).await;
+    if let (Ok(comparison), Scenario::SearchUncached) = (&mut result, scenario) {
+        match direct_uncached(&gateway, load).await {
+            Ok(direct) => comparison.direct = Some(direct),
+            Err(error) => result = Err(error),
+        }
+    }
     gateway.stop().await;
     result
+}
+
+/// The direct simulator call under `load`, as the suite measures it.
+async fn direct_uncached(gateway: &Gateway, load: &LoadArgs) -> Result<Report, BenchError> {
+    let workload = suite::direct_search(&gateway.panhe_url)?;
+    // The direct workload ignores the channel; one is needed all the same.
+    let channels = load::connect(&gateway.uri(), 1).await?;
+    Ok(load::run("direct", workload, &channels, load.plan()).await)
 }
 
 /// Runs `scenario` against railgate at `target`, then Search against a
