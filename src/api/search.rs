@@ -54,7 +54,7 @@ pub async fn search(
         .trains
         .iter()
         .filter(|train| train_types.is_empty() || train_types.contains(&train.train_type))
-        .map(train_to_proto)
+        .map(|train| train_to_proto(train))
         .collect();
     let provider_results = result
         .reports
