@@ -89,6 +89,62 @@ impl Offer {
     }
 }
 
+/// The offer ids of one train's seats, which differ only in the seat
+/// class. The class is written after every train-level field, so the
+/// train's JSON, and the base64 of its whole 3-byte groups, are written
+/// once; each seat encodes only the rest. base64 maps every 3 bytes to 4
+/// characters on their own, so the ids are the bytes [`Offer::encode`]
+/// writes.
+#[derive(Debug, Clone)]
+pub struct TrainOffers {
+    /// `o1.` and the base64 of the shared JSON's whole 3-byte groups.
+    token_head: String,
+    /// The shared JSON bytes those groups leave over (at most 2).
+    json_left_over: Vec<u8>,
+    /// The JSON after the seat class: `}` or the provider key and `}`.
+    json_end: Vec<u8>,
+}
+
+/// The seat class's key as the JSON writes it; it occurs once, since a
+/// quote inside a string value is always escaped.
+const SEAT_CLASS_KEY: &[u8] = b",\"s\":";
+
+impl TrainOffers {
+    /// The ids of `offer`'s train (its own seat class does not matter).
+    pub fn new(offer: &Offer) -> Self {
+        let json = serde_json::to_vec(offer).expect("an Offer always serializes");
+        let class = serde_json::to_vec(&offer.seat_class).expect("a seat class serializes");
+        let key_at = json
+            .windows(SEAT_CLASS_KEY.len())
+            .position(|window| window == SEAT_CLASS_KEY)
+            .expect("an offer's JSON has its seat class");
+        // Up to and including the comma before the key.
+        let shared = &json[..=key_at];
+        let whole_groups = shared.len() / 3 * 3;
+        let mut token_head = String::with_capacity(PREFIX.len() + whole_groups / 3 * 4);
+        token_head.push_str(PREFIX);
+        URL_SAFE_NO_PAD.encode_string(&shared[..whole_groups], &mut token_head);
+        Self {
+            token_head,
+            json_left_over: shared[whole_groups..].to_vec(),
+            json_end: json[key_at + SEAT_CLASS_KEY.len() + class.len()..].to_vec(),
+        }
+    }
+
+    /// The id of this train's `seat_class` offer.
+    pub fn encode(&self, seat_class: SeatClass) -> String {
+        let mut json = Vec::with_capacity(48 + self.json_end.len());
+        json.extend_from_slice(&self.json_left_over);
+        json.extend_from_slice(&SEAT_CLASS_KEY[1..]);
+        serde_json::to_writer(&mut json, &seat_class).expect("a seat class serializes");
+        json.extend_from_slice(&self.json_end);
+        let mut token = String::with_capacity(self.token_head.len() + json.len().div_ceil(3) * 4);
+        token.push_str(&self.token_head);
+        URL_SAFE_NO_PAD.encode_string(&json, &mut token);
+        token
+    }
+}
+
 /// Wall-clock times in offer ids, written as chrono's serde writes them
 /// (`2026-11-24T07:00:00`, its `Debug` form) without going through
 /// `fmt`: a Search writes two per seat offer, and the formatter machinery
@@ -235,6 +291,43 @@ mod tests {
             assert_eq!(Offer::decode(&offer.encode()), Ok(offer));
         }
         assert!(wall_clock::write_common(&times[3]).is_none());
+    }
+
+    #[test]
+    fn a_trains_offer_ids_are_those_of_its_offers() {
+        let variants = [
+            sample(),
+            Offer {
+                provider: ProviderId::Juhe,
+                train_no: String::new(),
+                provider_key: Some(r#"key "with" \ quotes,"s":"x""#.into()),
+                ..sample()
+            },
+            Offer {
+                // Lengths that leave 0, 1 and 2 bytes over a 3-byte group.
+                from_station: "a".into(),
+                ..sample()
+            },
+            Offer {
+                from_station: "ab".into(),
+                to_station: r#",\"s\":"#.into(),
+                ..sample()
+            },
+            Offer {
+                train_code: "K1".into(),
+                ..sample()
+            },
+        ];
+        for offer in variants {
+            let train = TrainOffers::new(&offer);
+            for seat_class in SeatClass::ALL {
+                let expected = Offer {
+                    seat_class,
+                    ..offer.clone()
+                };
+                assert_eq!(train.encode(seat_class), expected.encode(), "{expected:?}");
+            }
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod wire;
 pub use client::{PanheClient, PanheClientConfig};
 pub use paths::PanhePaths;
 
+use crate::domain::offer::TrainOffers;
 use crate::domain::{Fen, Offer, ProviderId, SeatClass, SeatOffer, Stop, TrainOption};
 pub use crate::providers::SearchAnswer;
 use crate::providers::{ProviderError, SearchQuery, StopsQuery};
@@ -133,10 +134,9 @@ fn train_option(
         .ok_or_else(|| malformed("runTime", &line.run_time))?;
     let from_station = stations.named(&line.from_station);
     let to_station = stations.named(&line.to_station);
-    // One offer for the whole train, each seat setting its class before
-    // encoding: a per-seat offer would copy four strings per seat only to
-    // encode them.
-    let mut offer = Offer {
+    // One offer for the whole train: its seats' ids differ only in the
+    // seat class, and most of each id is written once per train.
+    let offer = Offer {
         provider: PROVIDER,
         train_code: line.train_code.into_owned(),
         train_no: line.train_no.into_owned(),
@@ -144,13 +144,14 @@ fn train_option(
         to_station: to_station.name.clone(),
         departure,
         arrival,
-        // Set by `seat_offer` before every encoding.
+        // Each seat's id has its own class (see `TrainOffers`).
         seat_class: SeatClass::Other,
         provider_key: None,
     };
+    let offers = TrainOffers::new(&offer);
     let mut seats = Vec::new();
     for seat in line.seats.unwrap_or_default() {
-        match seat_offer(seat, &mut offer) {
+        match seat_offer(seat, &offers) {
             Ok(seat) => seats.push(seat),
             Err(ProviderError::UnknownCode { field, value, .. }) => {
                 skipped.push(format!(
@@ -186,9 +187,8 @@ fn train_option(
     })
 }
 
-/// Maps one seat class of a train; `offer` is the train's, its class set
-/// to this seat's for the offer id.
-fn seat_offer(seat: wire::SeatInfo<'_>, offer: &mut Offer) -> Result<SeatOffer, ProviderError> {
+/// Maps one seat class of a train, whose offer ids `offers` writes.
+fn seat_offer(seat: wire::SeatInfo<'_>, offers: &TrainOffers) -> Result<SeatOffer, ProviderError> {
     let seat_class = mapping::seat_class_from_code(seat.seat_type)
         .ok_or_else(|| unknown("seatType", seat.seat_type))?;
     let price = to_fen("ticketPrice", seat.ticket_price)?;
@@ -201,14 +201,13 @@ fn seat_offer(seat: wire::SeatInfo<'_>, offer: &mut Offer) -> Result<SeatOffer, 
         berth_prices.push((kind, to_fen("otherSeats.ticketPrice", berth.ticket_price)?));
     }
     berth_prices.sort();
-    offer.seat_class = seat_class;
     Ok(SeatOffer {
         seat_class,
         price,
         remaining,
         berth_prices,
         provider: PROVIDER,
-        offer_id: offer.encode(),
+        offer_id: offers.encode(seat_class),
     })
 }
 
