@@ -6,6 +6,7 @@
 //! string), so numeric fields accept either form.
 
 use rust_decimal::Decimal;
+use serde::de::{self, IntoDeserializer, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_with::{DisplayFromStr, PickFirst, serde_as};
 use std::borrow::Cow;
@@ -137,6 +138,7 @@ pub struct SeatInfo<'a> {
     #[serde(default, borrow, deserialize_with = "borrowed_text")]
     pub seat_type_name: Option<Cow<'a, str>>,
     /// Price in yuan.
+    #[serde(deserialize_with = "yuan")]
     pub ticket_price: Decimal,
     /// Tickets left.
     #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
@@ -158,6 +160,7 @@ pub struct SleeperSeatInfo<'a> {
     #[serde(default, borrow, deserialize_with = "borrowed_text")]
     pub sleeper_type_name: Option<Cow<'a, str>>,
     /// Price in yuan.
+    #[serde(deserialize_with = "yuan")]
     pub ticket_price: Decimal,
 }
 
@@ -171,6 +174,61 @@ where
     #[derive(Deserialize)]
     struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
     Ok(Option::<Text<'a>>::deserialize(deserializer)?.map(|text| text.0))
+}
+
+/// A price as rust_decimal reads it, with a shortcut for the JSON number
+/// of a price in whole fen (all of them, in practice). rust_decimal reads a
+/// float by formatting it (`f64::to_string`, the shortest decimal that
+/// reads back as the same float) and parsing that: two per seat, a visible
+/// part of reading a search answer.
+fn yuan<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    deserializer.deserialize_any(YuanVisitor)
+}
+
+struct YuanVisitor;
+
+impl<'de> Visitor<'de> for YuanVisitor {
+    type Value = Decimal;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a price in yuan")
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Decimal, E> {
+        match whole_fen(value) {
+            Some(price) => Ok(price),
+            None => <Decimal as Deserialize>::deserialize(value.into_deserializer()),
+        }
+    }
+
+    // Everything else exactly as rust_decimal reads it.
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Decimal, E> {
+        <Decimal as Deserialize>::deserialize(value.into_deserializer())
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Decimal, E> {
+        <Decimal as Deserialize>::deserialize(value.into_deserializer())
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Decimal, E> {
+        <Decimal as Deserialize>::deserialize(value.into_deserializer())
+    }
+}
+
+/// `value`'s shortest round-trip decimal (what `to_string` writes) when it
+/// has at most two decimals, without formatting. If `cents / 100` reads
+/// back as `value`, it lies within `value`'s rounding interval, which below
+/// 10^12 is far narrower than a fen, so no other decimal of two places or
+/// fewer does, and the shortest one is it.
+fn whole_fen(value: f64) -> Option<Decimal> {
+    if !value.is_finite() || value == 0.0 || value.abs() >= 1e12 {
+        return None;
+    }
+    let cents = (value * 100.0).round();
+    // Below 10^14 every whole f64 is exact, and so is this conversion.
+    #[allow(clippy::cast_possible_truncation, clippy::float_cmp)]
+    let exact = (cents / 100.0 == value).then_some(cents as i64)?;
+    Some(Decimal::new(exact, 2).normalize())
 }
 
 /// Request body of 经停站查询V2.
@@ -315,6 +373,48 @@ mod tests {
         let missing = r#"{"seatType":4,"ticketPrice":1,"leftTicketNum":1,"seatTypeName":null}"#;
         let seat: SeatInfo = serde_json::from_str(missing).unwrap();
         assert_eq!(seat.seat_type_name, None);
+    }
+
+    #[test]
+    fn prices_read_as_rust_decimal_reads_them() {
+        let rust_decimal_reads = |json: &str| serde_json::from_str::<Decimal>(json).unwrap();
+        let ours = |json: &str| {
+            let body = format!(r#"{{"seatType":4,"ticketPrice":{json},"leftTicketNum":1}}"#);
+            let seat: SeatInfo = serde_json::from_str(&body).unwrap();
+            seat.ticket_price
+        };
+        let mut samples: Vec<String> = (-2_000_i64..200_000)
+            .step_by(7)
+            .map(|cents| format!("{}.{:02}", cents / 100, (cents % 100).abs()))
+            .collect();
+        samples.extend(
+            [
+                "0",
+                "0.0",
+                "-0.0",
+                "1",
+                "13",
+                "676.5",
+                "0.1",
+                "0.30000000000000004",
+                "1e3",
+                "2.5e-3",
+                "123.456",
+                "999999999999.99",
+                "1e15",
+                "\"81.5\"",
+                "\"1e2\"",
+                "-7",
+            ]
+            .map(str::to_owned),
+        );
+        for json in &samples {
+            let expected = rust_decimal_reads(json);
+            let got = ours(json);
+            // Same value and same scale: Display shows both.
+            assert_eq!(got.to_string(), expected.to_string(), "{json}");
+        }
+        assert!(whole_fen(676.5).is_some() && whole_fen(0.1 + 0.2).is_none());
     }
 
     #[test]
