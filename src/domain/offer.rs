@@ -66,13 +66,7 @@ impl Offer {
         // both buffers are sized once instead of grown.
         let mut json = Vec::with_capacity(ENCODED_JSON_CAPACITY);
         serde_json::to_writer(&mut json, self).expect("an Offer always serializes");
-        let mut token = vec![0; PREFIX.len() + json.len().div_ceil(3) * 4];
-        token[..PREFIX.len()].copy_from_slice(PREFIX.as_bytes());
-        let written = URL_SAFE_NO_PAD
-            .encode_slice(&json, &mut token[PREFIX.len()..])
-            .expect("the token has room for the whole encoding");
-        token.truncate(PREFIX.len() + written);
-        String::from_utf8(token).expect("base64url is ASCII")
+        token(PREFIX, &json)
     }
 
     /// Reads a token made by [`Offer::encode`].
@@ -138,11 +132,21 @@ impl TrainOffers {
         json.extend_from_slice(&SEAT_CLASS_KEY[1..]);
         serde_json::to_writer(&mut json, &seat_class).expect("a seat class serializes");
         json.extend_from_slice(&self.json_end);
-        let mut token = String::with_capacity(self.token_head.len() + json.len().div_ceil(3) * 4);
-        token.push_str(&self.token_head);
-        URL_SAFE_NO_PAD.encode_string(&json, &mut token);
-        token
+        token(&self.token_head, &json)
     }
+}
+
+/// `head` followed by the base64url of `json`, written into one buffer of
+/// the right size (base64's string encoder clears a 1 KiB scratch buffer
+/// on every call).
+fn token(head: &str, json: &[u8]) -> String {
+    let mut token = vec![0; head.len() + json.len().div_ceil(3) * 4];
+    token[..head.len()].copy_from_slice(head.as_bytes());
+    let written = URL_SAFE_NO_PAD
+        .encode_slice(json, &mut token[head.len()..])
+        .expect("the token has room for the whole encoding");
+    token.truncate(head.len() + written);
+    String::from_utf8(token).expect("base64url is ASCII")
 }
 
 /// Wall-clock times in offer ids, written as chrono's serde writes them
