@@ -5,6 +5,7 @@ use crate::domain::time::to_rfc3339;
 use crate::domain::{Berth, ProviderId, SeatClass, SeatOffer, Stop, TrainOption, TrainType};
 use crate::proto as pb;
 use crate::stations::Station;
+use std::sync::Arc;
 
 /// Domain provider → proto.
 pub fn provider_to_proto(provider: ProviderId) -> pb::Provider {
@@ -126,36 +127,56 @@ pub fn train_type_from_proto(value: i32) -> Option<TrainType> {
 
 /// Station → proto.
 pub fn station_to_proto(station: &Station) -> pb::Station {
+    station_into_proto(station.clone())
+}
+
+/// Station → proto, moving its strings.
+pub fn station_into_proto(station: Station) -> pb::Station {
     pb::Station {
-        telecode: station.telecode.clone(),
-        name: station.name.clone(),
-        pinyin: station.pinyin.clone(),
-        short_pinyin: station.short_pinyin.clone(),
-        city: station.city.clone(),
+        telecode: station.telecode,
+        name: station.name,
+        pinyin: station.pinyin,
+        short_pinyin: station.short_pinyin,
+        city: station.city,
+    }
+}
+
+/// Train option → proto, copying a train that is shared (with the search
+/// cache) and moving one that is not: an answer has hundreds of strings,
+/// and copying them was most of the cost of the conversion.
+pub fn shared_train_to_proto(train: Arc<TrainOption>) -> pb::TrainOption {
+    match Arc::try_unwrap(train) {
+        Ok(owned) => train_into_proto(owned),
+        Err(shared) => train_to_proto(&shared),
     }
 }
 
 /// Train option → proto.
 pub fn train_to_proto(train: &TrainOption) -> pb::TrainOption {
+    train_into_proto(train.clone())
+}
+
+/// Train option → proto, moving its strings.
+pub fn train_into_proto(train: TrainOption) -> pb::TrainOption {
     pb::TrainOption {
-        train_code: train.train_code.clone(),
-        train_no: train.train_no.clone(),
+        train_code: train.train_code,
+        train_no: train.train_no,
         train_type: train_type_to_proto(train.train_type) as i32,
-        from_station: Some(station_to_proto(&train.from_station)),
-        to_station: Some(station_to_proto(&train.to_station)),
+        from_station: Some(station_into_proto(train.from_station)),
+        to_station: Some(station_into_proto(train.to_station)),
         departure_time: to_rfc3339(train.departure),
         arrival_time: to_rfc3339(train.arrival),
         arrival_day_offset: saturating_i32(train.arrival_day_offset),
         duration_minutes: saturating_i32(train.duration_minutes),
-        origin_station_name: train.origin_station_name.clone(),
-        terminal_station_name: train.terminal_station_name.clone(),
+        origin_station_name: train.origin_station_name,
+        terminal_station_name: train.terminal_station_name,
         seat_choice_supported: train.seat_choice_supported,
         berth_choice_supported: train.berth_choice_supported,
-        seats: train.seats.iter().map(seat_offer_to_proto).collect(),
+        seats: train.seats.into_iter().map(seat_offer_into_proto).collect(),
     }
 }
 
-fn seat_offer_to_proto(seat: &SeatOffer) -> pb::SeatOffer {
+fn seat_offer_into_proto(seat: SeatOffer) -> pb::SeatOffer {
     pb::SeatOffer {
         seat_class: seat_class_to_proto(seat.seat_class) as i32,
         price_fen: seat.price.get(),
@@ -169,7 +190,7 @@ fn seat_offer_to_proto(seat: &SeatOffer) -> pb::SeatOffer {
             })
             .collect(),
         provider: provider_to_proto(seat.provider) as i32,
-        offer_id: seat.offer_id.clone(),
+        offer_id: seat.offer_id,
     }
 }
 
@@ -238,6 +259,55 @@ mod tests {
         }
         assert_eq!(train_type_from_proto(0), None);
         assert_eq!(train_type_from_proto(8), None);
+    }
+
+    #[test]
+    fn a_shared_train_and_an_owned_one_convert_alike() {
+        let station = |name: &str, telecode: &str| Station {
+            telecode: telecode.into(),
+            name: name.into(),
+            pinyin: "p".into(),
+            short_pinyin: "s".into(),
+            city: "c".into(),
+        };
+        let departure = chrono::NaiveDate::from_ymd_opt(2026, 12, 2)
+            .unwrap()
+            .and_hms_opt(7, 0, 0)
+            .unwrap();
+        let train = TrainOption {
+            train_code: "G1".into(),
+            train_no: "24000000G10I".into(),
+            train_type: TrainType::HighSpeed,
+            from_station: station("北京南", "VNP"),
+            to_station: station("上海虹桥", "AOH"),
+            departure,
+            arrival: departure + chrono::Duration::hours(5),
+            arrival_day_offset: 0,
+            duration_minutes: 300,
+            origin_station_name: "北京南".into(),
+            terminal_station_name: "上海虹桥".into(),
+            seat_choice_supported: true,
+            berth_choice_supported: false,
+            seats: vec![SeatOffer {
+                seat_class: SeatClass::SoftSleeper,
+                price: crate::domain::Fen::new(60400),
+                remaining: 10,
+                berth_prices: vec![(Berth::Lower, crate::domain::Fen::new(61000))],
+                provider: ProviderId::Panhe,
+                offer_id: "o1.x".into(),
+            }],
+        };
+        let expected = train_to_proto(&train);
+        assert_eq!(expected.seats[0].berth_prices[0].price_fen, 61000);
+        assert_eq!(expected.from_station.as_ref().unwrap().city, "c");
+        let shared = Arc::new(train);
+        let cached = Arc::clone(&shared);
+        assert_eq!(
+            shared_train_to_proto(shared),
+            expected,
+            "copied while shared"
+        );
+        assert_eq!(shared_train_to_proto(cached), expected, "moved when alone");
     }
 
     #[test]

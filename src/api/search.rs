@@ -3,7 +3,7 @@
 
 use super::ApiState;
 use super::convert::{
-    provider_from_proto, provider_to_proto, station_to_proto, stop_to_proto, train_to_proto,
+    provider_from_proto, provider_to_proto, shared_train_to_proto, station_to_proto, stop_to_proto,
     train_type_from_proto,
 };
 use super::status::{ApiError, Violation};
@@ -52,9 +52,9 @@ pub async fn search(
     let result = state.router.search(&query, &providers).await?;
     let trains = result
         .trains
-        .iter()
+        .into_iter()
         .filter(|train| train_types.is_empty() || train_types.contains(&train.train_type))
-        .map(train_to_proto)
+        .map(shared_train_to_proto)
         .collect();
     let provider_results = result
         .reports

@@ -102,6 +102,14 @@ pub async fn run(
                     "railgate / {}: {:.2} of the requests/s, {:.2}× the p50 latency",
                     comparison.baseline.label, comparison.rps_ratio, comparison.p50_ratio
                 );
+                if let Some(direct) = &comparison.direct {
+                    println!("\n{direct}");
+                    println!(
+                        "railgate adds {:.0} µs at p50 over the direct simulator call; {:.2} of its requests/s",
+                        comparison.railgate.latency_us.p50 - direct.latency_us.p50,
+                        comparison.railgate.rps / direct.rps.max(f64::MIN_POSITIVE)
+                    );
+                }
                 Ok(())
             }
         }
@@ -227,6 +235,9 @@ pub struct Comparison {
     pub rps_ratio: f64,
     /// railgate's p50 latency over the baseline's.
     pub p50_ratio: f64,
+    /// For Search missing the cache: the same 余票查询 sent straight to
+    /// railgate's simulator, the ceiling railgate's own cost is added to.
+    pub direct: Option<Report>,
 }
 
 impl Comparison {
@@ -237,6 +248,7 @@ impl Comparison {
             p50_ratio: ratio(railgate.latency_us.p50, baseline.latency_us.p50),
             railgate,
             baseline,
+            direct: None,
         }
     }
 }
@@ -261,11 +273,17 @@ pub async fn compare(scenario: Scenario, load: &LoadArgs) -> Result<Comparison, 
         _ => 600_000,
     };
     let gateway = Gateway::start(sqlite(cache_ttl_ms)).await?;
-    let result = match scenario {
+    let mut result = match scenario {
         // An order has no Search-shaped ceiling: its store is the limit.
         Scenario::BookConfirm => against_store(&gateway, load).await,
         _ => compare_against(&gateway.uri(), scenario, load.plan(), load.connections).await,
     };
+    if let (Ok(comparison), Scenario::SearchUncached) = (&mut result, scenario) {
+        match direct_uncached(&gateway, load).await {
+            Ok(direct) => comparison.direct = Some(direct),
+            Err(error) => result = Err(error),
+        }
+    }
     gateway.stop().await;
     result
 }
@@ -278,6 +296,14 @@ async fn against_store(gateway: &Gateway, load: &LoadArgs) -> Result<Comparison,
     let railgate = load::run("railgate", workload, &channels, load.plan()).await;
     let ceiling = store_ceiling::measure(&gateway.store_url, &channels, load.plan()).await?;
     Ok(Comparison::new(railgate, ceiling))
+}
+
+/// The direct simulator call under `load`, as the suite measures it.
+async fn direct_uncached(gateway: &Gateway, load: &LoadArgs) -> Result<Report, BenchError> {
+    let workload = suite::direct_search(&gateway.panhe_url)?;
+    // The direct workload ignores the channel; one is needed all the same.
+    let channels = load::connect(&gateway.uri(), 1).await?;
+    Ok(load::run("direct", workload, &channels, load.plan()).await)
 }
 
 /// Runs `scenario` against railgate at `target`, then Search against a

@@ -282,7 +282,7 @@ async fn uncached(timing: &Timing, results: &mut Results) -> Result<(), BenchErr
 
 /// The simulator's own cost: the 余票查询 railgate makes, sent straight to
 /// it over HTTP (one pooled client, as railgate's adapter has).
-fn direct_search(panhe_url: &str) -> Result<Arc<dyn Workload>, BenchError> {
+pub(super) fn direct_search(panhe_url: &str) -> Result<Arc<dyn Workload>, BenchError> {
     let http = reqwest::Client::builder()
         .build()
         .map_err(|error| BenchError::Setup(error.to_string()))?;

@@ -32,8 +32,8 @@ pub struct SearchKey {
 /// One provider's answer, as fetched.
 #[derive(Debug)]
 pub struct ProviderAnswer {
-    /// Its trains.
-    pub trains: Vec<TrainOption>,
+    /// Its trains, shared with every search result built from them.
+    pub trains: Vec<Arc<TrainOption>>,
     /// Values it sent that could not be mapped.
     pub skipped: Vec<String>,
     /// When it was fetched (its age is reported to callers).

@@ -105,8 +105,8 @@ pub struct ProviderReport {
 /// A merged search result.
 #[derive(Debug)]
 pub struct SearchResult {
-    /// Trains ordered by departure.
-    pub trains: Vec<TrainOption>,
+    /// Trains ordered by departure (shared with the search cache).
+    pub trains: Vec<Arc<TrainOption>>,
     /// One report per provider asked.
     pub reports: Vec<ProviderReport>,
 }

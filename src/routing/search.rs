@@ -75,7 +75,7 @@ impl Router {
                 None => RoutingError::AllTimedOut(timeout),
             });
         }
-        let trains = merge_trains(answered.iter().map(|answer| answer.trains.clone()));
+        let trains = merge_trains(answered.iter().map(|answer| answer.trains.as_slice()));
         Ok(SearchResult { trains, reports })
     }
 
@@ -100,7 +100,7 @@ impl Router {
                     tracing::warn!(provider = %adapter.id(), ?skipped, "search answer had unmappable values");
                 }
                 Ok(ProviderAnswer {
-                    trains,
+                    trains: trains.into_iter().map(std::sync::Arc::new).collect(),
                     skipped,
                     fetched_at: Instant::now(),
                 })

@@ -101,9 +101,39 @@ pub fn train_type_from_code(code: i32, train_code: &str) -> Option<TrainType> {
 /// Parses "yyyy-MM-dd HH:mm" (search) or "yyyy-MM-dd HH:mm:ss" (orders).
 pub fn parse_date_time(text: &str) -> Option<NaiveDateTime> {
     let text = text.trim();
+    if let Some(parsed) = parse_canonical_date_time(text) {
+        return Some(parsed);
+    }
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S"))
         .ok()
+}
+
+/// Exactly `yyyy-MM-dd HH:mm`, as Panhe writes every time of a search
+/// answer (two per train), read without chrono's format interpreter; None
+/// for any other shape, which chrono then reads as before.
+fn parse_canonical_date_time(text: &str) -> Option<NaiveDateTime> {
+    let bytes = text.as_bytes();
+    let shape_ok = bytes.len() == 16
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes[10] == b' '
+        && bytes[13] == b':';
+    if !shape_ok {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| {
+        bytes[range].iter().try_fold(0u32, |value, byte| {
+            byte.is_ascii_digit()
+                .then(|| value * 10 + u32::from(byte - b'0'))
+        })
+    };
+    let year = i32::try_from(number(0..4)?).ok()?;
+    chrono::NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)?.and_hms_opt(
+        number(11..13)?,
+        number(14..16)?,
+        0,
+    )
 }
 
 /// Parses a duration "HH:mm" (hours may exceed 24) into minutes.
@@ -196,6 +226,35 @@ mod tests {
         assert_eq!(train_type_from_code(5, "K289"), Some(TrainType::Fast));
         assert_eq!(train_type_from_code(0, "G1"), None);
         assert_eq!(train_type_from_code(7, "G1"), None);
+    }
+
+    #[test]
+    fn the_canonical_time_reader_agrees_with_chrono() {
+        let chrono_reads = |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").ok();
+        for text in [
+            "2023-12-15 04:30",
+            "2024-02-29 23:59",
+            "0001-01-01 00:00",
+            "2023-02-29 04:30",
+            "2023-13-01 04:30",
+            "2023-12-15 24:00",
+            "2023-12-15 04:60",
+            "2023-12-15T04:30",
+            "2023-1a-15 04:30",
+            "+023-12-15 04:30",
+        ] {
+            assert_eq!(
+                parse_canonical_date_time(text).or_else(|| chrono_reads(text)),
+                chrono_reads(text),
+                "{text}"
+            );
+        }
+        assert!(parse_canonical_date_time("2023-12-15 04:30").is_some());
+        assert_eq!(
+            parse_date_time(" 2023-1-5 4:30 "),
+            chrono_reads("2023-1-5 4:30"),
+            "other shapes still go to chrono"
+        );
     }
 
     #[test]

@@ -17,11 +17,13 @@ pub mod wire;
 pub use client::{PanheClient, PanheClientConfig};
 pub use paths::PanhePaths;
 
-use crate::domain::{Fen, Offer, ProviderId, SeatOffer, Stop, TrainOption};
+use crate::domain::offer::TrainOffers;
+use crate::domain::{Fen, Offer, ProviderId, SeatClass, SeatOffer, Stop, TrainOption};
 pub use crate::providers::SearchAnswer;
 use crate::providers::{ProviderError, SearchQuery, StopsQuery};
 use crate::stations::{Station, StationDirectory};
 use chrono::Timelike;
+use std::borrow::Cow;
 
 const PROVIDER: ProviderId = ProviderId::Panhe;
 const DATE_FORMAT: &str = "%Y-%m-%d";
@@ -51,13 +53,14 @@ impl PanheAdapter {
             to_station: &query.to.name,
             from_date: query.date.format(DATE_FORMAT).to_string(),
         };
-        let data: wire::QueryTicketsData = self
-            .client
-            .call(&self.client.paths.query_tickets, &request)
-            .await?;
+        // Read in place: the answer's strings borrow from this body.
+        let path = &self.client.paths.query_tickets;
+        let body = self.client.post(path, &request).await?;
+        let data: wire::QueryTicketsData = client::unwrap_envelope(&body, path)?;
         let mut answer = SearchAnswer::default();
+        let mut stations = StationMemo::new(self.stations);
         for line in data.train_lines.unwrap_or_default() {
-            match train_option(self.stations, line, &mut answer.skipped) {
+            match train_option(&mut stations, line, &mut answer.skipped) {
                 Ok(train) => answer.trains.push(train),
                 Err(ProviderError::UnknownCode { field, value, .. }) => {
                     answer
@@ -117,8 +120,8 @@ impl PanheAdapter {
 /// Maps one train of a search answer; unknown seat codes are skipped and
 /// noted, an unknown train type fails the train.
 fn train_option(
-    stations: &StationDirectory,
-    line: wire::TrainLine,
+    stations: &mut StationMemo<'_>,
+    line: wire::TrainLine<'_>,
     skipped: &mut Vec<String>,
 ) -> Result<TrainOption, ProviderError> {
     let train_type = mapping::train_type_from_code(line.trains_type, &line.train_code)
@@ -129,24 +132,31 @@ fn train_option(
         .ok_or_else(|| malformed("toDateTime", &line.to_date_time))?;
     let duration_minutes = mapping::parse_duration_minutes(&line.run_time)
         .ok_or_else(|| malformed("runTime", &line.run_time))?;
-    let from_station = station_named(stations, &line.from_station);
-    let to_station = station_named(stations, &line.to_station);
+    let from_station = stations.named(&line.from_station);
+    let to_station = stations.named(&line.to_station);
+    // One offer for the whole train: its seats' ids differ only in the
+    // seat class, and most of each id is written once per train.
+    let offer = Offer {
+        provider: PROVIDER,
+        train_code: line.train_code.into_owned(),
+        train_no: line.train_no.into_owned(),
+        from_station: from_station.name.clone(),
+        to_station: to_station.name.clone(),
+        departure,
+        arrival,
+        // Each seat's id has its own class (see `TrainOffers`).
+        seat_class: SeatClass::Other,
+        provider_key: None,
+    };
+    let offers = TrainOffers::new(&offer);
     let mut seats = Vec::new();
     for seat in line.seats.unwrap_or_default() {
-        match seat_offer(
-            seat,
-            &line.train_code,
-            &line.train_no,
-            &from_station,
-            &to_station,
-            departure,
-            arrival,
-        ) {
-            Ok(offer) => seats.push(offer),
+        match seat_offer(seat, &offers) {
+            Ok(seat) => seats.push(seat),
             Err(ProviderError::UnknownCode { field, value, .. }) => {
                 skipped.push(format!(
                     "{}: a seat with unknown {field} {value}",
-                    line.train_code
+                    offer.train_code
                 ));
             }
             Err(error) => return Err(error),
@@ -162,8 +172,8 @@ fn train_option(
                 | crate::domain::TrainType::Intercity
         )),
         berth_choice_supported: line.is_support_choose_sleeper.unwrap_or(false),
-        train_code: line.train_code,
-        train_no: line.train_no,
+        train_code: offer.train_code,
+        train_no: offer.train_no,
         train_type,
         from_station,
         to_station,
@@ -171,22 +181,14 @@ fn train_option(
         arrival,
         arrival_day_offset: line.arrive_days,
         duration_minutes,
-        origin_station_name: line.begin_station.unwrap_or_default(),
-        terminal_station_name: line.end_station.unwrap_or_default(),
+        origin_station_name: line.begin_station.map(Cow::into_owned).unwrap_or_default(),
+        terminal_station_name: line.end_station.map(Cow::into_owned).unwrap_or_default(),
         seats,
     })
 }
 
-/// Maps one seat class of a train.
-fn seat_offer(
-    seat: wire::SeatInfo,
-    train_code: &str,
-    train_no: &str,
-    from: &Station,
-    to: &Station,
-    departure: chrono::NaiveDateTime,
-    arrival: chrono::NaiveDateTime,
-) -> Result<SeatOffer, ProviderError> {
+/// Maps one seat class of a train, whose offer ids `offers` writes.
+fn seat_offer(seat: wire::SeatInfo<'_>, offers: &TrainOffers) -> Result<SeatOffer, ProviderError> {
     let seat_class = mapping::seat_class_from_code(seat.seat_type)
         .ok_or_else(|| unknown("seatType", seat.seat_type))?;
     let price = to_fen("ticketPrice", seat.ticket_price)?;
@@ -199,25 +201,42 @@ fn seat_offer(
         berth_prices.push((kind, to_fen("otherSeats.ticketPrice", berth.ticket_price)?));
     }
     berth_prices.sort();
-    let offer = Offer {
-        provider: PROVIDER,
-        train_code: train_code.to_owned(),
-        train_no: train_no.to_owned(),
-        from_station: from.name.clone(),
-        to_station: to.name.clone(),
-        departure,
-        arrival,
-        seat_class,
-        provider_key: None,
-    };
     Ok(SeatOffer {
         seat_class,
         price,
         remaining,
         berth_prices,
         provider: PROVIDER,
-        offer_id: offer.encode(),
+        offer_id: offers.encode(seat_class),
     })
+}
+
+/// The stations one answer names, each looked up once: a search's trains
+/// share a handful of stations, and a directory lookup is a binary search
+/// over thousands of names.
+struct StationMemo<'a> {
+    directory: &'a StationDirectory,
+    /// Each name as the answer spelled it, with its station.
+    seen: Vec<(String, Station)>,
+}
+
+impl<'a> StationMemo<'a> {
+    fn new(directory: &'a StationDirectory) -> Self {
+        Self {
+            directory,
+            seen: Vec::new(),
+        }
+    }
+
+    /// What [`station_named`] gives for `name`.
+    fn named(&mut self, name: &str) -> Station {
+        if let Some((_, station)) = self.seen.iter().find(|(seen, _)| seen == name) {
+            return station.clone();
+        }
+        let station = station_named(self.directory, name);
+        self.seen.push((name.to_owned(), station.clone()));
+        station
+    }
 }
 
 /// Maps stops, numbering days from the first departure: a time earlier

@@ -15,7 +15,14 @@ fn seed_trains() -> (Vec<TrainOption>, Vec<String>) {
         .train_lines
         .unwrap()
         .into_iter()
-        .map(|line| train_option(StationDirectory::embedded(), line, &mut skipped).unwrap())
+        .map(|line| {
+            train_option(
+                &mut StationMemo::new(StationDirectory::embedded()),
+                line,
+                &mut skipped,
+            )
+            .unwrap()
+        })
         .collect();
     (trains, skipped)
 }
@@ -96,14 +103,24 @@ fn unknown_codes_are_skipped_and_noted_never_defaulted() {
     let data: wire::QueryTicketsData = unwrap_envelope(json.as_bytes(), "/q").unwrap();
     let mut skipped = Vec::new();
     let line = data.train_lines.unwrap().remove(0);
-    let train = train_option(StationDirectory::embedded(), line, &mut skipped).unwrap();
+    let train = train_option(
+        &mut StationMemo::new(StationDirectory::embedded()),
+        line,
+        &mut skipped,
+    )
+    .unwrap();
     assert_eq!(train.seats.len(), 3);
     assert_eq!(skipped, ["K289: a seat with unknown seatType 55"]);
 
     let json = QUERY_TICKETS.replacen("\"trainsType\": 5", "\"trainsType\": 9", 1);
     let data: wire::QueryTicketsData = unwrap_envelope(json.as_bytes(), "/q").unwrap();
     let line = data.train_lines.unwrap().remove(0);
-    let error = train_option(StationDirectory::embedded(), line, &mut skipped).unwrap_err();
+    let error = train_option(
+        &mut StationMemo::new(StationDirectory::embedded()),
+        line,
+        &mut skipped,
+    )
+    .unwrap_err();
     assert!(
         matches!(error, ProviderError::UnknownCode { field: "trainsType", ref value, .. } if value == "9")
     );
@@ -114,7 +131,12 @@ fn fractional_fen_prices_are_malformed() {
     let json = QUERY_TICKETS.replacen("\"ticketPrice\": 9.0", "\"ticketPrice\": 9.005", 1);
     let data: wire::QueryTicketsData = unwrap_envelope(json.as_bytes(), "/q").unwrap();
     let line = data.train_lines.unwrap().remove(0);
-    let error = train_option(StationDirectory::embedded(), line, &mut Vec::new()).unwrap_err();
+    let error = train_option(
+        &mut StationMemo::new(StationDirectory::embedded()),
+        line,
+        &mut Vec::new(),
+    )
+    .unwrap_err();
     assert!(matches!(error, ProviderError::Malformed { .. }));
 }
 
@@ -157,4 +179,14 @@ fn unlisted_stations_keep_their_name() {
     let station = station_named(StationDirectory::embedded(), "金山卫");
     assert_eq!(station.name, "金山卫");
     assert!(station.telecode.is_empty());
+}
+
+#[test]
+fn the_station_memo_answers_as_the_directory_does() {
+    let directory = StationDirectory::embedded();
+    let mut memo = StationMemo::new(directory);
+    for name in ["北京南", "金山卫", "北京南", " 北京南", "金山卫"] {
+        assert_eq!(memo.named(name), station_named(directory, name), "{name:?}");
+    }
+    assert_eq!(memo.seen.len(), 3, "each spelling looked up once");
 }

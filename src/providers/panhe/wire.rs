@@ -6,8 +6,10 @@
 //! string), so numeric fields accept either form.
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, IntoDeserializer, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_with::{DisplayFromStr, PickFirst, serde_as};
+use std::borrow::Cow;
 
 /// Every Panhe response: `{data, success, msg}`.
 #[derive(Debug, Deserialize)]
@@ -49,60 +51,70 @@ pub struct QueryTicketsRequest<'a> {
     pub from_date: String,
 }
 
-/// `data` of 余票查询.
+/// `data` of 余票查询. Its strings borrow from the response body (an
+/// answer carries hundreds of them, and most are only looked at).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct QueryTicketsData {
+pub struct QueryTicketsData<'a> {
     /// Matching trains; null or empty when none.
-    #[serde(default)]
-    pub train_lines: Option<Vec<TrainLine>>,
+    #[serde(default, borrow)]
+    pub train_lines: Option<Vec<TrainLine<'a>>>,
 }
 
 /// One train in 余票查询.
 #[serde_as]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TrainLine {
+pub struct TrainLine<'a> {
     /// 车次, e.g. K257.
-    pub train_code: String,
+    #[serde(borrow)]
+    pub train_code: Cow<'a, str>,
     /// 12306 internal number.
-    pub train_no: String,
+    #[serde(borrow)]
+    pub train_no: Cow<'a, str>,
     /// Departure station name.
-    pub from_station: String,
+    #[serde(borrow)]
+    pub from_station: Cow<'a, str>,
     /// Arrival station name.
-    pub to_station: String,
+    #[serde(borrow)]
+    pub to_station: Cow<'a, str>,
     /// HH:mm.
-    pub from_time: String,
+    #[serde(borrow)]
+    pub from_time: Cow<'a, str>,
     /// HH:mm.
-    pub to_time: String,
+    #[serde(borrow)]
+    pub to_time: Cow<'a, str>,
     /// yyyy-MM-dd HH:mm.
-    pub from_date_time: String,
+    #[serde(borrow)]
+    pub from_date_time: Cow<'a, str>,
     /// yyyy-MM-dd HH:mm.
-    pub to_date_time: String,
+    #[serde(borrow)]
+    pub to_date_time: Cow<'a, str>,
     /// Days to arrival (0 = same day), a string in the seed.
     #[serde(rename = "arrive_days")]
     #[serde_as(as = "PickFirst<(DisplayFromStr, _)>")]
     pub arrive_days: u32,
     /// Duration HH:mm.
-    pub run_time: String,
+    #[serde(borrow)]
+    pub run_time: Cow<'a, str>,
     /// 高铁=1 动车=2 直达=3 特快=4 快速=5 其他=6.
     #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
     pub trains_type: i32,
     /// Name of trains_type.
-    #[serde(default)]
-    pub trains_type_name: Option<String>,
+    #[serde(default, borrow, deserialize_with = "borrowed_text")]
+    pub trains_type_name: Option<Cow<'a, str>>,
     /// 始发站 (optional).
-    #[serde(default)]
-    pub begin_station: Option<String>,
+    #[serde(default, borrow, deserialize_with = "borrowed_text")]
+    pub begin_station: Option<Cow<'a, str>>,
     /// 始发时间 (null in the seed).
-    #[serde(default)]
-    pub begin_time: Option<String>,
+    #[serde(default, borrow, deserialize_with = "borrowed_text")]
+    pub begin_time: Option<Cow<'a, str>>,
     /// 终点站.
-    #[serde(default)]
-    pub end_station: Option<String>,
+    #[serde(default, borrow, deserialize_with = "borrowed_text")]
+    pub end_station: Option<Cow<'a, str>>,
     /// 终点时间 (null in the seed).
-    #[serde(default)]
-    pub end_time: Option<String>,
+    #[serde(default, borrow, deserialize_with = "borrowed_text")]
+    pub end_time: Option<Cow<'a, str>>,
     /// 是否支持选铺.
     #[serde(default)]
     pub is_support_choose_sleeper: Option<bool>,
@@ -110,44 +122,113 @@ pub struct TrainLine {
     #[serde(default)]
     pub is_support_choose_seat: Option<bool>,
     /// 席别信息; note the capital S.
-    #[serde(rename = "Seats", default)]
-    pub seats: Option<Vec<SeatInfo>>,
+    #[serde(rename = "Seats", default, borrow)]
+    pub seats: Option<Vec<SeatInfo<'a>>>,
 }
 
 /// One seat class of a train.
 #[serde_as]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SeatInfo {
+pub struct SeatInfo<'a> {
     /// Panhe seat type code.
     #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
     pub seat_type: i32,
     /// Name of seat_type.
-    #[serde(default)]
-    pub seat_type_name: Option<String>,
+    #[serde(default, borrow, deserialize_with = "borrowed_text")]
+    pub seat_type_name: Option<Cow<'a, str>>,
     /// Price in yuan.
+    #[serde(deserialize_with = "yuan")]
     pub ticket_price: Decimal,
     /// Tickets left.
     #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
     pub left_ticket_num: i64,
     /// Per-berth prices, sleepers only.
-    #[serde(default)]
-    pub other_seats: Option<Vec<SleeperSeatInfo>>,
+    #[serde(default, borrow)]
+    pub other_seats: Option<Vec<SleeperSeatInfo<'a>>>,
 }
 
 /// One berth's price.
 #[serde_as]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SleeperSeatInfo {
+pub struct SleeperSeatInfo<'a> {
     /// 下铺=1 中铺=2 上铺=3.
     #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
     pub sleeper_type: i32,
     /// Name of sleeper_type.
-    #[serde(default)]
-    pub sleeper_type_name: Option<String>,
+    #[serde(default, borrow, deserialize_with = "borrowed_text")]
+    pub sleeper_type_name: Option<Cow<'a, str>>,
     /// Price in yuan.
+    #[serde(deserialize_with = "yuan")]
     pub ticket_price: Decimal,
+}
+
+/// An optional string, borrowed from the body unless it has escapes. serde
+/// borrows a bare `Cow<str>` field with `#[serde(borrow)]`, but not one
+/// inside an `Option`, which it always copies.
+fn borrowed_text<'de: 'a, 'a, D>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Text<'a>>::deserialize(deserializer)?.map(|text| text.0))
+}
+
+/// A price as rust_decimal reads it, with a shortcut for the JSON number
+/// of a price in whole fen (all of them, in practice). rust_decimal reads a
+/// float by formatting it (`f64::to_string`, the shortest decimal that
+/// reads back as the same float) and parsing that: two per seat, a visible
+/// part of reading a search answer.
+fn yuan<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    deserializer.deserialize_any(YuanVisitor)
+}
+
+struct YuanVisitor;
+
+impl<'de> Visitor<'de> for YuanVisitor {
+    type Value = Decimal;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a price in yuan")
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Decimal, E> {
+        match whole_fen(value) {
+            Some(price) => Ok(price),
+            None => <Decimal as Deserialize>::deserialize(value.into_deserializer()),
+        }
+    }
+
+    // Everything else exactly as rust_decimal reads it.
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Decimal, E> {
+        <Decimal as Deserialize>::deserialize(value.into_deserializer())
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Decimal, E> {
+        <Decimal as Deserialize>::deserialize(value.into_deserializer())
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Decimal, E> {
+        <Decimal as Deserialize>::deserialize(value.into_deserializer())
+    }
+}
+
+/// `value`'s shortest round-trip decimal (what `to_string` writes) when it
+/// has at most two decimals, without formatting. If `cents / 100` reads
+/// back as `value`, it lies within `value`'s rounding interval, which below
+/// 10^12 is far narrower than a fen, so no other decimal of two places or
+/// fewer does, and the shortest one is it.
+fn whole_fen(value: f64) -> Option<Decimal> {
+    if !value.is_finite() || value == 0.0 || value.abs() >= 1e12 {
+        return None;
+    }
+    let cents = (value * 100.0).round();
+    // Below 10^14 every whole f64 is exact, and so is this conversion.
+    #[allow(clippy::cast_possible_truncation, clippy::float_cmp)]
+    let exact = (cents / 100.0 == value).then_some(cents as i64)?;
+    Some(Decimal::new(exact, 2).normalize())
 }
 
 /// Request body of 经停站查询V2.
@@ -278,6 +359,62 @@ mod tests {
         let odd = r#"{ "data": false, "success": false, "msg": "人脸认证失败" }"#;
         let bare: BareEnvelope = serde_json::from_str(odd).unwrap();
         assert_eq!(bare.msg.as_deref(), Some("人脸认证失败"));
+    }
+
+    #[test]
+    fn search_strings_borrow_from_the_body_and_escaped_ones_still_read() {
+        let envelope: Envelope<QueryTicketsData> = serde_json::from_str(QUERY_TICKETS).unwrap();
+        let lines = envelope.data.unwrap().train_lines.unwrap();
+        assert!(matches!(lines[0].from_station, Cow::Borrowed(_)));
+        assert!(matches!(lines[0].end_station, Some(Cow::Borrowed(_))));
+        let escaped = r#"{"seatType":4,"seatTypeName":"\u4e8c\u7b49\u5ea7","ticketPrice":1,"leftTicketNum":1}"#;
+        let seat: SeatInfo = serde_json::from_str(escaped).unwrap();
+        assert_eq!(seat.seat_type_name.as_deref(), Some("二等座"));
+        let missing = r#"{"seatType":4,"ticketPrice":1,"leftTicketNum":1,"seatTypeName":null}"#;
+        let seat: SeatInfo = serde_json::from_str(missing).unwrap();
+        assert_eq!(seat.seat_type_name, None);
+    }
+
+    #[test]
+    fn prices_read_as_rust_decimal_reads_them() {
+        let rust_decimal_reads = |json: &str| serde_json::from_str::<Decimal>(json).unwrap();
+        let ours = |json: &str| {
+            let body = format!(r#"{{"seatType":4,"ticketPrice":{json},"leftTicketNum":1}}"#);
+            let seat: SeatInfo = serde_json::from_str(&body).unwrap();
+            seat.ticket_price
+        };
+        let mut samples: Vec<String> = (-2_000_i64..200_000)
+            .step_by(7)
+            .map(|cents| format!("{}.{:02}", cents / 100, (cents % 100).abs()))
+            .collect();
+        samples.extend(
+            [
+                "0",
+                "0.0",
+                "-0.0",
+                "1",
+                "13",
+                "676.5",
+                "0.1",
+                "0.30000000000000004",
+                "1e3",
+                "2.5e-3",
+                "123.456",
+                "999999999999.99",
+                "1e15",
+                "\"81.5\"",
+                "\"1e2\"",
+                "-7",
+            ]
+            .map(str::to_owned),
+        );
+        for json in &samples {
+            let expected = rust_decimal_reads(json);
+            let got = ours(json);
+            // Same value and same scale: Display shows both.
+            assert_eq!(got.to_string(), expected.to_string(), "{json}");
+        }
+        assert!(whole_fen(676.5).is_some() && whole_fen(0.1 + 0.2).is_none());
     }
 
     #[test]
