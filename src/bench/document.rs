@@ -257,16 +257,20 @@ fn markdown(results: &Results) -> String {
             }
         }
     }
-    if let Some((ours, direct)) = &results.uncached_serial {
+    if let Some(serial) = &results.uncached_serial {
+        let (ours, direct) = (&serial.railgate, &serial.direct);
         let _ = writeln!(
             doc,
             "\nSearch missing the cache one call at a time (c=1): railgate p50 {}, the direct \
-             simulator call p50 {}: railgate adds **{}** at p50 ({} vs {} at p99).\n",
+             simulator call p50 {}: railgate adds **{}** at p50 ({} vs {} at p99). The \
+             baseline's Search at c=1 (the gRPC hop alone, which the direct call does not \
+             make) takes {} at p50.\n",
             micros(ours.latency_us.p50),
             micros(direct.latency_us.p50),
-            micros(ours.latency_us.p50 - direct.latency_us.p50),
+            micros(serial.added_p50()),
             micros(ours.latency_us.p99),
-            micros(direct.latency_us.p99)
+            micros(direct.latency_us.p99),
+            micros(serial.grpc_hop.latency_us.p50)
         );
     }
     let _ = writeln!(doc, "## Open-loop sweeps\n");

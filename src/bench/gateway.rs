@@ -137,8 +137,9 @@ impl Gateway {
         format!("http://{}", self.grpc_addr)
     }
 
-    /// Stops the server and removes its data.
-    pub async fn stop(mut self) {
+    /// Stops the server (and so its reconciler and outbox worker) but
+    /// keeps its store, for measurements on the store alone.
+    pub async fn stop_server(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -147,6 +148,11 @@ impl Gateway {
                 tracing::warn!(error = %error, "bench gateway stopped with an error");
             }
         }
+    }
+
+    /// Stops the server and removes its data.
+    pub async fn stop(mut self) {
+        self.stop_server().await;
         if let Some((server, schema)) = self.schema.take() {
             if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
                 let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))

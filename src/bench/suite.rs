@@ -96,6 +96,27 @@ pub struct Row {
     pub baseline_name: String,
 }
 
+/// Search missing the cache one call at a time, with what bounds the
+/// latency railgate adds.
+#[derive(Debug, Clone, Serialize)]
+pub struct SerialSearch {
+    /// railgate's Search through the simulator.
+    pub railgate: Report,
+    /// The same search sent straight to the simulator over HTTP.
+    pub direct: Report,
+    /// The no-work baseline's Search: the gRPC hop alone (client, HTTP/2,
+    /// tonic, encoding a Search-sized answer), which railgate's figure
+    /// includes and the direct call does not.
+    pub grpc_hop: Report,
+}
+
+impl SerialSearch {
+    /// What railgate adds over the direct call at p50.
+    pub fn added_p50(&self) -> f64 {
+        self.railgate.latency_us.p50 - self.direct.latency_us.p50
+    }
+}
+
 /// One offered rate of a sweep.
 #[derive(Debug, Clone, Serialize)]
 pub struct SweepPoint {
@@ -119,9 +140,8 @@ pub struct Results {
     pub quick: bool,
     pub rows: Vec<Row>,
     pub sweeps: Vec<Sweep>,
-    /// Search missing the cache at concurrency 1: railgate and the direct
-    /// simulator call, for the added latency at p50.
-    pub uncached_serial: Option<(Report, Report)>,
+    /// Search missing the cache at concurrency 1, for the added latency.
+    pub uncached_serial: Option<SerialSearch>,
     pub watch: Option<WatchReport>,
     /// Scenarios that could not run, and why.
     pub skipped: Vec<String>,
@@ -255,7 +275,15 @@ async fn uncached(timing: &Timing, results: &mut Results) -> Result<(), BenchErr
     let serial = timing.closed(1, timing.closed);
     let railgate_serial = load::run("railgate", search.clone(), &channels, serial).await;
     let direct_serial = load::run("direct", direct.clone(), &channels, serial).await;
-    results.uncached_serial = Some((railgate_serial, direct_serial));
+    let baseline = BaselineServer::start(capture(&gateway.uri()).await?).await?;
+    let baseline_channels = connect(&baseline.uri).await?;
+    let grpc_hop = load::run("baseline", search.clone(), &baseline_channels, serial).await;
+    drop(baseline);
+    results.uncached_serial = Some(SerialSearch {
+        railgate: railgate_serial,
+        direct: direct_serial,
+        grpc_hop,
+    });
     let closed = timing.closed(CONCURRENCY, timing.closed);
     let railgate = load::run("railgate", search.clone(), &channels, closed).await;
     let ceiling = load::run("direct", direct.clone(), &channels, closed).await;
@@ -351,17 +379,20 @@ async fn book_confirm(
     store: StoreChoice,
     provider_delay: Duration,
 ) -> Result<(Report, Report), BenchError> {
-    let gateway = Gateway::start(GatewayOptions {
+    let mut gateway = Gateway::start(GatewayOptions {
         cache_ttl_ms: 3_600_000,
         store,
         provider_delay,
     })
     .await?;
+    let plan = timing.closed(BOOK_CONCURRENCY, timing.orders);
     let result = async {
         let channels = connect(&gateway.uri()).await?;
         let workload = scenario_workload(Scenario::BookConfirm, &channels[0]).await?;
-        let plan = timing.closed(BOOK_CONCURRENCY, timing.orders);
         let railgate = load::run("railgate", workload, &channels, plan).await;
+        // The replay's orders are not the simulator's: railgate's
+        // reconciler must not chase them while the store is measured.
+        gateway.stop_server().await;
         let ceiling = store_ceiling::measure(&gateway.store_url, &channels, plan).await?;
         Ok((railgate, ceiling))
     }
