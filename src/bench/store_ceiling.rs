@@ -147,7 +147,7 @@ async fn one_order(store: &Store, template: &Order, key: &str) -> Result<(), Sto
 }
 
 /// A callback: find the order by Panhe's number, record it in the inbox,
-/// refresh, mark it processed. Returns nothing of use but the sequence.
+/// refresh, mark it processed. Returns the new event's sequence.
 async fn callback(
     store: &Store,
     provider_order_no: &str,

@@ -123,29 +123,16 @@ async fn failures_are_counted_by_grpc_code() {
     assert_eq!((code.as_str(), *count), ("NotFound", 50), "{report}");
 }
 
-/// The command itself: `railgate bench compare` starts railgate and the
-/// baseline in its own process and prints both reports as JSON.
-#[tokio::test]
-async fn the_bench_command_prints_a_json_comparison() {
+/// Runs `railgate bench <args>` (with `--json`) as its own process and
+/// returns the report it prints: stdout is the report alone, logs go to
+/// stderr.
+async fn bench_json(args: &'static [&'static str]) -> serde_json::Value {
     let data_dir = tempfile::tempdir().unwrap();
     let tmp = data_dir.path().to_owned();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_railgate"))
-            .args([
-                "bench",
-                "compare",
-                "--scenario",
-                "search-cached",
-                "-n",
-                "200",
-                "--concurrency",
-                "4",
-                "--connections",
-                "1",
-                "--warmup",
-                "0s",
-                "--json",
-            ])
+            .arg("bench")
+            .args(args)
             // The bench gateway's data directory goes under TMPDIR.
             .env("TMPDIR", tmp)
             // The suite's own switch is not a railgate setting.
@@ -160,7 +147,29 @@ async fn the_bench_command_prints_a_json_comparison() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|error| panic!("{error}: {stdout}"))
+}
+
+/// The command itself: `railgate bench compare` starts railgate and the
+/// baseline in its own process and prints both reports as JSON.
+#[tokio::test]
+async fn the_bench_command_prints_a_json_comparison() {
+    let json = bench_json(&[
+        "compare",
+        "--scenario",
+        "search-cached",
+        "-n",
+        "200",
+        "--concurrency",
+        "4",
+        "--connections",
+        "1",
+        "--warmup",
+        "0s",
+        "--json",
+    ])
+    .await;
     for side in ["railgate", "baseline"] {
         assert_eq!(json[side]["requests"], 200, "{json}");
         assert_eq!(json[side]["ok"], 200, "{json}");
@@ -187,39 +196,12 @@ async fn book_confirm_is_compared_with_its_store_alone() {
     assert_well_formed(&comparison.baseline, 12);
     assert_eq!(comparison.baseline.label, "store alone");
 }
+
 /// `railgate bench watch` runs the suite's WatchOrder scenario alone and
 /// prints its report as JSON.
 #[tokio::test]
 async fn the_bench_watch_command_reaches_every_stream() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let tmp = data_dir.path().to_owned();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_railgate"))
-            .args([
-                "bench",
-                "watch",
-                "--streams",
-                "20",
-                "--connections",
-                "2",
-                "--json",
-            ])
-            .env("TMPDIR", tmp)
-            .env_remove("RAILGATE_IT_DATABASE")
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    // Logs go to stderr: stdout is the report alone.
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let json: serde_json::Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|error| panic!("{error}: {stdout}"));
+    let json = bench_json(&["watch", "--streams", "20", "--connections", "2", "--json"]).await;
     assert_eq!(json["streams"], 20, "{json}");
     assert_eq!(json["connections"], 2, "{json}");
     assert_eq!(json["missed"], 0, "{json}");
