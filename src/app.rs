@@ -3,7 +3,7 @@
 //! call [`run`] with listeners bound to port 0.
 
 use crate::api::{self, ApiState};
-use crate::config::Config;
+use crate::config::{AlitripTarget, Config};
 use crate::domain::time::SharedClock;
 use crate::orders::{OrderService, OrderServiceConfig, reconciler};
 use crate::proto;
@@ -12,7 +12,7 @@ use crate::providers::panhe::booking::SandboxCipher;
 use crate::providers::panhe::{PanheAdapter, PanheClient, PanheClientConfig};
 use crate::providers::stack::ProviderLimits;
 use crate::routing::{Adapter, Router, SearchSettings};
-use crate::sim;
+use crate::sandbox::{self, SandboxCredentials};
 use crate::stations::StationDirectory;
 use crate::store::Store;
 use secrecy::SecretString;
@@ -94,6 +94,9 @@ pub enum AppError {
     /// Notification delivery could not start.
     #[error("cannot start notification delivery")]
     Notify(#[from] crate::notify::start::StartError),
+    /// A sandbox simulator could not start.
+    #[error("cannot start the sandbox")]
+    Sandbox(#[from] sandbox::SandboxError),
 }
 
 /// Runs railgate until `shutdown` completes, then drains and returns.
@@ -128,7 +131,7 @@ pub async fn run(
         None if config.panhe_is_simulated() => {
             let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
             let address = listener.local_addr().map_err(AppError::Http)?;
-            let url = format!("http://{address}{}", sim::juhe::BASE_PATH);
+            let url = format!("http://{address}{}", sandbox::JUHE_BASE_PATH);
             (Some(url), Some(listener))
         }
         None => (None, None),
@@ -148,10 +151,10 @@ pub async fn run(
         tracing::info!(mode = "live", panhe = %panhe_base_url, grpc = %grpc_addr, http = %http_addr, "railgate starting");
     }
     if let Some(listener) = panhe_simulator {
-        spawn_panhe_simulator(&config, listener, stopped());
+        sandbox::spawn_panhe(&config, listener, stopped());
     }
     if let Some(listener) = juhe_simulator {
-        spawn_juhe_simulator(&config, listener, stopped());
+        sandbox::spawn_juhe(&config, listener, stopped());
     }
     std::fs::create_dir_all(&config.server.data_dir).map_err(|source| AppError::DataDir {
         path: config.server.data_dir.clone(),
@@ -163,7 +166,7 @@ pub async fn run(
         .panhe
         .app_key
         .clone()
-        .unwrap_or_else(|| SecretString::from(sim::panhe::DEFAULT_APP_KEY));
+        .unwrap_or_else(SandboxCredentials::panhe_app_key);
     let panhe_client = PanheClient::new(PanheClientConfig {
         base_url: panhe_base_url,
         app_key: panhe_app_key,
@@ -202,7 +205,7 @@ pub async fn run(
         .panhe
         .secret_key
         .clone()
-        .unwrap_or_else(|| SecretString::from(sim::panhe::DEFAULT_SECRET_KEY));
+        .unwrap_or_else(SandboxCredentials::panhe_secret_key);
     let orders = OrderService::new(
         store,
         panhe,
@@ -230,9 +233,15 @@ pub async fn run(
         Duration::from_millis(config.orders.reconcile_interval_ms),
         stopped(),
     ));
+    let sandbox_gateway = match config.alitrip.target(config.panhe_is_simulated()) {
+        AlitripTarget::Sandbox => {
+            Some(sandbox::start_top(&config, clock.clone(), stopped()).await?)
+        }
+        AlitripTarget::Disabled | AlitripTarget::Gateway { .. } => None,
+    };
     crate::notify::start::start(
         &config,
-        config.panhe_is_simulated(),
+        sandbox_gateway,
         crate::notify::start::DeliveryContext {
             store: orders.store().clone(),
             order_events: orders.subscribe(),
@@ -240,8 +249,7 @@ pub async fn run(
             stations,
             stopped: &stopped,
         },
-    )
-    .await?;
+    )?;
     let watch_hub = api::watch::WatchHub::start(
         orders.store().clone(),
         stations,
@@ -278,39 +286,6 @@ pub async fn run(
     grpc_result.and(http_result)
 }
 
-fn spawn_panhe_simulator(
-    config: &Config,
-    listener: TcpListener,
-    stopped: impl Future<Output = ()> + Send + 'static,
-) {
-    let sim_config = sim::panhe::PanheSimConfig {
-        paths: config.panhe.paths.clone(),
-        clock_scale: config.sandbox.clock_scale,
-        ..sim::panhe::PanheSimConfig::default()
-    };
-    tokio::spawn(async move {
-        if let Err(error) = sim::panhe::serve(listener, sim_config, stopped).await {
-            tracing::error!(error = %error, "panhe simulator stopped");
-        }
-    });
-}
-
-fn spawn_juhe_simulator(
-    config: &Config,
-    listener: TcpListener,
-    stopped: impl Future<Output = ()> + Send + 'static,
-) {
-    let sim_config = sim::juhe::JuheSimConfig {
-        clock_scale: config.sandbox.clock_scale,
-        ..sim::juhe::JuheSimConfig::default()
-    };
-    tokio::spawn(async move {
-        if let Err(error) = sim::juhe::serve(listener, sim_config, stopped).await {
-            tracing::error!(error = %error, "juhe simulator stopped");
-        }
-    });
-}
-
 /// The Juhe adapter at `base_url` with the configured key (the sandbox
 /// key for the simulator) and limits.
 fn juhe_adapter(
@@ -322,7 +297,7 @@ fn juhe_adapter(
         .juhe
         .key
         .clone()
-        .unwrap_or_else(|| SecretString::from(sim::juhe::DEFAULT_KEY));
+        .unwrap_or_else(SandboxCredentials::juhe_key);
     let limits = ProviderLimits {
         timeout: Duration::from_millis(config.juhe.timeout_ms),
         max_concurrency: config.juhe.max_concurrency,

@@ -5,7 +5,8 @@
 //!   domain conversion and the one place errors become `tonic::Status`.
 //! - [`domain`]: the neutral model: money in fen, seat classes, trains,
 //!   offers, Asia/Shanghai time.
-//! - [`stations`]: the 12306 station directory (embedded data).
+//! - [`stations`]: the 12306 station directory (embedded data), the
+//!   `railgate-stations` crate re-exported.
 //! - [`routing`]: which provider serves a call (one capability table);
 //!   search fan-out with a single-flight cache and the merge of answers.
 //! - [`orders`]: the booking flows (Book, Confirm, Cancel, Refresh) with
@@ -21,17 +22,17 @@
 //!   through the inbox, apply (Juhe) and re-read the order.
 //! - [`providers`]: one folder per provider adapter (`panhe/`, `juhe/`),
 //!   and the per-provider tower stack every call goes through (`stack`).
-//! - [`sim`]: faithful provider simulators for sandbox mode and tests.
+//! - [`sandbox`]: sandbox mode's wiring, the only module that names a
+//!   simulator (the `railgate-sim` crate).
 //! - [`config`]: the typed configuration tree (defaults → file → env).
 //! - [`app`]: wiring and the server lifecycle; [`telemetry`]: logging.
 //! - [`privacy`]: masking of personal data in free text.
-//! - [`bench`]: `railgate bench`: load generator, baseline server and the
-//!   benchmark suite behind docs/PERFORMANCE.md.
+//!
+//! The benchmark tool is the `railgate-bench` crate (`crates/railgate-bench`).
 
 pub mod alitrip;
 pub mod api;
 pub mod app;
-pub mod bench;
 pub mod callbacks;
 pub mod config;
 pub mod domain;
@@ -40,10 +41,11 @@ pub mod orders;
 pub mod privacy;
 pub mod providers;
 pub mod routing;
-pub mod sim;
-pub mod stations;
+pub mod sandbox;
 pub mod store;
 pub mod telemetry;
+
+pub use railgate_stations as stations;
 
 /// Generated `railgate.v1` protobuf types and tonic services.
 #[allow(clippy::all, missing_docs)]

@@ -1,5 +1,6 @@
-//! Sample alitrip-channel orders for the unit tests of [`super`] and of the
-//! fake TOP endpoint.
+//! Sample alitrip-channel orders for the unit tests of [`super`] and for
+//! the tests that send them to the fake TOP gateway (`tests/it/alitrip`).
+//! Constant data: the `expect`s below hold for these literals.
 
 use super::sm4::{FieldCipher, Sm4Config};
 use crate::domain::{
@@ -20,11 +21,11 @@ pub fn cipher() -> FieldCipher {
 /// A resident-ID passenger.
 pub fn resident() -> Passenger {
     Passenger {
-        name: PersonName::new("欧阳娜娜".into()).unwrap(),
+        name: PersonName::new("欧阳娜娜".into()).expect("a valid literal"),
         id_type: IdType::ResidentIdCard,
-        id_number: IdNumber::new("11010519491231002X".into()).unwrap(),
+        id_number: IdNumber::new("11010519491231002X".into()).expect("a valid literal"),
         passenger_type: PassengerType::Adult,
-        phone: Some(PhoneNumber::new("15712340587".into()).unwrap()),
+        phone: Some(PhoneNumber::new("15712340587".into()).expect("a valid literal")),
         birth_date: None,
         sex: Some(Sex::Female),
         country_code: None,
@@ -35,11 +36,11 @@ pub fn resident() -> Passenger {
 /// A passport holder, with the fields the seed requires for non-ID cards.
 pub fn passport_holder() -> Passenger {
     Passenger {
-        name: PersonName::new("JOHN SMITH".into()).unwrap(),
+        name: PersonName::new("JOHN SMITH".into()).expect("a valid literal"),
         id_type: IdType::Passport,
-        id_number: IdNumber::new("E12345678".into()).unwrap(),
+        id_number: IdNumber::new("E12345678".into()).expect("a valid literal"),
         passenger_type: PassengerType::Child,
-        phone: Some(PhoneNumber::new("+85291234578".into()).unwrap()),
+        phone: Some(PhoneNumber::new("+85291234578".into()).expect("a valid literal")),
         birth_date: NaiveDate::from_ymd_opt(2015, 6, 1),
         sex: Some(Sex::Male),
         country_code: Some("GB".into()),
@@ -55,9 +56,9 @@ pub fn passenger_ids() -> Vec<String> {
 /// An issued order of two tickets on G1 北京南 → 上海虹桥, from alitrip.
 pub fn issued_order() -> Order {
     let departure = NaiveDate::from_ymd_opt(2026, 11, 24)
-        .unwrap()
+        .expect("a valid literal")
         .and_hms_opt(7, 0, 0)
-        .unwrap();
+        .expect("a valid literal");
     let created = Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap();
     let mut first = Ticket::new(resident(), SeatClass::Second, None);
     first.status = TicketStatus::Issued;
@@ -93,8 +94,8 @@ pub fn issued_order() -> Order {
         arrival: departure + chrono::Duration::minutes(278),
         tickets: vec![first, second],
         contact: Some(Contact {
-            name: PersonName::new("张三".into()).unwrap(),
-            phone: PhoneNumber::new("18754683215".into()).unwrap(),
+            name: PersonName::new("张三".into()).expect("a valid literal"),
+            phone: PhoneNumber::new("18754683215".into()).expect("a valid literal"),
         }),
         total_amount: Some(Fen::new(99_900)),
         ticket_amount: Some(Fen::new(99_400)),

@@ -11,15 +11,16 @@
 //! - [`sign`]: TOP request signing (md5, hmac, hmac-sha256).
 //! - [`client`]: the TOP gateway client and the retryable/permanent
 //!   classification of its answers.
+//! - [`fixtures`]: sample orders in the seed's example shape, for the unit
+//!   tests here and the tests of the fake TOP gateway (`tests/it/alitrip`).
 //!
-//! The fake endpoint that tests and sandbox mode send to is
-//! [`crate::sim::top`].
+//! The fake gateway that tests and sandbox mode send to is the `top`
+//! module of the `railgate-sim` crate: its own reading of seed 003.
 
 pub mod builder;
 pub mod client;
 pub mod codes;
-#[cfg(test)]
-pub(crate) mod fixtures;
+pub mod fixtures;
 pub mod model;
 pub mod sign;
 pub mod sm4;

@@ -98,6 +98,25 @@ impl Sm4Config {
     }
 }
 
+impl Sm4Config {
+    /// The decoded key, and the IV for CBC (`None` for ECB), after checking
+    /// that mode and IV agree.
+    pub fn key_and_iv(&self) -> Result<([u8; BLOCK], Option<[u8; BLOCK]>), Sm4Error> {
+        let encoding = self.key_encoding;
+        let key =
+            decode_block(self.key.expose_secret(), encoding).ok_or(Sm4Error::BadKey(encoding))?;
+        let iv = match (self.mode, &self.iv) {
+            (Sm4Mode::Ecb, None) => None,
+            (Sm4Mode::Ecb, Some(_)) => return Err(Sm4Error::UnexpectedIv),
+            (Sm4Mode::Cbc, None) => return Err(Sm4Error::MissingIv),
+            (Sm4Mode::Cbc, Some(iv)) => {
+                Some(decode_block(iv.expose_secret(), encoding).ok_or(Sm4Error::BadIv(encoding))?)
+            }
+        };
+        Ok((key, iv))
+    }
+}
+
 /// Why a cipher could not be set up or a field not be decrypted. Never
 /// carries key material, plaintext or ciphertext.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -148,17 +167,7 @@ impl fmt::Debug for FieldCipher {
 impl FieldCipher {
     /// Checks the configuration and decodes the key and IV.
     pub fn new(config: &Sm4Config) -> Result<Self, Sm4Error> {
-        let encoding = config.key_encoding;
-        let key =
-            decode_block(config.key.expose_secret(), encoding).ok_or(Sm4Error::BadKey(encoding))?;
-        let iv = match (config.mode, &config.iv) {
-            (Sm4Mode::Ecb, None) => None,
-            (Sm4Mode::Ecb, Some(_)) => return Err(Sm4Error::UnexpectedIv),
-            (Sm4Mode::Cbc, None) => return Err(Sm4Error::MissingIv),
-            (Sm4Mode::Cbc, Some(iv)) => {
-                Some(decode_block(iv.expose_secret(), encoding).ok_or(Sm4Error::BadIv(encoding))?)
-            }
-        };
+        let (key, iv) = config.key_and_iv()?;
         Ok(FieldCipher {
             key,
             iv,

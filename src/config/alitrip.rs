@@ -5,14 +5,13 @@
 //! - `gateway_url` set: that gateway, with the configured credentials
 //!   (`app_key`, `app_secret` and `sm4.key` are then required);
 //! - unset in sandbox mode (Panhe simulated): the built-in fake TOP
-//!   gateway, in-process, with the sandbox credentials;
+//!   gateway, in-process, with the sandbox credentials (`crate::sandbox`);
 //! - unset otherwise: delivery is off; notifications wait in the outbox.
 
 use super::{ConfigProblem, check_base_url};
 use crate::alitrip::sm4::{FieldCipher, KeyEncoding, Sm4Config, Sm4Mode, TextEncoding};
 use crate::alitrip::{SignMethod, TopConfig};
 use crate::notify::retry::RetryPolicy;
-use crate::sim::top::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, DEFAULT_SM4_KEY, TopSimConfig};
 use secrecy::SecretString;
 use serde::Deserialize;
 use std::time::Duration;
@@ -90,7 +89,7 @@ pub struct Sm4Settings {
 
 impl Sm4Settings {
     /// The cipher settings with `key`.
-    fn with_key(&self, key: SecretString) -> Sm4Config {
+    pub fn with_key(&self, key: SecretString) -> Sm4Config {
         Sm4Config {
             key,
             key_encoding: self.key_encoding,
@@ -154,38 +153,6 @@ impl AlitripConfig {
             partner_id: self.partner_id.clone(),
             timeout: Duration::from_millis(self.timeout_ms),
         }
-    }
-
-    /// The TOP client's settings for the sandbox fake at `gateway_url`.
-    pub fn sandbox_top_config(&self, gateway_url: &str) -> TopConfig {
-        self.top_config(
-            gateway_url,
-            DEFAULT_APP_KEY.to_owned(),
-            SecretString::from(DEFAULT_APP_SECRET),
-        )
-    }
-
-    /// The fake gateway's settings: the configured credentials where
-    /// given (so `railgate sim` can stand in for a configured gateway),
-    /// the sandbox ones otherwise.
-    pub fn sim_config(&self) -> TopSimConfig {
-        let defaults = TopSimConfig::default();
-        TopSimConfig {
-            app_key: self.app_key.clone().unwrap_or(defaults.app_key),
-            app_secret: self.app_secret.clone().unwrap_or(defaults.app_secret),
-            sm4: self
-                .sm4
-                .key
-                .clone()
-                .map_or(defaults.sm4, |key| self.sm4.with_key(key)),
-            ..defaults
-        }
-    }
-
-    /// The SM4 settings of the sandbox fake: its published key, ECB,
-    /// Base64.
-    pub fn sandbox_sm4() -> Sm4Config {
-        Sm4Config::with_hex_key(DEFAULT_SM4_KEY)
     }
 
     /// The worker's retry policy.

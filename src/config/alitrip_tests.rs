@@ -147,26 +147,6 @@ fn the_file_form_reads_the_same_settings() {
 }
 
 #[test]
-fn the_fake_takes_configured_credentials_or_the_sandbox_ones() {
-    let sandbox = AlitripConfig::default().sim_config();
-    assert_eq!(sandbox.app_key, DEFAULT_APP_KEY);
-    assert_eq!(sandbox.sm4.key.expose_secret(), DEFAULT_SM4_KEY);
-    let configured = AlitripConfig {
-        app_key: Some("12345678".into()),
-        app_secret: Some(SecretString::from("s3cret")),
-        sm4: Sm4Settings {
-            key: Some(SecretString::from(KEY)),
-            ..Sm4Settings::default()
-        },
-        ..AlitripConfig::default()
-    }
-    .sim_config();
-    assert_eq!(configured.app_key, "12345678");
-    assert_eq!(configured.app_secret.expose_secret(), "s3cret");
-    assert_eq!(configured.sm4.key.expose_secret(), KEY);
-}
-
-#[test]
 fn the_readme_documents_every_key() {
     let readme = include_str!("../../README.md");
     for (env, key) in ENV_KEYS {

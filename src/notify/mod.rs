@@ -14,7 +14,7 @@
 //!   window.
 //! - [`worker`]: claim, send, complete / reschedule / dead-letter.
 //! - [`start`]: where callbacks go per the configuration; starts the
-//!   worker (and the fake TOP gateway in sandbox mode).
+//!   worker (to the fake TOP gateway that `crate::sandbox` starts in sandbox mode).
 
 pub mod alitrip_book;
 pub mod retry;

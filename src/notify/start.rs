@@ -1,19 +1,18 @@
 //! Starting delivery from the configuration: where book callbacks go (a
 //! real TOP gateway, the in-process fake in sandbox mode, or nowhere), and
-//! the worker that sends them.
+//! the worker that sends them. The fake itself is started by the app layer
+//! (`crate::sandbox`) and handed in as a [`SandboxGateway`].
 
 use super::alitrip_book::BookCallbackSender;
 use super::worker::{Worker, WorkerSettings};
-use crate::alitrip::sm4::Sm4Error;
-use crate::alitrip::{FieldCipher, TopClient, TopError};
+use crate::alitrip::sm4::{Sm4Config, Sm4Error};
+use crate::alitrip::{FieldCipher, TopClient, TopConfig, TopError};
 use crate::config::{AlitripTarget, Config};
 use crate::domain::OrderEvent;
 use crate::domain::time::SharedClock;
-use crate::sim::top::{self, TopSimConfig};
 use crate::stations::StationDirectory;
 use crate::store::Store;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -29,12 +28,19 @@ pub enum Delivery {
     Gateway(String),
 }
 
+/// The built-in fake TOP gateway of sandbox mode, already serving, and how
+/// to reach it.
+#[derive(Debug, Clone)]
+pub struct SandboxGateway {
+    /// The TOP client's settings: the fake's URL and credentials.
+    pub top: TopConfig,
+    /// The SM4 settings the fake decrypts with.
+    pub sm4: Sm4Config,
+}
+
 /// Why delivery could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The sandbox fake could not listen.
-    #[error("cannot listen for the sandbox TOP gateway")]
-    Bind(#[source] std::io::Error),
     /// The TOP client could not be built.
     #[error("cannot build the TOP client")]
     Client(#[source] TopError),
@@ -57,11 +63,11 @@ pub struct DeliveryContext<S> {
     pub stopped: S,
 }
 
-/// Starts the sandbox fake if needed and the delivery worker, per
-/// `config.alitrip`; `sandbox` says whether railgate runs in sandbox mode.
-pub async fn start<S, F>(
+/// Starts the delivery worker, per `config.alitrip`: to the configured
+/// gateway, else to `sandbox` (the fake of sandbox mode), else nowhere.
+pub fn start<S, F>(
     config: &Config,
-    sandbox: bool,
+    sandbox: Option<SandboxGateway>,
     context: DeliveryContext<S>,
 ) -> Result<Delivery, StartError>
 where
@@ -69,7 +75,7 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     let alitrip = &config.alitrip;
-    let (top_config, sm4, delivery) = match alitrip.target(sandbox) {
+    let (top_config, sm4, delivery) = match alitrip.target(sandbox.is_some()) {
         AlitripTarget::Disabled => {
             tracing::info!(
                 "alitrip delivery is off (alitrip.gateway_url is not set): book callbacks wait in the outbox"
@@ -80,18 +86,16 @@ where
             let url = top.gateway_url.clone();
             (top, sm4, Delivery::Gateway(url))
         }
-        AlitripTarget::Sandbox => {
-            let sim_config = TopSimConfig {
-                clock: context.clock.clone(),
-                ..TopSimConfig::default()
-            };
-            let url = spawn_sandbox_gateway(sim_config, (context.stopped)()).await?;
-            (
-                alitrip.sandbox_top_config(&url),
-                crate::config::AlitripConfig::sandbox_sm4(),
-                Delivery::Sandbox(url),
-            )
-        }
+        AlitripTarget::Sandbox => match sandbox {
+            Some(gateway) => {
+                let url = gateway.top.gateway_url.clone();
+                (gateway.top, gateway.sm4, Delivery::Sandbox(url))
+            }
+            None => {
+                tracing::info!("alitrip delivery is off (no sandbox gateway): book callbacks wait in the outbox");
+                return Ok(Delivery::Disabled);
+            }
+        },
     };
     let client =
         TopClient::with_clock(top_config, context.clock.clone()).map_err(StartError::Client)?;
@@ -118,23 +122,4 @@ where
         Delivery::Disabled => {}
     }
     Ok(delivery)
-}
-
-/// Serves the fake TOP gateway on a private loopback port until `stopped`;
-/// returns its URL.
-async fn spawn_sandbox_gateway(
-    config: TopSimConfig,
-    stopped: impl Future<Output = ()> + Send + 'static,
-) -> Result<String, StartError> {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .map_err(StartError::Bind)?;
-    let address = listener.local_addr().map_err(StartError::Bind)?;
-    let url = format!("http://{address}{}", config.path);
-    tokio::spawn(async move {
-        if let Err(error) = top::serve(listener, config, stopped).await {
-            tracing::error!(error = %error, "top simulator stopped");
-        }
-    });
-    Ok(url)
 }

@@ -8,8 +8,8 @@ use crate::booking::offer_on;
 use crate::scripted::{Scripted, book, confirm, eventually, get, wait_status, wait_until};
 use railgate::domain::{ChangeStatus, OrderEvent, OrderEventKind, OrderStatus, TicketStatus};
 use railgate::proto::{self as pb};
-use railgate::sim::panhe::PanheSimConfig;
-use railgate::sim::panhe::orders::{CallbackMode, CallbackRecord};
+use railgate_sim::panhe::PanheSimConfig;
+use railgate_sim::panhe::orders::{CallbackMode, CallbackRecord};
 use serde_json::Value;
 
 /// A reconciler round every 100 ms: a dropped callback costs little.

@@ -9,7 +9,7 @@ use crate::support::{TestApp, date_in, details, violations};
 use crate::two_sims::TwoSims;
 use railgate::config::Config;
 use railgate::proto::{self as pb};
-use railgate::sim::juhe;
+use railgate_sim::juhe;
 use std::time::Duration;
 use tokio_stream::StreamExt;
 use tonic::Code;

@@ -7,7 +7,7 @@ use crate::grab::{GrabApp, book, grab_request, hours_from_now, offer, start_with
 use crate::scripted::{NO_RECONCILER_MS, SECRET, eventually, wait_status};
 use railgate::orders::customer_order_no;
 use railgate::proto::{self as pb};
-use railgate::sim::juhe::orders::CallbackType;
+use railgate_sim::juhe::orders::CallbackType;
 use secrecy::SecretString;
 use serde_json::json;
 

@@ -3,7 +3,6 @@
 //! link step on a 2-core machine); each area is a module.
 
 mod alitrip;
-mod bench;
 mod binary;
 mod booking;
 mod callbacks;
@@ -14,6 +13,7 @@ mod delivery;
 mod grab;
 mod grab_callbacks;
 mod grpcurl;
+mod juhe_adapter;
 mod lookup;
 mod multi_provider;
 mod panhe_adapter;

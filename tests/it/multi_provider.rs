@@ -6,7 +6,7 @@ use crate::support::date_in;
 use crate::two_sims::TwoSims;
 use railgate::config::Config;
 use railgate::proto::{self as pb, SearchRequest};
-use railgate::sim::juhe;
+use railgate_sim::juhe;
 use std::time::Duration;
 
 async fn two_providers(configure: impl FnOnce(&mut Config)) -> TwoSims {

@@ -2,19 +2,20 @@
 
 use railgate::providers::panhe::{PanheAdapter, PanheClient, PanheClientConfig, PanhePaths};
 use railgate::providers::stack::ProviderLimits;
-use railgate::sim::panhe::{DEFAULT_APP_KEY, PanheSimConfig, serve};
+use railgate::config::Config;
 use railgate::stations::StationDirectory;
+use railgate_sim::panhe::{DEFAULT_APP_KEY, serve};
 use secrecy::SecretString;
 use std::time::Duration;
 
 async fn adapter(paths: PanhePaths) -> PanheAdapter {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = PanheSimConfig {
-        paths: paths.clone(),
-        ..PanheSimConfig::default()
-    };
-    tokio::spawn(serve(listener, config, std::future::pending()));
+    // The simulator's routes as sandbox mode sets them from the adapter's.
+    let mut config = Config::default();
+    config.panhe.paths = paths.clone();
+    let settings = railgate::sandbox::panhe_settings(&config, DEFAULT_APP_KEY.to_owned());
+    tokio::spawn(serve(listener, settings, std::future::pending()));
     let client = PanheClient::new(PanheClientConfig {
         base_url: format!("http://{addr}/"),
         app_key: SecretString::from(DEFAULT_APP_KEY),

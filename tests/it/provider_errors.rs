@@ -3,7 +3,7 @@
 
 use crate::support::{TestApp, date_in, details};
 use railgate::proto::SearchRequest;
-use railgate::sim::panhe::{PanheSimConfig, serve};
+use railgate_sim::panhe::{PanheSimConfig, serve};
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use tonic::Code;

@@ -4,7 +4,7 @@
 
 use crate::support::TestApp;
 use railgate::config::Config;
-use railgate::sim::{juhe, panhe};
+use railgate_sim::{juhe, panhe};
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::sync::Arc;

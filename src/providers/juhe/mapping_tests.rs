@@ -323,37 +323,3 @@ fn parses_every_date_format_juhe_uses() {
     assert_eq!(close_time(expected), "2016-12-29 03:34:00");
     assert_eq!(depart_date_time(expected), "2016-12-29 03:34");
 }
-
-/// The tables above are checked against the seed's dictionary; this ties
-/// them to the simulator too: its live dataDictionary answer, fetched over
-/// HTTP by railgate's own client, is the seed's.
-#[tokio::test]
-async fn the_simulators_live_dictionary_is_the_seeds() {
-    use crate::providers::juhe::{JuheClient, JuheClientConfig, JuhePaths};
-    use crate::providers::stack::ProviderLimits;
-    use crate::sim::juhe::{BASE_PATH, DEFAULT_KEY, JuheSimConfig, serve};
-    use std::time::Duration;
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(serve(
-        listener,
-        JuheSimConfig::default(),
-        std::future::pending(),
-    ));
-    let client = JuheClient::new(
-        reqwest::Client::new(),
-        JuheClientConfig {
-            base_url: format!("http://{address}{BASE_PATH}"),
-            key: secrecy::SecretString::from(DEFAULT_KEY),
-            paths: JuhePaths::default(),
-            limits: ProviderLimits {
-                timeout: Duration::from_secs(10),
-                max_concurrency: 1,
-                requests_per_second: 10,
-            },
-        },
-    );
-    let live = client.data_dictionary().await.unwrap();
-    assert_eq!(live, dictionary());
-}

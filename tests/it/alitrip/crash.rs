@@ -15,9 +15,9 @@ use crate::scripted::eventually;
 use railgate::proto::admin_service_client::AdminServiceClient;
 use railgate::proto::booking_service_client::BookingServiceClient;
 use railgate::proto::{self as pb};
-use railgate::sim::panhe::orders::CallbackMode;
-use railgate::sim::panhe::{self, DEFAULT_APP_KEY, DEFAULT_SECRET_KEY, PanheSimConfig};
-use railgate::sim::top::Fault;
+use railgate_sim::panhe::orders::CallbackMode;
+use railgate_sim::panhe::{self, DEFAULT_APP_KEY, DEFAULT_SECRET_KEY, PanheSimConfig};
+use railgate_sim::top::Fault;
 use std::time::Duration;
 use tonic::transport::Channel;
 
@@ -134,8 +134,8 @@ async fn a_callback_cut_off_by_a_kill_is_delivered_after_restart_once() {
     );
     let accepted = fake.accepted_for("AT-CRASH-1");
     assert_eq!(accepted.len(), 1, "delivered once");
-    assert_eq!(accepted[0].param.supplier_order_id, issued.order_id);
-    assert_eq!(accepted[0].passengers[0].passenger_name, PERSONAL[0]);
+    assert_eq!(accepted[0].supplier_order_id, issued.order_id);
+    assert_eq!(accepted[0].passengers[0].get("passenger_name").unwrap(), PERSONAL[0]);
 
     // A later order's callback goes through the same worker after it: the
     // delivered one is not sent again.

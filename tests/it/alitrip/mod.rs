@@ -9,9 +9,12 @@
 //!   the sandbox's built-in fake.
 //! - [`outage`]: retries through failures, dead letters and replay.
 //! - [`crash`]: SIGKILL between commit and delivery.
+//! - [`fake_gateway`]: railgate's TOP client and builder against the fake
+//!   alone, failure by failure.
 
 mod crash;
 mod delivery;
+mod fake_gateway;
 mod outage;
 
 use crate::booking::{book_request, offer_on};
@@ -20,7 +23,7 @@ use crate::support::TestApp;
 use railgate::config::Config;
 use railgate::proto::admin_service_client::AdminServiceClient;
 use railgate::proto::{self as pb};
-use railgate::sim::top::{
+use railgate_sim::top::{
     self, AcceptedCallback, DEFAULT_APP_KEY, DEFAULT_APP_SECRET, DEFAULT_SM4_KEY, TopSimConfig,
     TopSimState,
 };
@@ -60,7 +63,7 @@ impl FakeTop {
             ..TopSimConfig::default()
         };
         let url = format!("http://{address}{}", config.path);
-        let (router, state) = top::router_with_state(config).unwrap();
+        let (router, state) = top::router_with_state(config);
         tokio::spawn(async move { axum::serve(listener, router).await });
         FakeTop { url, state }
     }
@@ -70,7 +73,7 @@ impl FakeTop {
         self.state
             .accepted()
             .into_iter()
-            .filter(|callback| callback.param.order_id == order_id)
+            .filter(|callback| callback.order_id == order_id)
             .collect()
     }
 

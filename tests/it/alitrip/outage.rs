@@ -9,7 +9,7 @@ use super::{
 };
 use crate::support::details;
 use railgate::proto::{self as pb};
-use railgate::sim::top::Fault;
+use railgate_sim::top::Fault;
 use std::time::Duration;
 use tonic::Code;
 
@@ -49,9 +49,9 @@ async fn an_outage_delays_each_outcome_but_delivers_it_once() {
     let failed_calls = fake.accepted_for("AT-OUT-CANCELLED");
     assert_eq!(issued_calls.len(), 1);
     assert_eq!(failed_calls.len(), 1);
-    assert_eq!(issued_calls[0].param.order_status, "11");
+    assert_eq!(issued_calls[0].order_status, "11");
     assert_eq!(
-        failed_calls[0].param.order_status, "12",
+        failed_calls[0].order_status, "12",
         "cancelled is 出票失败"
     );
     assert_eq!(fake.state.accepted().len(), 2);
@@ -99,7 +99,7 @@ async fn a_permanent_refusal_is_dead_lettered_then_replayed() {
     assert!(!replayed.replayed_at.is_empty());
 
     let accepted = fake.wait_accepted("AT-DEAD-1", 1).await;
-    assert_eq!(accepted[0].param.supplier_order_id, issued.order_id);
+    assert_eq!(accepted[0].supplier_order_id, issued.order_id);
     let delivered = wait_notification(
         &mut admin,
         &issued.order_id,

@@ -1,0 +1,204 @@
+//! The ceiling of the order scenarios: the store work of one order's
+//! Book → Confirm → ISSUED, replayed straight on the store railgate used,
+//! without gRPC, HTTP, the provider or any contention between writers of
+//! one order.
+//!
+//! The Search scenarios have a no-work tonic server as their ceiling; an
+//! order has no provider-free equivalent, but most of its cost on a small
+//! host is the store: one order is about 65 statements in 30 transactions
+//! (counted with `RAILGATE_LOG=warn,sqlx::query=debug` on a 20-order run),
+//! and on SQLite every statement is a hop to sqlx's connection thread.
+//! Replaying the same store calls at the same concurrency measures what
+//! the store alone allows, so the order rows get a ratio like the others.
+//!
+//! The replay is the store calls railgate makes when nothing races (the
+//! benchmark's simulator calls back while Book and Confirm are still
+//! recording, so railgate also pays version conflicts and re-reads):
+//!
+//! | step | store calls |
+//! | --- | --- |
+//! | Book | claim key, insert order, read + update (Panhe's number), complete key |
+//! | hold callback | id lookup, inbox insert, read + update (HELD), inbox processed |
+//! | WatchOrder | read, events after the snapshot (×3 as events arrive) |
+//! | Confirm | claim key, read, read + update (ISSUING), complete key |
+//! | issue callback | id lookup, inbox insert, read + update (ISSUED), inbox processed |
+
+use super::BenchError;
+use super::load::{self, CallFuture, LoadPlan, Workload};
+use super::report::Report;
+use railgate::domain::{Order, OrderEventKind, OrderId, OrderStatus, ProviderId, TicketId};
+use railgate::store::{Begin, OrderFilter, Store, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::transport::Channel;
+
+/// The ceiling's name in reports.
+pub const STORE_CEILING: &str = "store alone";
+
+/// Idempotency lease of the replayed claims (never runs out in a run).
+const LEASE: Duration = Duration::from_secs(600);
+
+/// Replays one order's store calls per call on the store at `store_url`
+/// under `plan`, with orders shaped like one railgate issued there.
+pub async fn measure(
+    store_url: &str,
+    channels: &[Channel],
+    plan: LoadPlan,
+) -> Result<Report, BenchError> {
+    let setup = |error: StoreError| BenchError::Setup(format!("store: {error}"));
+    let store = Store::connect(store_url).await.map_err(setup)?;
+    let filter = OrderFilter {
+        statuses: vec![OrderStatus::Issued],
+        ..Default::default()
+    };
+    let template = store
+        .list_orders(&filter, 1, None)
+        .await
+        .map_err(setup)?
+        .orders
+        .into_iter()
+        .next()
+        .ok_or_else(|| BenchError::Setup("no order was issued to copy".into()))?;
+    let run_id = uuid::Uuid::now_v7().simple().to_string();
+    Ok(load::run(
+        STORE_CEILING,
+        replay(store, template, run_id),
+        channels,
+        plan,
+    )
+    .await)
+}
+
+/// A workload replaying one order's store calls per call, on `store`,
+/// with orders shaped like `template` (an order railgate booked).
+fn replay(store: Store, template: Order, run_id: String) -> Arc<dyn Workload> {
+    let shared = Arc::new((store, template, run_id));
+    Arc::new(move |_: &Channel, sequence: u64| -> CallFuture {
+        let shared = shared.clone();
+        Box::pin(async move {
+            let (store, template, run_id) = &*shared;
+            one_order(store, template, &format!("ceiling-{run_id}-{sequence}"))
+                .await
+                .map_err(|error| format!("store: {error}"))
+        })
+    })
+}
+
+/// The template order, reset to how Book first records it.
+fn fresh(template: &Order, key: &str) -> Order {
+    let mut order = template.clone();
+    order.id = OrderId::new();
+    for ticket in &mut order.tickets {
+        ticket.id = TicketId::new();
+    }
+    order.customer_order_no = key.to_owned();
+    order.provider_order_no = None;
+    order.order_no_12306 = None;
+    order.status = OrderStatus::Pending;
+    order.status_reason = None;
+    order.version = 0;
+    order.last_sequence = 0;
+    order
+}
+
+async fn one_order(store: &Store, template: &Order, key: &str) -> Result<(), StoreError> {
+    let provider_order_no = format!("P{key}");
+
+    // Book.
+    store
+        .begin_idempotent(&format!("{key}-book"), "book", key.as_bytes(), LEASE)
+        .await
+        .and_then(owned)?;
+    let mut order = fresh(template, key);
+    store.insert_order(&mut order).await?;
+    update(store, &order.id, |order| {
+        order.provider_order_no = Some(provider_order_no.clone());
+    })
+    .await?;
+    store
+        .complete_idempotent(&format!("{key}-book"), order.id.as_str().as_bytes())
+        .await?;
+
+    // Panhe's hold callback; the watcher opened by the client.
+    let mut seen = callback(store, &provider_order_no, "held", OrderStatus::Held).await?;
+    let watched = read(store, &order.id).await?;
+    seen = seen.max(events(store, &watched.id, 0).await?);
+
+    // Confirm: the pay step reads the order, then refreshes it.
+    let confirm_key = format!("{key}-confirm");
+    store
+        .begin_idempotent(&confirm_key, "confirm", key.as_bytes(), LEASE)
+        .await
+        .and_then(owned)?;
+    read(store, &order.id).await?;
+    update(store, &order.id, |order| {
+        order.status = OrderStatus::Issuing
+    })
+    .await?;
+    store
+        .complete_idempotent(&confirm_key, order.id.as_str().as_bytes())
+        .await?;
+    seen = seen.max(events(store, &order.id, seen).await?);
+
+    // Panhe's issue callback; the watcher gets the last event.
+    callback(store, &provider_order_no, "issued", OrderStatus::Issued).await?;
+    events(store, &order.id, seen).await?;
+    Ok(())
+}
+
+/// A callback: find the order by Panhe's number, record it in the inbox,
+/// refresh, mark it processed. Returns the new event's sequence.
+async fn callback(
+    store: &Store,
+    provider_order_no: &str,
+    what: &str,
+    status: OrderStatus,
+) -> Result<i64, StoreError> {
+    let order_id = store
+        .order_id_by_provider_order_no(ProviderId::Panhe, provider_order_no)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("no order {provider_order_no}")))?;
+    let dedupe_key = format!("order:{provider_order_no}:{what}");
+    store
+        .record_callback(ProviderId::Panhe, &dedupe_key, what.as_bytes())
+        .await?;
+    let sequence = update(store, &order_id, |order| order.status = status).await?;
+    store
+        .mark_callback_processed(ProviderId::Panhe, &dedupe_key)
+        .await?;
+    Ok(sequence)
+}
+
+/// Read, change, write with the optimistic version (no conflicts here:
+/// each order has one writer).
+async fn update(
+    store: &Store,
+    order_id: &OrderId,
+    change: impl FnOnce(&mut Order),
+) -> Result<i64, StoreError> {
+    let mut order = read(store, order_id).await?;
+    let before = order.clone();
+    change(&mut order);
+    let kind = OrderEventKind::between(&before, &order);
+    store.update_order(&mut order, kind, &[]).await
+}
+
+async fn read(store: &Store, order_id: &OrderId) -> Result<Order, StoreError> {
+    store
+        .get_order(order_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("order {} vanished", order_id.as_str())))
+}
+
+/// Events after `after` (a watcher catching up); the last sequence read.
+async fn events(store: &Store, order_id: &OrderId, after: i64) -> Result<i64, StoreError> {
+    let events = store.events_after(order_id, after).await?;
+    Ok(events.last().map_or(after, |event| event.sequence))
+}
+
+fn owned(begin: Begin) -> Result<(), StoreError> {
+    match begin {
+        Begin::New | Begin::Resumed => Ok(()),
+        _ => Err(StoreError::Corrupt("replayed key claimed twice".into())),
+    }
+}

@@ -1,0 +1,367 @@
+//! A simulator of Panhe's train REST API (seed 002), served by axum.
+//!
+//! Every endpoint is `POST <path>` with a JSON body carrying `appKey`;
+//! paths come from [`PanhePaths`], so a path overridden in configuration
+//! moves the simulated route with the adapter's. Answers are always HTTP 200
+//! with Panhe's `{data, success, msg}` envelope, errors included (wrong
+//! `appKey`, a missing or malformed parameter, an unknown station or train, a
+//! date outside the 15-day presale window, even a body that is not JSON).
+//!
+//! Implemented: the read endpoints (余票查询, 经停站查询 V1 and V2,
+//! 火车站列表) and the whole booking lifecycle (创单占座, 确认出票, 取消订单,
+//! 退票, 申请/确认/取消改签, 查询订单详情) with its asynchronous steps, the
+//! payment window and callbacks; see [`orders`]. The 12306 account
+//! endpoints answer `success:false` "not supported".
+//!
+//! Time: "now" is [`SimState::provider_now`], the configured
+//! [`PanheSimConfig::clock`] (Asia/Shanghai wall time, so tests can pin the
+//! date) sped up by [`PanheSimConfig::clock_scale`].
+
+pub mod orders;
+mod params;
+pub mod paths;
+mod query;
+#[cfg(test)]
+mod tests;
+pub mod wire;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, post};
+use chrono::{Days, NaiveDate, NaiveDateTime};
+
+pub use paths::PanhePaths;
+pub use crate::clock::{Clock, fixed_clock, shanghai_now};
+use crate::fares::{self, SeatClass};
+use crate::timetable::Timetable;
+use orders::Scripts;
+use orders::model::OrderBook;
+use wire::{Envelope, Failure};
+
+/// The app key the simulator accepts unless configured otherwise.
+pub const DEFAULT_APP_KEY: &str = "sandbox-panhe-app-key";
+
+/// The secret key payments are signed with unless configured otherwise
+/// (`md5(secretKey+orderNo+payAmount+secretKey)`). A sandbox value: it
+/// protects nothing and is published here on purpose.
+pub const DEFAULT_SECRET_KEY: &str = "sandbox-panhe-secret-key";
+
+/// Days on sale, today included (12306's presale period).
+pub const PRESALE_DAYS: u32 = 15;
+
+/// How the simulator behaves.
+#[derive(Clone)]
+pub struct PanheSimConfig {
+    /// The only `appKey` accepted.
+    pub app_key: String,
+    /// Endpoint paths, shared with the adapter's configuration.
+    pub paths: PanhePaths,
+    /// "Now" in Asia/Shanghai; decides today's date for the presale window.
+    pub clock: Clock,
+    /// The secret key of the payment signs (确认出票, 确认改签).
+    pub secret_key: String,
+    /// Provider seconds per real second: 1.0 is real time, 60.0 runs a
+    /// provider minute per real second. Scales every delay below, the
+    /// payment and change-confirmation windows, callback retry backoff and
+    /// [`SimState::provider_now`].
+    pub clock_scale: f64,
+    /// Provider time from createOrder (or applyChange) to the seat-hold
+    /// result.
+    pub hold_delay: Duration,
+    /// Provider time from a confirmation to the issuing result.
+    pub issue_delay: Duration,
+    /// Provider time from a refund request to its result.
+    pub refund_delay: Duration,
+    /// 单张票的出票服务费 in fen (the seed's example charges ¥2.50).
+    pub service_fee_per_ticket_fen: u32,
+}
+
+impl Default for PanheSimConfig {
+    fn default() -> Self {
+        PanheSimConfig {
+            app_key: DEFAULT_APP_KEY.to_owned(),
+            paths: PanhePaths::default(),
+            clock: Arc::new(shanghai_now),
+            secret_key: DEFAULT_SECRET_KEY.to_owned(),
+            clock_scale: 1.0,
+            hold_delay: Duration::from_secs(3),
+            issue_delay: Duration::from_secs(5),
+            refund_delay: Duration::from_secs(10),
+            service_fee_per_ticket_fen: 250,
+        }
+    }
+}
+
+impl fmt::Debug for PanheSimConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The app key is a credential, even a sandbox one: never printed.
+        f.debug_struct("PanheSimConfig")
+            .field("app_key", &"<redacted>")
+            .field("secret_key", &"<redacted>")
+            .field("paths", &self.paths)
+            .field("clock_scale", &self.clock_scale)
+            .field("hold_delay", &self.hold_delay)
+            .field("issue_delay", &self.issue_delay)
+            .field("refund_delay", &self.refund_delay)
+            .field(
+                "service_fee_per_ticket_fen",
+                &self.service_fee_per_ticket_fen,
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl PanheSimConfig {
+    /// Every path must start with `/` and be distinct, or axum cannot route
+    /// them; the clock scale must be a positive number.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.clock_scale.is_finite() && self.clock_scale > 0.0) {
+            return Err(format!(
+                "panhe simulator clock_scale must be positive: {}",
+                self.clock_scale
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (key, path) in self.paths.entries() {
+            if !path.starts_with('/') {
+                return Err(format!("panhe path {key} must start with '/': {path:?}"));
+            }
+            if !seen.insert(path) {
+                return Err(format!(
+                    "panhe path {key} duplicates another path: {path:?}"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Shared state of one simulator instance: the configuration, the order
+/// book and the test scripts. The timetable is process-wide and immutable.
+///
+/// Tests get it from [`router_with_state`] to inspect orders
+/// ([`SimState::order`]) and script faults ([`SimState::script`]); see
+/// [`orders`] for the whole scripting surface.
+pub struct SimState {
+    config: PanheSimConfig,
+    /// When this simulator started, for the clock scale.
+    started: Instant,
+    /// Orders, change orders, sales and counters. Never held across an
+    /// await.
+    book: Mutex<OrderBook>,
+    /// Scripted faults, callback mode and the callback log.
+    scripts: Mutex<Scripts>,
+    /// Sends callbacks.
+    http: reqwest::Client,
+    /// 余票查询 requests received, for tests of caching and coalescing.
+    search_requests: std::sync::atomic::AtomicU64,
+}
+
+impl SimState {
+    /// How many 余票查询 (search) requests have arrived.
+    pub fn search_requests(&self) -> u64 {
+        self.search_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn new(config: PanheSimConfig) -> SimState {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
+        SimState {
+            config,
+            started: Instant::now(),
+            book: Mutex::new(OrderBook::default()),
+            scripts: Mutex::new(Scripts::default()),
+            http,
+            search_requests: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The simulator's configuration.
+    pub fn config(&self) -> &PanheSimConfig {
+        &self.config
+    }
+
+    /// Provider time in Asia/Shanghai (see [`crate::clock::provider_now`]).
+    pub fn provider_now(&self) -> NaiveDateTime {
+        crate::clock::provider_now(&self.config.clock, self.started, self.config.clock_scale)
+    }
+
+    /// The real time a span of provider time takes.
+    pub fn real_duration(&self, provider: Duration) -> Duration {
+        crate::clock::real_duration(provider, self.config.clock_scale)
+    }
+
+    /// Tickets left for a class of a ride: the deterministic count of
+    /// [`fares::remaining`] minus what this simulator holds or has sold.
+    pub fn remaining(
+        &self,
+        train_no: &str,
+        date: NaiveDate,
+        from: &str,
+        to: &str,
+        seat: SeatClass,
+    ) -> u32 {
+        let base = fares::remaining(train_no, date, from, to, seat);
+        let key = orders::model::InventoryKey {
+            train_no: train_no.to_owned(),
+            date,
+            from_station: from.to_owned(),
+            to_station: to.to_owned(),
+            seat,
+        };
+        base.saturating_sub(self.book().sold(&key))
+    }
+
+    /// The order book. Poisoning is ignored: every mutation leaves the book
+    /// consistent before anything can panic.
+    fn book(&self) -> MutexGuard<'_, OrderBook> {
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn scripts(&self) -> MutexGuard<'_, Scripts> {
+        self.scripts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Today in Asia/Shanghai, provider time.
+    fn today(&self) -> NaiveDate {
+        self.provider_now().date()
+    }
+
+    /// Tickets sell from today to today + 14 days.
+    fn check_presale(&self, date: NaiveDate) -> Result<(), Failure> {
+        let today = self.today();
+        let last = today + Days::new(u64::from(PRESALE_DAYS - 1));
+        if date < today {
+            return Err(Failure(format!("出发日期不能早于今天:{date}")));
+        }
+        if date > last {
+            return Err(Failure(format!(
+                "出发日期超出预售期:{date},可预订{today}至{last}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The simulator as an axum router.
+///
+/// # Panics
+/// If [`PanheSimConfig::validate`] fails; [`serve`] checks first and returns
+/// an error instead.
+pub fn router(config: PanheSimConfig) -> Router {
+    router_with_state(config).0
+}
+
+/// The simulator's router and its state, through which tests inspect
+/// orders and script faults. Serve the router with [`serve_router`].
+///
+/// # Panics
+/// If [`PanheSimConfig::validate`] fails.
+pub fn router_with_state(config: PanheSimConfig) -> (Router, Arc<SimState>) {
+    if let Err(problem) = config.validate() {
+        panic!("invalid panhe simulator config: {problem}");
+    }
+    // Parse the timetable while the listener comes up; the first query waits
+    // for it if it comes sooner.
+    Timetable::preload_in_background();
+    let paths = config.paths.clone();
+    let state = Arc::new(SimState::new(config));
+    let router = Router::new()
+        .route(
+            &paths.query_tickets,
+            endpoint(post(query::query_tickets_handler)),
+        )
+        .route(
+            &paths.stop_stations,
+            endpoint(post(query::stop_stations_handler)),
+        )
+        .route(
+            &paths.stop_stations_v2,
+            endpoint(post(query::stop_stations_v2_handler)),
+        )
+        .route(
+            &paths.station_list,
+            endpoint(post(query::station_list_handler)),
+        );
+    let mut router = orders::routes(router, &paths);
+    let implemented = [
+        &paths.query_tickets,
+        &paths.stop_stations,
+        &paths.stop_stations_v2,
+        &paths.station_list,
+        &paths.create_order,
+        &paths.confirm_order,
+        &paths.cancel_order,
+        &paths.refund_ticket,
+        &paths.apply_change,
+        &paths.confirm_change,
+        &paths.cancel_change,
+        &paths.order_detail,
+    ];
+    for (key, path) in paths.entries() {
+        if !implemented.iter().any(|done| done.as_str() == path) {
+            let message = format!("沙箱暂不支持此接口:{key}");
+            let handler = move || async move { Failure(message).into_response() };
+            router = router.route(path, endpoint(post(handler)));
+        }
+    }
+    let router = router.fallback(not_found).with_state(Arc::clone(&state));
+    (router, state)
+}
+
+/// Wrong methods get Panhe's envelope too, not axum's empty 405.
+fn endpoint(route: MethodRouter<Arc<SimState>>) -> MethodRouter<Arc<SimState>> {
+    route.fallback(|| async {
+        let body = Envelope::<()> {
+            data: None,
+            success: false,
+            msg: "请求方法不支持,请使用POST".to_owned(),
+        };
+        (StatusCode::METHOD_NOT_ALLOWED, body).into_response()
+    })
+}
+
+async fn not_found() -> Response {
+    let body = Envelope::<()> {
+        data: None,
+        success: false,
+        msg: "接口不存在".to_owned(),
+    };
+    (StatusCode::NOT_FOUND, body).into_response()
+}
+
+/// Serve the simulator on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: PanheSimConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    config
+        .validate()
+        .map_err(|problem| std::io::Error::new(std::io::ErrorKind::InvalidInput, problem))?;
+    serve_router(listener, router(config), shutdown).await
+}
+
+/// Serve a router from [`router_with_state`] on `listener` until `shutdown`
+/// resolves.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, "panhe simulator listening");
+    }
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
