@@ -13,11 +13,11 @@ help: ## Show this help
 
 .PHONY: run
 run: ## Start railgate in sandbox mode (gRPC 127.0.0.1:50051, built-in simulators)
-	cargo run --bin railgate -- serve
+	cargo run -p railgate --bin railgate -- serve
 
 .PHONY: sim
 sim: ## Run the simulators standalone: Panhe :9001, Juhe :9002, alitrip TOP :9003
-	cargo run --bin railgate -- sim --juhe-addr 127.0.0.1:9002 --top-addr 127.0.0.1:9003
+	cargo run -p railgate --bin railgate -- sim --juhe-addr 127.0.0.1:9002 --top-addr 127.0.0.1:9003
 
 .PHONY: tools
 tools: $(VENV)/bin/grpcurl $(TOOLS)/buf ## Install grpcurl and buf into the clone (.venv, node_modules)
@@ -31,24 +31,24 @@ $(TOOLS)/buf:
 
 .PHONY: bench
 bench: ## Benchmark suite (release build, ~5 min on 2 cores): writes docs/PERFORMANCE.md and its SVG plot
-	cargo build --release --bin railgate
-	$${CARGO_TARGET_DIR:-target}/release/railgate bench suite --out docs/PERFORMANCE.md \
+	cargo build --release -p railgate-bench --bin railgate-bench
+	$${CARGO_TARGET_DIR:-target}/release/railgate-bench suite --out docs/PERFORMANCE.md \
 	  --postgres "$${RAILGATE_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
 .PHONY: fmt
 fmt: ## Format the code
-	cargo fmt
+	cargo fmt --all
 
 .PHONY: lint
 lint: tools ## rustfmt check, clippy with -D warnings, buf lint
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
 	buf lint
 
 .PHONY: test
-test: tools ## Run the whole test suite (unit + integration, real grpcurl), then the integration suite again on PostgreSQL
-	cargo test --all-targets
-	RAILGATE_IT_DATABASE=postgres cargo test --test it
+test: tools ## Run the whole test suite (every crate: unit + integration, real grpcurl), then the integration suite again on PostgreSQL
+	cargo test --workspace --all-targets
+	RAILGATE_IT_DATABASE=postgres cargo test -p railgate --test it
 
 .PHONY: ci
 ci: lint test ## What CI runs: lint, then the test suite

@@ -313,8 +313,8 @@ mod tests {
         assert_eq!(configured.app_key, "12345678");
         assert_eq!(configured.app_secret.expose_secret(), "s3cret");
         // The fake decrypts what railgate's cipher encrypts under that key.
-        let cipher = FieldCipher::new(&config.alitrip.sm4.with_key(SecretString::from(KEY)))
-            .unwrap();
+        let cipher =
+            FieldCipher::new(&config.alitrip.sm4.with_key(SecretString::from(KEY))).unwrap();
         assert_eq!(
             configured.sm4.decrypt(&cipher.encrypt("张三")).as_deref(),
             Some("张三")
@@ -342,6 +342,9 @@ mod tests {
     fn the_sandbox_cipher_is_the_fakes() {
         let cipher = FieldCipher::new(&sandbox_sm4()).unwrap();
         let fake = top::TopSimConfig::default().sm4;
-        assert_eq!(fake.decrypt(&cipher.encrypt("李四")).as_deref(), Some("李四"));
+        assert_eq!(
+            fake.decrypt(&cipher.encrypt("李四")).as_deref(),
+            Some("李四")
+        );
     }
 }

@@ -92,7 +92,9 @@ where
                 (gateway.top, gateway.sm4, Delivery::Sandbox(url))
             }
             None => {
-                tracing::info!("alitrip delivery is off (no sandbox gateway): book callbacks wait in the outbox");
+                tracing::info!(
+                    "alitrip delivery is off (no sandbox gateway): book callbacks wait in the outbox"
+                );
                 return Ok(Delivery::Disabled);
             }
         },

@@ -1,8 +1,8 @@
 //! The Panhe adapter over real HTTP to the simulator, below the gRPC layer.
 
+use railgate::config::Config;
 use railgate::providers::panhe::{PanheAdapter, PanheClient, PanheClientConfig, PanhePaths};
 use railgate::providers::stack::ProviderLimits;
-use railgate::config::Config;
 use railgate::stations::StationDirectory;
 use railgate_sim::panhe::{DEFAULT_APP_KEY, serve};
 use secrecy::SecretString;

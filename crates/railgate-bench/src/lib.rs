@@ -24,10 +24,10 @@ pub mod suite;
 pub mod targets;
 pub mod watch;
 
-use railgate::proto::{self as pb, booking_service_client::BookingServiceClient};
 pub use args::{BenchArgs, BenchCommand, LoadArgs};
 use gateway::{Gateway, GatewayOptions, StoreChoice};
 use load::{LoadPlan, Workload};
+use railgate::proto::{self as pb, booking_service_client::BookingServiceClient};
 use report::Report;
 use scenarios::Scenario;
 use serde::Serialize;

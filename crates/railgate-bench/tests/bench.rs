@@ -64,9 +64,7 @@ async fn compare_runs_search_on_railgate_then_on_the_baseline() {
 #[tokio::test]
 async fn the_baseline_answers_railgates_search_and_nothing_else() {
     let app = gateway().await;
-    let answer = bench::capture(&app.uri())
-        .await
-        .unwrap();
+    let answer = bench::capture(&app.uri()).await.unwrap();
     assert!(!answer.trains.is_empty(), "a real answer has trains");
     let baseline = BaselineServer::start(answer.clone()).await.unwrap();
     let channel = load::connect(&baseline.uri, 1).await.unwrap().remove(0);
@@ -89,9 +87,7 @@ async fn the_baseline_answers_railgates_search_and_nothing_else() {
 #[tokio::test]
 async fn an_open_loop_run_reports_every_scheduled_call() {
     let app = gateway().await;
-    let answer = bench::capture(&app.uri())
-        .await
-        .unwrap();
+    let answer = bench::capture(&app.uri()).await.unwrap();
     let baseline = BaselineServer::start(answer).await.unwrap();
     let channels = load::connect(&baseline.uri, 2).await.unwrap();
     let workload = scenarios::raw(
@@ -108,9 +104,7 @@ async fn an_open_loop_run_reports_every_scheduled_call() {
 #[tokio::test]
 async fn get_order_scenario_books_one_order_then_reads_it() {
     let app = gateway().await;
-    let channels = load::connect(&app.uri(), 2)
-        .await
-        .unwrap();
+    let channels = load::connect(&app.uri(), 2).await.unwrap();
     let workload = bench::scenario_workload(Scenario::GetOrder, &channels[0])
         .await
         .unwrap();
@@ -121,9 +115,7 @@ async fn get_order_scenario_books_one_order_then_reads_it() {
 #[tokio::test]
 async fn failures_are_counted_by_grpc_code() {
     let app = gateway().await;
-    let channels = load::connect(&app.uri(), 1)
-        .await
-        .unwrap();
+    let channels = load::connect(&app.uri(), 1).await.unwrap();
     let workload = scenarios::get_order(format!("ord_{}", uuid::Uuid::now_v7().simple()));
     let report = load::run("railgate", workload, &channels, plan(50, None)).await;
     assert_eq!((report.requests, report.ok), (50, 0));

@@ -135,7 +135,10 @@ async fn a_callback_cut_off_by_a_kill_is_delivered_after_restart_once() {
     let accepted = fake.accepted_for("AT-CRASH-1");
     assert_eq!(accepted.len(), 1, "delivered once");
     assert_eq!(accepted[0].supplier_order_id, issued.order_id);
-    assert_eq!(accepted[0].passengers[0].get("passenger_name").unwrap(), PERSONAL[0]);
+    assert_eq!(
+        accepted[0].passengers[0].get("passenger_name").unwrap(),
+        PERSONAL[0]
+    );
 
     // A later order's callback goes through the same worker after it: the
     // delivered one is not sent again.

@@ -3,12 +3,12 @@
 //! own reading of seed 003, so this is where a misreading on either side
 //! shows.
 
+use railgate::alitrip::SignMethod;
 use railgate::alitrip::fixtures::{self, passenger_ids};
 use railgate::alitrip::model::{self, BookCallbackParam};
 use railgate::alitrip::{
     Disposition, FieldCipher, Sm4Config, TopClient, TopConfig, TopError, build_book_callback,
 };
-use railgate::alitrip::SignMethod;
 use railgate::domain::Order;
 use railgate::domain::time::FixedClock;
 use railgate::stations::StationDirectory;
@@ -96,7 +96,10 @@ async fn accepts_a_built_callback_and_decrypts_it_to_the_originals() {
     for (plain, ticket) in passengers.iter().zip(&order.tickets) {
         let person = &ticket.passenger;
         assert_eq!(plain.get("passenger_name"), Some(person.name.expose()));
-        assert_eq!(plain.get("passenger_id_no"), Some(person.id_number.expose()));
+        assert_eq!(
+            plain.get("passenger_id_no"),
+            Some(person.id_number.expose())
+        );
         assert_eq!(
             plain.get("passenger_mobile"),
             person.phone.as_ref().map(|phone| phone.expose())
@@ -146,7 +149,10 @@ async fn every_sign_method_is_accepted() {
         .into_iter()
         .map(|accepted| accepted.sign_method)
         .collect();
-    let sent: Vec<&str> = SignMethod::ALL.iter().map(|method| method.as_str()).collect();
+    let sent: Vec<&str> = SignMethod::ALL
+        .iter()
+        .map(|method| method.as_str())
+        .collect();
     assert_eq!(methods, sent);
 }
 

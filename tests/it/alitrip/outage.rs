@@ -50,10 +50,7 @@ async fn an_outage_delays_each_outcome_but_delivers_it_once() {
     assert_eq!(issued_calls.len(), 1);
     assert_eq!(failed_calls.len(), 1);
     assert_eq!(issued_calls[0].order_status, "11");
-    assert_eq!(
-        failed_calls[0].order_status, "12",
-        "cancelled is 出票失败"
-    );
+    assert_eq!(failed_calls[0].order_status, "12", "cancelled is 出票失败");
     assert_eq!(fake.state.accepted().len(), 2);
     // Every request was one attempt of the two: five failed, two accepted.
     assert_eq!(fake.state.raw_bodies().len(), 7);

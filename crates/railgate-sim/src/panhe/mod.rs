@@ -36,12 +36,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use chrono::{Days, NaiveDate, NaiveDateTime};
 
-pub use paths::PanhePaths;
 pub use crate::clock::{Clock, fixed_clock, shanghai_now};
 use crate::fares::{self, SeatClass};
 use crate::timetable::Timetable;
 use orders::Scripts;
 use orders::model::OrderBook;
+pub use paths::PanhePaths;
 use wire::{Envelope, Failure};
 
 /// The app key the simulator accepts unless configured otherwise.

@@ -306,7 +306,11 @@ async fn apply(fault: Fault, state: &TopSimState) -> Response {
 }
 
 /// Everything TOP and the method check, in order.
-pub fn accept(config: &TopSimConfig, query: &str, body: &str) -> Result<AcceptedCallback, ErrorResponse> {
+pub fn accept(
+    config: &TopSimConfig,
+    query: &str,
+    body: &str,
+) -> Result<AcceptedCallback, ErrorResponse> {
     let params = parse_params(query, body);
     let sign_method = gateway::check_public(&params, config)?;
     let raw = params

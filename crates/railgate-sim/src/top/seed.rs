@@ -46,7 +46,8 @@ pub const REQUIRED_PASSENGER_FIELDS: [&str; 5] = [
 
 /// Fields "证件为非身份证类型必传": required when the document is not a
 /// resident ID card.
-pub const REQUIRED_FOR_OTHER_DOCUMENTS: [&str; 3] = ["country_code", "birth_date", "valid_date_end"];
+pub const REQUIRED_FOR_OTHER_DOCUMENTS: [&str; 3] =
+    ["country_code", "birth_date", "valid_date_end"];
 
 /// Passenger fields the seed writes as `yyyy-MM-dd` (after decryption).
 pub const PASSENGER_DATE_FIELDS: [&str; 3] = ["valid_date_start", "birth_date", "valid_date_end"];

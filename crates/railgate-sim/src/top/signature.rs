@@ -105,7 +105,12 @@ mod tests {
         let params = published_example("md5");
         let expected = "66987CB115214E59E6EC978214934FB8";
         assert!(is_valid(&params, b"helloworld", "md5", expected));
-        assert!(is_valid(&params, b"helloworld", "md5", &expected.to_lowercase()));
+        assert!(is_valid(
+            &params,
+            b"helloworld",
+            "md5",
+            &expected.to_lowercase()
+        ));
         assert!(!is_valid(&params, b"hello", "md5", expected));
         assert!(!is_valid(&params, b"helloworld", "hmac", expected));
     }

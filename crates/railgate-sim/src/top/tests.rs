@@ -142,7 +142,11 @@ fn the_seed_example_is_accepted_with_every_sign_method() {
 #[test]
 fn public_parameters_are_checked_in_tops_order() {
     let config = config();
-    let good = signed(&seed_example(&config.sm4), "hmac-sha256", DEFAULT_APP_SECRET);
+    let good = signed(
+        &seed_example(&config.sm4),
+        "hmac-sha256",
+        DEFAULT_APP_SECRET,
+    );
     for (name, code) in [
         ("method", 21),
         ("app_key", 28),
@@ -167,7 +171,11 @@ fn public_parameters_are_checked_in_tops_order() {
     ] {
         let mut params = good.clone();
         params.insert(name.to_owned(), value.to_owned());
-        assert_eq!(send(&config, &params).unwrap_err().code, code, "{name}={value}");
+        assert_eq!(
+            send(&config, &params).unwrap_err().code,
+            code,
+            "{name}={value}"
+        );
     }
 }
 
@@ -200,7 +208,10 @@ fn a_missing_required_field_is_named() {
     params.remove(seed::PARAM_NAME);
     sign(&mut params, "md5", DEFAULT_APP_SECRET);
     let (code, detail) = sub(send(&config, &params));
-    assert_eq!((code, detail.as_str()), (40, "缺少必选参数:book_callback_param"));
+    assert_eq!(
+        (code, detail.as_str()),
+        (40, "缺少必选参数:book_callback_param")
+    );
 }
 
 #[test]
@@ -208,21 +219,61 @@ fn values_outside_the_seeds_tables_and_formats_are_refused() {
     let config = config();
     let ticket = "book_train_details[0].book_ticket_details[0]";
     let cases: [(&str, Value, String); 9] = [
-        ("/book_train_details/0/book_ticket_details/0/ticket_type", json!("3"), format!("{ticket}.ticket_type")),
-        ("/book_train_details/0/book_ticket_details/0/refund_flag", json!("2"), format!("{ticket}.refund_flag")),
-        ("/book_train_details/0/book_ticket_details/0/ticket_price", json!("10.50"), format!("{ticket}.ticket_price")),
-        ("/book_train_details/0/order_total_price", json!("10元"), "book_train_details[0].order_total_price".to_owned()),
-        ("/book_train_details/0/ticket_num", json!("2"), "book_train_details[0].ticket_num".to_owned()),
-        ("/book_train_details/0/to_station_code", json!("shh"), "book_train_details[0].to_station_code".to_owned()),
-        ("/book_train_details/0/start_time", json!("2022-10-10T12:00:00"), "book_train_details[0].start_time".to_owned()),
-        ("/book_train_details/0/train_date", json!("20221028"), "book_train_details[0].train_date".to_owned()),
-        ("/book_train_details/0/book_ticket_details/0/passenger_info/passenger_name", json!("张三"), format!("{ticket}.passenger_info.passenger_name")),
+        (
+            "/book_train_details/0/book_ticket_details/0/ticket_type",
+            json!("3"),
+            format!("{ticket}.ticket_type"),
+        ),
+        (
+            "/book_train_details/0/book_ticket_details/0/refund_flag",
+            json!("2"),
+            format!("{ticket}.refund_flag"),
+        ),
+        (
+            "/book_train_details/0/book_ticket_details/0/ticket_price",
+            json!("10.50"),
+            format!("{ticket}.ticket_price"),
+        ),
+        (
+            "/book_train_details/0/order_total_price",
+            json!("10元"),
+            "book_train_details[0].order_total_price".to_owned(),
+        ),
+        (
+            "/book_train_details/0/ticket_num",
+            json!("2"),
+            "book_train_details[0].ticket_num".to_owned(),
+        ),
+        (
+            "/book_train_details/0/to_station_code",
+            json!("shh"),
+            "book_train_details[0].to_station_code".to_owned(),
+        ),
+        (
+            "/book_train_details/0/start_time",
+            json!("2022-10-10T12:00:00"),
+            "book_train_details[0].start_time".to_owned(),
+        ),
+        (
+            "/book_train_details/0/train_date",
+            json!("20221028"),
+            "book_train_details[0].train_date".to_owned(),
+        ),
+        (
+            "/book_train_details/0/book_ticket_details/0/passenger_info/passenger_name",
+            json!("张三"),
+            format!("{ticket}.passenger_info.passenger_name"),
+        ),
     ];
     for (pointer, value, path) in cases {
         let mut param = seed_example(&config.sm4);
         *param.pointer_mut(pointer).unwrap() = value;
         let (code, detail) = sub(send(&config, &signed(&param, "md5", DEFAULT_APP_SECRET)));
-        assert_eq!((code, detail), (50, format!("非法参数:{path}")), "{pointer}");
+        assert_eq!(
+            (code, detail),
+            (50, format!("非法参数:{path}")),
+            "{pointer}"
+        );
     }
 }
 

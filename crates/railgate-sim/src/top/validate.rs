@@ -64,7 +64,10 @@ pub fn validate(param: &Value, rules: &Rules<'_>) -> Result<Vec<Passenger>, Prob
 }
 
 fn items<'v>(value: &'v Value, name: &str) -> &'v [Value] {
-    value[name].as_array().map(Vec::as_slice).unwrap_or_default()
+    value[name]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
 }
 
 /// A string field, if present as a string.
@@ -122,7 +125,11 @@ fn check_train(train: &Value, at: &str) -> Result<(), Problem> {
     for name in ["start_time", "arrive_time"] {
         invalid_unless(text(train, name).is_some_and(is_time), at, name)?;
     }
-    invalid_unless(text(train, "train_date").is_some_and(is_date), at, "train_date")?;
+    invalid_unless(
+        text(train, "train_date").is_some_and(is_date),
+        at,
+        "train_date",
+    )?;
     invalid_unless(
         text(train, "order_total_price").is_some_and(is_fen),
         at,
@@ -178,7 +185,10 @@ fn open_passenger(info: &Value, rules: &Rules<'_>, at: &str) -> Result<Passenger
     }
     // The 必须 ones must say something once decrypted, too.
     for name in REQUIRED_PASSENGER_FIELDS {
-        if passenger.get(name).is_none_or(|value| value.trim().is_empty()) {
+        if passenger
+            .get(name)
+            .is_none_or(|value| value.trim().is_empty())
+        {
             return Err(Problem::Missing(path(&at, name)));
         }
     }
@@ -193,9 +203,11 @@ fn open_passenger(info: &Value, rules: &Rules<'_>, at: &str) -> Result<Passenger
         invalid_unless(seed::allowed(codes.sex.as_ref(), sex), &at, "sex")?;
     }
     if id_type != codes.resident_id_card_type {
-        let missing = REQUIRED_FOR_OTHER_DOCUMENTS
-            .iter()
-            .find(|name| passenger.get(name).is_none_or(|value| value.trim().is_empty()));
+        let missing = REQUIRED_FOR_OTHER_DOCUMENTS.iter().find(|name| {
+            passenger
+                .get(name)
+                .is_none_or(|value| value.trim().is_empty())
+        });
         if let Some(name) = missing {
             return Err(Problem::Missing(path(&at, name)));
         }
