@@ -362,7 +362,7 @@ async fn serve_grpc(
 /// Accepted gRPC connections with TCP_NODELAY. A listener handed to tonic
 /// keeps the kernel's default (Nagle on): the last segment of an answer
 /// then waits for the client's delayed ACK, up to 40 ms (measured by
-/// `railgate bench`: a p99.9 of ~42 ms at any rate before this).
+/// `railgate-bench`: a p99.9 of ~42 ms at any rate before this).
 pub fn grpc_incoming(listener: TcpListener) -> tonic::transport::server::TcpIncoming {
     tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))
 }

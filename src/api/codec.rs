@@ -4,7 +4,7 @@
 //! tonic allocates an encode buffer and a decode buffer of 8 KiB for every
 //! call and keeps them for the call's life. A WatchOrder stream lives for
 //! hours and carries events of about 1 KiB: 10,000 streams held 160 MiB of
-//! mostly empty buffers (`railgate bench watch`, both ends in one process).
+//! mostly empty buffers (`railgate-bench watch`, both ends in one process).
 //! Buffers that start small grow to fit (doubling), so a large answer such
 //! as Search costs a few more reallocations, nothing more.
 

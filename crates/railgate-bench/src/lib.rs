@@ -61,7 +61,7 @@ pub enum BenchError {
     Io(std::io::Error),
 }
 
-/// Runs a `railgate bench` command; `shutdown` stops a serving baseline.
+/// Runs a `railgate-bench` command; `shutdown` stops a serving baseline.
 pub async fn run(
     args: BenchArgs,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -221,7 +221,7 @@ async fn serve_baseline_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), BenchError> {
     let listener = TcpListener::bind(listen).await.map_err(BenchError::Io)?;
-    eprintln!("railgate bench baseline listening on {listen} (Search only)");
+    eprintln!("railgate-bench baseline listening on {listen} (Search only)");
     baseline::serve(listener, answer, shutdown).await?;
     Ok(())
 }
