@@ -48,7 +48,7 @@ lint: tools ## rustfmt check, clippy with -D warnings, buf lint
 .PHONY: test
 test: tools ## Run the whole test suite (every crate: unit + integration, real grpcurl), then the integration suite again on PostgreSQL
 	cargo test --workspace --all-targets
-	RAILGATE_IT_DATABASE=postgres cargo test -p railgate --test it
+	RAILGATE_IT_DATABASE=postgres cargo test --workspace --test it
 
 .PHONY: ci
 ci: lint test ## What CI runs: lint, then the test suite

@@ -149,6 +149,14 @@ pub async fn run(
         );
     } else {
         tracing::info!(mode = "live", panhe = %panhe_base_url, grpc = %grpc_addr, http = %http_addr, "railgate starting");
+        let unconfirmed = config.panhe.unconfirmed_default_paths();
+        if !unconfirmed.is_empty() {
+            tracing::warn!(
+                endpoints = %unconfirmed.join(","),
+                "panhe endpoint paths are railgate's defaults, which seed 002 does not give: \
+                 confirm them with Panhe, override them in [panhe.paths], then set panhe.paths_confirmed = true"
+            );
+        }
     }
     if let Some(listener) = panhe_simulator {
         sandbox::spawn_panhe(&config, listener, stopped());
@@ -333,7 +341,9 @@ async fn serve_grpc(
     let admin = api::admin_service(state.clone());
     let (booking, account) = api::services(state);
     health_reporter.set_serving::<proto::booking_service_server::BookingServiceServer<api::booking::BookingApi>>().await;
-    health_reporter.set_serving::<proto::account_service_server::AccountServiceServer<api::account::AccountApi>>().await;
+    // Every AccountService RPC answers UNIMPLEMENTED until the 12306
+    // account endpoints are built: health must not say it serves.
+    health_reporter.set_not_serving::<proto::account_service_server::AccountServiceServer<api::account::AccountApi>>().await;
     health_reporter
         .set_serving::<proto::admin_service_server::AdminServiceServer<api::admin::AdminApi>>()
         .await;

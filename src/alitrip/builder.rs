@@ -247,8 +247,12 @@ fn station(
         })
 }
 
-/// 订单金额: the total paid, else the ticket sum. A failed order may never
-/// have had a price: it reports 0.
+/// 订单金额: the tickets' sum, on every outcome. Seed 003's example sends
+/// `order_total_price` 1000 for one ticket of `ticket_price` 1000, so the
+/// provider's service fee (in an order's `total_amount` once issued) is
+/// not part of it; a hold-failed order, which never had that fee, reports
+/// the same kind of figure. A failed order may never have had a price: it
+/// reports 0.
 fn total_price(order: &Order, status: BookOrderStatus) -> Result<String, BuildError> {
     // The sum only when every ticket's price is known.
     let ticket_sum = order
@@ -256,7 +260,7 @@ fn total_price(order: &Order, status: BookOrderStatus) -> Result<String, BuildEr
         .iter()
         .try_fold(0i64, |sum, ticket| sum.checked_add(ticket.price?.get()))
         .map(Fen::new);
-    let amount = order.total_amount.or(order.ticket_amount).or(ticket_sum);
+    let amount = order.ticket_amount.or(ticket_sum);
     match (amount, status) {
         (Some(amount), _) => non_negative(amount, "order_total_price"),
         (None, BookOrderStatus::Failed) => Ok(fen_text(Fen::ZERO)),

@@ -35,7 +35,9 @@ fn issued_order_fills_every_field_from_the_order() {
     assert_eq!(train.train_no, "G1");
     assert_eq!(train.train_id.as_deref(), Some("24000000G10Q"));
     assert_eq!(train.ticket_num, "2");
-    assert_eq!(train.order_total_price, "99900");
+    // The tickets' sum (the seed's example: total = price × count), not the
+    // 99,900 paid with the service fee.
+    assert_eq!(train.order_total_price, "99400");
 
     let first = &train.book_ticket_details[0];
     assert_eq!(first.ticket_status, "11");

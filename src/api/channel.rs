@@ -12,10 +12,11 @@ use crate::proto as pb;
 const MAX_ID_LENGTH: usize = 64;
 
 /// The domain channel of `channel`, or `None` with violations added.
-/// `passengers` is the number of passengers in the request.
+/// `passengers` are the request's passengers: the channel's callback may
+/// need more of them than booking does.
 pub fn channel_from_proto(
     channel: Option<pb::Channel>,
-    passengers: usize,
+    passengers: &[pb::Passenger],
     violations: &mut Vec<Violation>,
 ) -> Option<Channel> {
     match channel?.kind? {
@@ -25,11 +26,15 @@ pub fn channel_from_proto(
 
 fn alitrip_channel(
     alitrip: pb::AlitripChannel,
-    passengers: usize,
+    passengers: &[pb::Passenger],
     violations: &mut Vec<Violation>,
 ) -> Option<Channel> {
     const FIELD: &str = "channel.alitrip";
     let before = violations.len();
+    for (index, passenger) in passengers.iter().enumerate() {
+        alitrip_passenger(index, passenger, violations);
+    }
+    let passengers = passengers.len();
     let mut require_id = |field: &str, value: &str| {
         if value.trim().is_empty() || value.len() > MAX_ID_LENGTH {
             violations.push(Violation::new(
@@ -64,6 +69,42 @@ fn alitrip_channel(
     })
 }
 
+/// What seed 003's book callback requires of a passenger beyond booking:
+/// `passenger_mobile` (必须), and for any document but the resident ID card
+/// `country_code`, `birth_date` and `valid_date_end` ("证件为非身份证类型必传").
+/// Refused here, at Book: later the callback could not be built and the
+/// result would be dead-lettered.
+fn alitrip_passenger(index: usize, passenger: &pb::Passenger, violations: &mut Vec<Violation>) {
+    let field = |name: &str| format!("passengers[{index}].{name}");
+    if passenger.phone.trim().is_empty() {
+        violations.push(Violation::new(
+            field("phone"),
+            "is required for the alitrip channel (passenger_mobile)",
+        ));
+    }
+    if passenger.id_type == pb::IdType::ResidentIdCard as i32 {
+        return;
+    }
+    for (name, value, callback_field) in [
+        ("country_code", &passenger.country_code, "country_code"),
+        ("birth_date", &passenger.birth_date, "birth_date"),
+        (
+            "id_expiry_date",
+            &passenger.id_expiry_date,
+            "valid_date_end",
+        ),
+    ] {
+        if value.trim().is_empty() {
+            violations.push(Violation::new(
+                field(name),
+                format!(
+                    "is required for the alitrip channel when the document is not a resident ID card ({callback_field})"
+                ),
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,10 +120,24 @@ mod tests {
         })
     }
 
+    fn resident(phone: &str) -> pb::Passenger {
+        pb::Passenger {
+            name: "张三".into(),
+            id_type: pb::IdType::ResidentIdCard as i32,
+            id_number: "11010519491231002X".into(),
+            phone: phone.into(),
+            ..Default::default()
+        }
+    }
+
+    fn passengers(count: usize) -> Vec<pb::Passenger> {
+        vec![resident("13800138000"); count]
+    }
+
     #[test]
     fn converts_a_complete_alitrip_channel() {
         let mut violations = Vec::new();
-        let channel = channel_from_proto(alitrip(&["p1", "p2"]), 2, &mut violations);
+        let channel = channel_from_proto(alitrip(&["p1", "p2"]), &passengers(2), &mut violations);
         assert!(violations.is_empty(), "{violations:?}");
         assert_eq!(
             channel,
@@ -98,9 +153,15 @@ mod tests {
     #[test]
     fn no_channel_is_none_without_violations() {
         let mut violations = Vec::new();
-        assert_eq!(channel_from_proto(None, 1, &mut violations), None);
+        assert_eq!(
+            channel_from_proto(None, &[resident("")], &mut violations),
+            None
+        );
         let empty = Some(pb::Channel { kind: None });
-        assert_eq!(channel_from_proto(empty, 1, &mut violations), None);
+        assert_eq!(
+            channel_from_proto(empty, &[resident("")], &mut violations),
+            None
+        );
         assert!(violations.is_empty());
     }
 
@@ -114,7 +175,10 @@ mod tests {
         {
             alitrip.order_id.clear();
         }
-        assert_eq!(channel_from_proto(request, 3, &mut violations), None);
+        assert_eq!(
+            channel_from_proto(request, &passengers(3), &mut violations),
+            None
+        );
         let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -124,5 +188,42 @@ mod tests {
                 "channel.alitrip.passenger_ids",
             ]
         );
+    }
+
+    #[test]
+    fn names_what_the_callback_will_need_of_each_passenger() {
+        let passport = pb::Passenger {
+            name: "JOHN SMITH".into(),
+            id_type: pb::IdType::Passport as i32,
+            id_number: "E12345678".into(),
+            phone: "+85291234578".into(),
+            country_code: "GB".into(),
+            ..Default::default()
+        };
+        let mut violations = Vec::new();
+        let channel = channel_from_proto(
+            alitrip(&["p1", "p2"]),
+            &[resident(" "), passport.clone()],
+            &mut violations,
+        );
+        assert_eq!(channel, None);
+        let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "passengers[0].phone",
+                "passengers[1].birth_date",
+                "passengers[1].id_expiry_date",
+            ]
+        );
+        // Complete, the same passport holder is accepted.
+        let complete = pb::Passenger {
+            birth_date: "2015-06-01".into(),
+            id_expiry_date: "2030-12-12".into(),
+            ..passport
+        };
+        let mut violations = Vec::new();
+        let channel = channel_from_proto(alitrip(&["p1"]), &[complete], &mut violations);
+        assert!(channel.is_some() && violations.is_empty(), "{violations:?}");
     }
 }

@@ -279,11 +279,8 @@ fn book_command(state: &ApiState, request: pb::BookRequest) -> Result<BookComman
             None
         }
     };
-    let channel = super::channel::channel_from_proto(
-        request.channel,
-        request.passengers.len(),
-        &mut violations,
-    );
+    let channel =
+        super::channel::channel_from_proto(request.channel, &request.passengers, &mut violations);
     match (
         key,
         offer,

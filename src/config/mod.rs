@@ -218,6 +218,11 @@ pub struct PanheConfig {
     pub requests_per_second: u64,
     /// Endpoint path overrides.
     pub paths: PanhePaths,
+    /// Whether the default paths still in `paths` were confirmed with
+    /// Panhe. Seed 002 gives no paths (railgate guesses `/train/<action>`),
+    /// so with a real `base_url` railgate warns at start about every
+    /// default path until this is set.
+    pub paths_confirmed: bool,
 }
 
 impl Default for PanheConfig {
@@ -230,7 +235,27 @@ impl Default for PanheConfig {
             max_concurrency: 64,
             requests_per_second: 100,
             paths: PanhePaths::default(),
+            paths_confirmed: false,
         }
+    }
+}
+
+impl PanheConfig {
+    /// The endpoints whose path is still railgate's unconfirmed guess: the
+    /// default path, with a real Panhe configured and `paths_confirmed`
+    /// unset. Empty for the sandbox simulator, which serves the defaults.
+    pub fn unconfirmed_default_paths(&self) -> Vec<&'static str> {
+        if self.base_url.is_none() || self.paths_confirmed {
+            return Vec::new();
+        }
+        let defaults = PanhePaths::default();
+        self.paths
+            .entries()
+            .into_iter()
+            .zip(defaults.entries())
+            .filter(|((_, path), (_, default))| path == default)
+            .map(|((key, _), _)| key)
+            .collect()
     }
 }
 

@@ -286,3 +286,24 @@ fn bad_callback_settings_are_refused() {
         );
     }
 }
+
+#[test]
+fn default_panhe_paths_are_unconfirmed_against_a_real_panhe() {
+    let mut config = Config::default();
+    // The sandbox simulator serves the defaults: nothing to confirm.
+    assert!(config.panhe.unconfirmed_default_paths().is_empty());
+    config.panhe.base_url = Some("http://api.panhe.net".into());
+    assert_eq!(config.panhe.unconfirmed_default_paths().len(), 24);
+    // An overridden path is the operator's word; the rest stay guesses.
+    config.panhe.paths.query_tickets = "/v2/train/query".into();
+    let unconfirmed = config.panhe.unconfirmed_default_paths();
+    assert_eq!(unconfirmed.len(), 23);
+    assert!(!unconfirmed.contains(&"query_tickets"));
+    assert!(unconfirmed.contains(&"create_order"));
+    config.panhe.paths_confirmed = true;
+    assert!(config.panhe.unconfirmed_default_paths().is_empty());
+    // The file key.
+    let text = "[panhe]\nbase_url = \"http://x\"\npaths_confirmed = true\n";
+    let parsed: Config = toml::from_str(text).unwrap();
+    assert!(parsed.panhe.unconfirmed_default_paths().is_empty());
+}

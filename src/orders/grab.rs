@@ -15,6 +15,7 @@ use super::book::{BookCommand, new_order, outcome_unknown};
 use super::fingerprint::customer_order_no;
 use super::{Claim, OrderError, OrderService};
 use crate::domain::{Offer, Order, OrderId, OrderStatus, Passenger, ProviderId, SeatClass};
+use crate::providers::juhe::codes;
 use crate::providers::juhe::submit::{
     GrabOrder, InvalidGrabOrder, SubmitError, TrainAccount, Violation, submit_request,
 };
@@ -242,7 +243,7 @@ impl OrderService {
                     .await?;
                 return Ok(order);
             }
-            Err(SubmitError::Provider(error)) if outcome_unknown(&error) => {
+            Err(SubmitError::Provider(error)) if submit_outcome_unknown(&error) => {
                 tracing::warn!(order_id = %order_id.as_str(), error = %error, "submitOrder outcome unknown");
                 // The key stays claimed; the reconciler reads the detail.
                 return self.save_latest(order_id, unanswered).await;
@@ -257,6 +258,18 @@ impl OrderService {
             .complete_idempotent(key, order_id.as_str().as_bytes())
             .await?;
         Err(failure)
+    }
+}
+
+/// Whether Juhe may have created the grab order although submitOrder did
+/// not say so: no answer, or one of the refusals after which seed 000 says
+/// to check the order ([`codes::SUBMIT_OUTCOME_UNKNOWN`]).
+fn submit_outcome_unknown(error: &ProviderError) -> bool {
+    match error {
+        ProviderError::Rejected {
+            code: Some(code), ..
+        } => codes::submit_outcome_unknown(code),
+        other => outcome_unknown(other),
     }
 }
 
@@ -348,5 +361,27 @@ mod tests {
             "passengers[3].passenger_type"
         );
         assert_eq!(request_field("passengers", 0), "passengers");
+    }
+
+    #[test]
+    fn a_refused_submit_may_still_have_made_the_order() {
+        let rejected = |code: &str| ProviderError::Rejected {
+            provider: ProviderId::Juhe,
+            reason: RejectReason::ProviderUnavailable,
+            code: Some(code.to_owned()),
+            message: String::new(),
+        };
+        // Seed 000: 10014 says to check the order; 225700 says nothing.
+        assert!(submit_outcome_unknown(&rejected("10014")));
+        assert!(submit_outcome_unknown(&rejected("225700")));
+        // Refusals that say the order was not taken.
+        for code in ["10012", "10020", "225701", "225703"] {
+            assert!(!submit_outcome_unknown(&rejected(code)), "{code}");
+        }
+        let timeout = ProviderError::Timeout {
+            provider: ProviderId::Juhe,
+            timeout: std::time::Duration::from_secs(1),
+        };
+        assert!(submit_outcome_unknown(&timeout));
     }
 }

@@ -405,3 +405,65 @@ async fn an_unanswered_submit_is_unknown_until_the_detail_says() {
     assert!(!grabbing.provider_order_no.is_empty());
     assert_eq!(grab.juhe.requests(juhe::Endpoint::SubmitOrder), 1);
 }
+
+/// How long an unresolved Book holds its key before a retry may resume it.
+const LEASE_MS: u64 = 300;
+
+/// Seed 000's 10014 (系统内部异常) on submitOrder: "通过订单查询接口检测订单,
+/// 避免造成损失". The order may exist, so it is not failed: it is UNKNOWN,
+/// the key stays with it, and Juhe's order detail (by railgate's own
+/// outOrderNo) resolves it.
+#[tokio::test]
+async fn a_submit_answered_10014_is_read_from_the_detail_not_failed() {
+    let grab = start_with(|config| config.orders.idempotency_lease_ms = LEASE_MS).await;
+    let offer = offer(&grab.app, pb::Provider::Juhe, 20).await;
+    // Juhe creates the order, then answers 10014.
+    grab.juhe
+        .script(juhe::orders::Fault::CreateNextOrderThenFail(10014));
+    let request = grab_request("grab-10014", &offer.offer_id, hours_from_now(24 * 10));
+    let booked = book(&grab.app, request.clone()).await;
+    assert_eq!(booked.status, pb::OrderStatus::Unknown as i32, "{booked:?}");
+    let grabbing = wait_for(&grab.app, &booked.order_id, |order| {
+        order.status == pb::OrderStatus::Grabbing as i32
+    })
+    .await;
+    assert!(!grabbing.provider_order_no.is_empty());
+    // A retry with the same key (once the first attempt's lease is over) is
+    // the same order; nothing was sent twice.
+    tokio::time::sleep(Duration::from_millis(2 * LEASE_MS)).await;
+    let retried = book(&grab.app, request).await;
+    assert_eq!(retried.order_id, booked.order_id);
+    assert_eq!(grab.juhe.requests(juhe::Endpoint::SubmitOrder), 1);
+    assert_eq!(grab.juhe.order_count(), 1);
+}
+
+/// 225700 (网络繁忙) gives no sign either way: the same as 10014. When Juhe
+/// really has no such order, the order stays UNKNOWN and a retry with the
+/// same key submits it then (its outOrderNo is railgate's, so Juhe would
+/// refuse a second order with it).
+#[tokio::test]
+async fn a_busy_submit_without_an_order_is_submitted_again_on_retry() {
+    let grab = start_with(|config| config.orders.idempotency_lease_ms = LEASE_MS).await;
+    let offer = offer(&grab.app, pb::Provider::Juhe, 20).await;
+    // The fault is for the next request of any kind: first let railgate's
+    // start-up registrations of its three callback URLs through.
+    crate::scripted::eventually("callback URLs registered", async || {
+        (grab.juhe.requests(juhe::Endpoint::AddCallbackUrl) >= 3).then_some(())
+    })
+    .await;
+    grab.juhe
+        .script(juhe::orders::Fault::FailNextRequest(225700));
+    let request = grab_request("grab-225700", &offer.offer_id, hours_from_now(24 * 10));
+    let booked = book(&grab.app, request.clone()).await;
+    assert_eq!(booked.status, pb::OrderStatus::Unknown as i32, "{booked:?}");
+    assert_eq!(grab.juhe.order_count(), 0);
+    tokio::time::sleep(Duration::from_millis(2 * LEASE_MS)).await;
+    let retried = book(&grab.app, request).await;
+    assert_eq!(retried.order_id, booked.order_id);
+    assert_eq!(
+        retried.status,
+        pb::OrderStatus::Grabbing as i32,
+        "{retried:?}"
+    );
+    assert_eq!(grab.juhe.order_count(), 1);
+}

@@ -26,12 +26,26 @@ pub const SYSTEM_ERRORS: [(i64, &str, RejectReason); 14] = [
     (10012, "请求超过次数限制", RejectReason::QuotaExhausted),
     (10013, "测试KEY超过请求限制", RejectReason::QuotaExhausted),
     // For a mutating call the outcome is unknown: Juhe says to check the
-    // order rather than send it again.
+    // order rather than send it again (see SUBMIT_OUTCOME_UNKNOWN).
     (10014, "系统内部异常", RejectReason::ProviderUnavailable),
     (10020, "接口维护", RejectReason::ProviderUnavailable),
-    // Retried like maintenance; a circuit breaker stops the calls.
-    (10021, "接口停用", RejectReason::ProviderUnavailable),
+    // The API is switched off for railgate's key: no retry helps, the
+    // operator must act, as with a refused key.
+    (10021, "接口停用", RejectReason::AuthFailed),
 ];
+
+/// Error codes after which a submitOrder may still have created the order:
+/// seed 000's 10014 系统内部异常 says "请务必联系客服或通过订单查询接口检测订单,
+/// 避免造成损失" (check the order through order detail), and 225700
+/// 网络繁忙 gives no sign the order was not taken. railgate then reads
+/// orderDetail by its own outOrderNo instead of failing the order.
+pub const SUBMIT_OUTCOME_UNKNOWN: [&str; 2] = ["10014", "225700"];
+
+/// Whether a submitOrder refusal with this `error_code` leaves the order's
+/// existence unknown ([`SUBMIT_OUTCOME_UNKNOWN`]).
+pub fn submit_outcome_unknown(code: &str) -> bool {
+    SUBMIT_OUTCOME_UNKNOWN.contains(&code)
+}
 
 /// How a service error's `xx` is classified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,7 +281,12 @@ const MESSAGE_RULES: &[(&[&str], RejectReason)] = &[
         &["订单号已经存在", "订单号已存在", "订单已存在"],
         DuplicateOrder,
     ),
-    (&["订单号不存在", "订单不存在"], OrderNotFound),
+    // Seed 001's applyRefundOrder example: 223804 "参数错误:订单号或passengerId
+    // 不存在" names a parameter error, but what it says is "not found".
+    (
+        &["订单号不存在", "订单不存在", "订单号或passengerId不存在"],
+        OrderNotFound,
+    ),
     (&["12306账号"], TrainAccountRejected),
     (
         &["冒用", "身份信息", "身份效验", "身份核验"],

@@ -69,6 +69,8 @@ fn every_system_error_classifies_by_table() {
         (10013, RejectReason::QuotaExhausted, false),
         (10014, RejectReason::ProviderUnavailable, true),
         (10020, RejectReason::ProviderUnavailable, true),
+        // 接口停用: waiting does not switch the API back on.
+        (10021, RejectReason::AuthFailed, false),
     ];
     for (code, reason, retryable) in expected {
         // The message never overrides a system code's table entry.
@@ -112,9 +114,11 @@ fn service_errors_classify_by_their_last_two_digits() {
     );
     let refund: Envelope =
         serde_json::from_str(include_str!("testdata/apply_refund_failed.json")).unwrap();
+    // 223804 参数错误:订单号或passengerId不存在: the order or passenger is
+    // not there (NOT_FOUND), not a malformed request.
     assert_eq!(
         classify_error(refund.error_code, refund.reason.as_deref().unwrap()),
-        RejectReason::InvalidRequest
+        RejectReason::OrderNotFound
     );
 }
 

@@ -195,8 +195,8 @@ impl PanheAdapter {
                 ticket_no,
                 card_type: id_type_to_code(ticket.passenger.id_type),
                 card_no: ticket.passenger.id_number.expose(),
-                remark,
             }],
+            remark,
         };
         self.accepted(&self.client.paths.refund_ticket, &request)
             .await

@@ -93,6 +93,7 @@ pub struct ConfirmOrderRequest<'a> {
     /// Panhe's order number.
     pub order_no: &'a str,
     /// Expected amount in yuan; null skips the amount check.
+    #[serde(serialize_with = "super::sign::serialize_pay_amount")]
     pub pay_amount: Option<Decimal>,
     /// md5(secretKey+orderNo+payAmount+secretKey), lowercase hex.
     pub sign: String,
@@ -114,6 +115,10 @@ pub struct RefundTicketRequest<'a> {
     pub order_no: &'a str,
     /// Exactly one ticket.
     pub tickets: [RefundTicketInfo<'a>; 1],
+    /// Optional remark: at the top level beside `tickets`, where seed 002's
+    /// example puts it (its field table lists it after the ticket's fields).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remark: Option<&'a str>,
 }
 
 /// The ticket to refund.
@@ -128,9 +133,6 @@ pub struct RefundTicketInfo<'a> {
     pub card_type: i32,
     /// 证件号.
     pub card_no: &'a str,
-    /// Optional remark.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remark: Option<&'a str>,
 }
 
 /// Request body of 申请改签.
@@ -176,6 +178,7 @@ pub struct ConfirmChangeRequest<'a> {
     /// Change order number.
     pub cha_no: &'a str,
     /// needPayAmount in yuan, or null.
+    #[serde(serialize_with = "super::sign::serialize_pay_amount")]
     pub pay_amount: Option<Decimal>,
     /// md5(secretKey+chaNo+payAmount+secretKey).
     pub sign: String,
@@ -433,5 +436,39 @@ mod tests {
                 "missing passengers[].{key}"
             );
         }
+    }
+
+    /// The request bodies have the shape of seed 002's own examples:
+    /// 确认出票 `{"orderNo": "1804257654", "payAmount": 127, "sign": ...}`
+    /// and 退票 with `"remark"` beside `tickets`.
+    #[test]
+    fn request_bodies_match_the_seeds_examples() {
+        let confirm = ConfirmOrderRequest {
+            order_no: "1804257654",
+            pay_amount: Some(Decimal::from(127)),
+            sign: "17fb3f159a93cf6a5d0275565d1a0954".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&confirm).unwrap(),
+            serde_json::json!({"orderNo": "1804257654", "payAmount": 127,
+                               "sign": "17fb3f159a93cf6a5d0275565d1a0954"})
+        );
+        let refund = RefundTicketRequest {
+            order_no: "TO2020041913272061601607",
+            tickets: [RefundTicketInfo {
+                name: "许文强",
+                ticket_no: "E7315002701020001",
+                card_type: 1,
+                card_no: "***************",
+            }],
+            remark: Some("行程取消了"),
+        };
+        assert_eq!(
+            serde_json::to_value(&refund).unwrap(),
+            serde_json::json!({"orderNo": "TO2020041913272061601607",
+                               "tickets": [{"name": "许文强", "ticketNo": "E7315002701020001",
+                                            "cardType": 1, "cardNo": "***************"}],
+                               "remark": "行程取消了"})
+        );
     }
 }

@@ -3,11 +3,15 @@
 //! number (确认出票) or the change number (确认改签), and a null payAmount
 //! takes no part. The amount is written exactly as it is sent in the JSON
 //! body (rust_decimal's normalized text: `127`, `81.5`), so both sides hash
-//! the same characters.
+//! the same characters. Seed 002 types payAmount decimal/float and its
+//! example sends `"payAmount": 127`, so it goes out as a JSON number
+//! ([`serialize_pay_amount`]), never a string.
 
 use md5::{Digest, Md5};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use secrecy::{ExposeSecret, SecretString};
+use serde::Serializer;
 
 /// Signs a payment request.
 pub fn payment_sign(
@@ -35,10 +39,57 @@ pub fn pay_amount(yuan: Decimal) -> Decimal {
     yuan.normalize()
 }
 
+/// `serialize_with` for payAmount: null, or a JSON number whose text is the
+/// normalized amount the sign covers: an integer when whole (`127`, not
+/// `127.0`), else the shortest float text, which for amounts in fen is the
+/// decimal itself (`81.5`, `31.05`: an f64 keeps 15 significant digits).
+pub fn serialize_pay_amount<S: Serializer>(
+    amount: &Option<Decimal>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let Some(amount) = amount.map(|amount| amount.normalize()) else {
+        return serializer.serialize_none();
+    };
+    if amount.scale() == 0
+        && let Some(whole) = amount.to_i64()
+    {
+        return serializer.serialize_i64(whole);
+    }
+    match amount.to_f64() {
+        Some(float) => serializer.serialize_f64(float),
+        None => Err(serde::ser::Error::custom("payAmount is out of range")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[derive(serde::Serialize)]
+    struct Body {
+        #[serde(serialize_with = "serialize_pay_amount")]
+        pay_amount: Option<Decimal>,
+    }
+
+    fn sent(amount: Option<Decimal>) -> String {
+        serde_json::to_string(&Body { pay_amount: amount }).unwrap()
+    }
+
+    #[test]
+    fn the_amount_is_sent_as_the_number_the_sign_covers() {
+        assert_eq!(sent(None), r#"{"pay_amount":null}"#);
+        assert_eq!(sent(Some(Decimal::from(127))), r#"{"pay_amount":127}"#);
+        // Every amount up to ¥20,000.00 in fen: the JSON text is the signed text.
+        for fen in 0..2_000_000_i64 {
+            let amount = pay_amount(Decimal::new(fen, 2));
+            assert_eq!(
+                sent(Some(amount)),
+                format!(r#"{{"pay_amount":{}}}"#, amount.normalize()),
+                "{fen} fen"
+            );
+        }
+    }
 
     fn secret() -> SecretString {
         SecretString::from("s3cret")

@@ -80,6 +80,15 @@ pub struct PanheSimConfig {
     pub refund_delay: Duration,
     /// 单张票的出票服务费 in fen (the seed's example charges ¥2.50).
     pub service_fee_per_ticket_fen: u32,
+    /// Where 退票 takes `remark`. Seed 002 is ambiguous: its field table
+    /// lists it among the ticket's fields, its example puts it at the top
+    /// level beside `tickets`. `false` (the default) reads the example: a
+    /// remark inside a ticket is refused.
+    pub refund_remark_in_ticket: bool,
+    /// Whether createOrder and applyChange must carry `chooseSleeper`.
+    /// Seed 002's tables mark it 是 (required), its createOrder example
+    /// leaves it out; `true` (the default) reads the tables.
+    pub choose_sleeper_required: bool,
 }
 
 impl Default for PanheSimConfig {
@@ -94,6 +103,8 @@ impl Default for PanheSimConfig {
             issue_delay: Duration::from_secs(5),
             refund_delay: Duration::from_secs(10),
             service_fee_per_ticket_fen: 250,
+            refund_remark_in_ticket: false,
+            choose_sleeper_required: true,
         }
     }
 }
@@ -113,6 +124,8 @@ impl fmt::Debug for PanheSimConfig {
                 "service_fee_per_ticket_fen",
                 &self.service_fee_per_ticket_fen,
             )
+            .field("refund_remark_in_ticket", &self.refund_remark_in_ticket)
+            .field("choose_sleeper_required", &self.choose_sleeper_required)
             .finish_non_exhaustive()
     }
 }

@@ -150,6 +150,16 @@ impl Params {
             })
     }
 
+    /// Whether the body has the field at all (even empty or null).
+    pub(super) fn has(&self, name: &str) -> bool {
+        self.fields.contains_key(name)
+    }
+
+    /// A required boolean (see [`Params::optional_bool`]).
+    pub(super) fn required_bool(&self, name: &str) -> Result<bool, Failure> {
+        self.optional_bool(name)?.ok_or_else(|| self.missing(name))
+    }
+
     /// An optional boolean: `true`/`false`, or the strings `"true"`/`"false"`.
     pub(super) fn optional_bool(&self, name: &str) -> Result<Option<bool>, Failure> {
         match self.get(name) {
@@ -191,12 +201,13 @@ impl Params {
     /// An optional amount in yuan (number or numeric string), at most two
     /// decimals.
     pub(super) fn optional_amount(&self, name: &str) -> Result<Option<Amount>, Failure> {
+        // Seed 002 types payAmount decimal (确认出票) and float (确认改签),
+        // and its example sends `"payAmount": 127`: a JSON number or null,
+        // never a string.
         let raw = match self.get(name) {
-            None => return Ok(None),
+            None | Some(Value::Null) => return Ok(None),
             Some(Value::Number(number)) => number.to_string(),
-            Some(Value::String(text)) if text.trim().is_empty() => return Ok(None),
-            Some(Value::String(text)) => text.trim().to_owned(),
-            Some(_) => return Err(self.malformed(name, "金额")),
+            Some(_) => return Err(self.malformed(name, "数字金额")),
         };
         let decimal: Decimal = raw
             .parse()
@@ -256,8 +267,9 @@ mod tests {
 
     #[test]
     fn amounts_keep_every_spelling_a_sign_may_use() {
-        let params =
-            Params::from_value(json!({"a": 127, "b": 81.5, "c": "31.00", "d": 1.234, "e": null}));
+        let params = Params::from_value(
+            json!({"a": 127, "b": 81.5, "c": 31.0, "d": 1.234, "e": null, "f": "31.00"}),
+        );
         let a = params.optional_amount("a").unwrap().unwrap();
         assert_eq!(a.fen, 12700);
         assert!(a.sign_texts.contains(&"127".to_owned()));
@@ -271,6 +283,8 @@ mod tests {
         assert!(c.sign_texts.contains(&"31".to_owned()));
         assert!(c.sign_texts.contains(&"31.00".to_owned()));
         assert!(params.optional_amount("d").is_err());
+        // Seed 002 types it a number: a string is refused.
+        assert!(params.optional_amount("f").is_err());
         assert_eq!(params.optional_amount("e").unwrap(), None);
         assert_eq!(params.optional_amount("missing").unwrap(), None);
     }

@@ -59,6 +59,12 @@ pub enum Fault {
     /// checks answers this error code with its table text instead (225700
     /// 网络繁忙, 10020 接口维护, 10014 系统内部异常, …), with no effect.
     FailNextRequest(u32),
+    /// The next submitOrder that passes every check creates its grab order
+    /// as usual, then answers this error code instead of the order number.
+    /// Seed 000's 10014 系统内部异常 warns of exactly this ("请通过订单查询接口
+    /// 检测订单,避免造成损失"): the order exists although the answer is an
+    /// error.
+    CreateNextOrderThenFail(u32),
     /// The next grab attempt ends its order in U (msgCode 101 出票失败) with
     /// this failMsg.
     FailNextGrab(String),
@@ -102,6 +108,14 @@ impl SimState {
     pub(super) fn take_request_fault(&self) -> Option<Failure> {
         match self.take_fault(|fault| matches!(fault, Fault::FailNextRequest(_)))? {
             Fault::FailNextRequest(code) => Some(Failure::code(code)),
+            _ => None,
+        }
+    }
+
+    /// A scripted "created, but answered with an error" for submitOrder.
+    pub(super) fn take_created_then_failed(&self) -> Option<Failure> {
+        match self.take_fault(|fault| matches!(fault, Fault::CreateNextOrderThenFail(_)))? {
+            Fault::CreateNextOrderThenFail(code) => Some(Failure::code(code)),
             _ => None,
         }
     }

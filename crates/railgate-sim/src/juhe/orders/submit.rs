@@ -162,6 +162,9 @@ pub(in crate::juhe) fn submit_order(
     };
     tracing::debug!(%order_no, "juhe sim grab order created");
     state.drive(out_order_no.to_owned());
+    if let Some(failure) = state.take_created_then_failed() {
+        return Err(failure);
+    }
     Ok(Envelope::ok(SubmitResult {
         order_no,
         out_order_no: out_order_no.to_owned(),

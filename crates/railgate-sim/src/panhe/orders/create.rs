@@ -82,7 +82,12 @@ fn create_order(
         .map(|entry| validate::passenger(entry, &ride))
         .collect::<Result<Vec<_>, _>>()?;
     let classes: Vec<SeatClass> = passengers.iter().map(|p| p.seat).collect();
-    let (choice, letters) = validate::seat_choice(params, &ride, &classes)?;
+    let (choice, letters) = validate::seat_choice(
+        params,
+        &ride,
+        &classes,
+        state.config().choose_sleeper_required,
+    )?;
 
     let now = state.provider_now();
     let order_no = {
@@ -441,6 +446,7 @@ mod tests {
             ("chooseSleeper", json!("2x1"), "参数chooseSleeper格式错误"),
             ("chooseSleeper", json!("100"), "选铺数量超过卧铺乘客人数"),
             ("isChooseSeats", json!("maybe"), "参数isChooseSeats格式错误"),
+            ("isChooseSeats", json!(null), "参数isChooseSeats不能为空"),
             ("passengers", json!([]), "参数passengers不能为空"),
         ];
         for (field, value, needle) in cases {
@@ -449,6 +455,22 @@ mod tests {
             body["customerOrderNo"] = json!(format!("bad-{field}-{needle}"));
             assert_failure(&sim.call("create_order", body).await, needle);
         }
+        // Both are 是 (required) in the seed's table; chooseSleeper may be
+        // empty ("不选:空或000") but must be there.
+        for field in ["isChooseSeats", "chooseSleeper"] {
+            let mut body = valid.clone();
+            body.as_object_mut().unwrap().remove(field);
+            body["customerOrderNo"] = json!(format!("without-{field}"));
+            assert_failure(
+                &sim.call("create_order", body).await,
+                &format!("参数{field}不能为空"),
+            );
+        }
+        let mut empty_sleeper = valid.clone();
+        empty_sleeper["chooseSleeper"] = json!("");
+        empty_sleeper["customerOrderNo"] = json!("empty-sleeper");
+        let reply = sim.call("create_order", empty_sleeper).await;
+        assert_eq!(reply["success"], json!(true), "{reply}");
         let passenger_cases: Vec<(&str, serde_json::Value, &str)> = vec![
             ("name", json!(""), "参数passengers[0].name不能为空"),
             ("cardType", json!(5), "不支持的证件类型"),
@@ -480,7 +502,8 @@ mod tests {
         assert_failure(&sim.call("create_order", body.clone()).await, "countryCode");
         body["passengers"][0]["countryCode"] = json!("CN");
         sim.create(body).await;
-        assert_eq!(sim.state.order_count(), 1);
+        // This one and the one with an empty chooseSleeper.
+        assert_eq!(sim.state.order_count(), 2);
     }
 
     #[tokio::test]

@@ -321,14 +321,20 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn amounts_sign_in_any_usual_spelling() {
+    async fn the_amount_is_a_json_number_signed_in_any_usual_spelling() {
         let sim = Sim::start(60.0).await;
         let order_no = sim.hold(&["张三"]).await;
         let fen =
             (sim.detail(&order_no).await["orderAmount"].as_f64().unwrap() * 100.0).round() as u32;
         let two_decimals = yuan2(fen);
         let sign = sim.sign(&order_no, Some(&two_decimals));
-        let body = json!({"orderNo": order_no, "payAmount": two_decimals, "sign": sign});
+        // The seed's type is decimal and its example a number: a string is
+        // refused, however it is spelled.
+        let text = json!({"orderNo": order_no, "payAmount": two_decimals, "sign": sign});
+        let reply = sim.call("confirm_order", text).await;
+        assert_failure(&reply, "参数payAmount格式错误");
+        let number: f64 = two_decimals.parse().unwrap();
+        let body = json!({"orderNo": order_no, "payAmount": number, "sign": sign});
         let reply = sim.call("confirm_order", body).await;
         assert_eq!(reply["success"], json!(true), "{reply}");
     }

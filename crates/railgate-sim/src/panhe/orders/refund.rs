@@ -84,8 +84,21 @@ fn refund_ticket(
     let ticket_no = entry.required_str("ticketNo")?;
     let card_type = entry.required_int("cardType")?;
     let card_no = entry.required_str("cardNo")?;
-    params.optional_str("remark")?;
-    entry.optional_str("remark")?;
+    // Seed 002's field table lists remark after TicketInfo's fields, while
+    // its example puts it at the top level beside `tickets`; the example
+    // is the default reading (PanheSimConfig::refund_remark_in_ticket).
+    let (read_from, refused_in) = if state.config().refund_remark_in_ticket {
+        (entry, params)
+    } else {
+        (params, entry)
+    };
+    read_from.optional_str("remark")?;
+    if refused_in.optional_str("remark")?.is_some() {
+        return Err(Failure(format!(
+            "参数{}不在此处",
+            refused_in.field("remark")
+        )));
+    }
     let now = state.provider_now();
     let notice = {
         let mut book = state.book();
@@ -274,6 +287,24 @@ mod tests {
         let detail = sim.detail(&held).await;
         let reply = sim.refund(&held, &detail["trainTickets"][0]).await;
         assert_failure(&reply, "当前客票状态为:占位成功,不允许退票");
+    }
+
+    #[tokio::test]
+    async fn the_remark_goes_where_the_seeds_example_puts_it() {
+        let sim = Sim::start(60.0).await;
+        let (order_no, issued) = sim.issue(&["张三", "李四"]).await;
+        let tickets = issued["trainTickets"].as_array().unwrap();
+        let mut inside = sim.refund_entry(&tickets[0]);
+        inside["remark"] = json!("行程取消了");
+        let misplaced = json!({"orderNo": order_no, "tickets": [inside]});
+        assert_failure(
+            &sim.call("refund_ticket", misplaced).await,
+            "参数tickets[0].remark不在此处",
+        );
+        let beside = json!({"orderNo": order_no, "tickets": [sim.refund_entry(&tickets[0])],
+                            "remark": "行程取消了"});
+        let reply = sim.call("refund_ticket", beside).await;
+        assert_eq!(reply["success"], json!(true), "{reply}");
     }
 
     #[tokio::test]

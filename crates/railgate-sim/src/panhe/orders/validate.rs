@@ -236,12 +236,25 @@ pub fn callback_url(params: &Params, field: &str) -> Result<Option<String>, Fail
 /// isChooseSeats, chooseSeats, chooseSleeper and isAcceptStanding, checked
 /// against the passengers' classes (`seats`, in passenger order). Returns
 /// the choice and each passenger's chosen seat letter.
+///
+/// Seed 002 marks isChooseSeats and chooseSleeper 是 (required) for both
+/// createOrder and applyChange. isChooseSeats is in the createOrder example
+/// too; chooseSleeper is not (and "不选:空或000" allows it empty), so whether
+/// it must be present is `choose_sleeper_required`
+/// (`PanheSimConfig::choose_sleeper_required`).
 pub fn seat_choice(
     params: &Params,
     ride: &Ride,
     seats: &[SeatClass],
+    choose_sleeper_required: bool,
 ) -> Result<(SeatChoice, Vec<Option<char>>), Failure> {
-    let is_choose_seats = params.optional_bool("isChooseSeats")?.unwrap_or(false);
+    let is_choose_seats = params.required_bool("isChooseSeats")?;
+    if choose_sleeper_required && !params.has("chooseSleeper") {
+        return Err(Failure(format!(
+            "参数{}不能为空(不选铺请传空或000)",
+            params.field("chooseSleeper")
+        )));
+    }
     let accept_standing = params.optional_bool("isAcceptStanding")?.unwrap_or(false);
     let mut letters = vec![None; seats.len()];
     let mut choose_seats = None;

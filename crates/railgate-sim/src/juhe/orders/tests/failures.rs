@@ -260,3 +260,27 @@ async fn standing_tickets_only_for_orders_that_accept_them() {
     assert_eq!(issued["passengers"][0]["seatClass"], "noseat");
     assert_eq!(issued["passengers"][1]["seatNo"], "05车厢,无座");
 }
+
+#[tokio::test]
+async fn a_submit_can_create_its_order_and_still_answer_10014() {
+    // Seed 000: after 10014 "请通过订单查询接口检测订单" — the order may exist.
+    let sim = Sim::start(FAST);
+    sim.state.script(Fault::CreateNextOrderThenFail(10014));
+    let key = sim.query_key(&sim.ride).await;
+    let form = sim.order_form(&key, &sim.ride, "secondseat", &["张三"]);
+    let out_order_no = form[1].1.clone();
+    let reply = sim.submit(&form).await;
+    assert_eq!(reply["error_code"], json!(10014), "{reply}");
+    assert_eq!(reply["result"], Value::Null, "{reply}");
+    // The order is there, grabbing like any other.
+    let detail = sim.detail(&out_order_no, false).await;
+    assert!(
+        detail["orderNo"].as_str().is_some_and(|no| !no.is_empty()),
+        "{detail}"
+    );
+    sim.wait_status(&out_order_no, OrderStatus::Issued).await;
+    // Submitting it again is refused as a duplicate, as for any order.
+    let again = sim.submit(&form).await;
+    assert_ne!(again["error_code"], json!(0), "{again}");
+    assert_eq!(sim.state.order_count(), 1);
+}

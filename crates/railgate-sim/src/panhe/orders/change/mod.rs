@@ -104,7 +104,12 @@ fn apply_change(
     }
     let ride = validate::ride(state, timetable, params)?;
     let seat = validate::sold_class(params, &ride)?;
-    let (choice, letters) = validate::seat_choice(params, &ride, &vec![seat; numbers.len()])?;
+    let (choice, letters) = validate::seat_choice(
+        params,
+        &ride,
+        &vec![seat; numbers.len()],
+        state.config().choose_sleeper_required,
+    )?;
     let remark = params.required_str("remark")?.to_owned();
     let call_back_url = validate::callback_url(params, "callBackUrl")?;
     let now = state.provider_now();
