@@ -14,7 +14,8 @@ use std::time::Duration;
 use tonic::Code;
 
 /// railgate on SQLite with the default search cache, as the suite starts
-/// it (its data directory goes under the temporary directory).
+/// it (its data directory goes under the temporary directory; each test
+/// stops it, which removes that directory).
 async fn gateway() -> Gateway {
     let cache_ttl_ms = railgate::config::Config::default().search.cache_ttl_ms;
     Gateway::start(bench::sqlite(cache_ttl_ms)).await.unwrap()
@@ -59,6 +60,7 @@ async fn compare_runs_search_on_railgate_then_on_the_baseline() {
     let json = serde_json::to_value(&comparison).unwrap();
     assert_eq!(json["railgate"]["requests"], 300);
     assert_eq!(json["baseline"]["shape"]["concurrency"], 8);
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -82,6 +84,7 @@ async fn the_baseline_answers_railgates_search_and_nothing_else() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented);
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -99,6 +102,7 @@ async fn an_open_loop_run_reports_every_scheduled_call() {
     let report = load::run("baseline", workload, &channels, plan(200, Some(2_000.0))).await;
     assert_well_formed(&report, 200);
     assert_eq!(report.shape.offered_rps, Some(2_000.0));
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -110,6 +114,7 @@ async fn get_order_scenario_books_one_order_then_reads_it() {
         .unwrap();
     let report = load::run("railgate", workload, &channels, plan(200, None)).await;
     assert_well_formed(&report, 200);
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -122,6 +127,7 @@ async fn failures_are_counted_by_grpc_code() {
     assert_eq!(report.errors.len(), 1, "{report}");
     let (code, count) = report.errors.iter().next().unwrap();
     assert_eq!((code.as_str(), *count), ("NotFound", 50), "{report}");
+    app.stop().await;
 }
 
 /// Runs `railgate-bench <args>` (with `--json`) as its own process and
