@@ -306,7 +306,7 @@ async fn apply(fault: Fault, state: &TopSimState) -> Response {
 }
 
 /// Everything TOP and the method check, in order.
-pub fn accept(
+fn accept(
     config: &TopSimConfig,
     query: &str,
     body: &str,
