@@ -329,7 +329,10 @@ fn juhe_adapter(
             limits,
         },
     );
-    Ok(JuheAdapter::new(client, stations))
+    Ok(
+        JuheAdapter::new(client, stations)
+            .with_submit_id_numbering(config.juhe.submit_id_numbering),
+    )
 }
 
 async fn serve_grpc(

@@ -12,6 +12,7 @@ use crate::alitrip::sm4::{KeyEncoding, Sm4Config, Sm4Error, Sm4Mode, TextEncodin
 use crate::config::Config;
 use crate::domain::time::SharedClock;
 use crate::notify::start::SandboxGateway;
+use crate::providers::juhe::mapping::SubmitIdNumbering;
 use chrono::NaiveDateTime;
 use railgate_sim::{juhe, panhe, top};
 use secrecy::SecretString;
@@ -74,6 +75,11 @@ pub fn juhe_settings(config: &Config, key: String) -> juhe::JuheSimConfig {
     juhe::JuheSimConfig {
         key,
         clock_scale: config.sandbox.clock_scale,
+        // The simulator reads idCardType as railgate is set to send it.
+        submit_id_numbering: match config.juhe.submit_id_numbering {
+            SubmitIdNumbering::ZeroBased => juhe::SubmitIdNumbering::ZeroBased,
+            SubmitIdNumbering::OneBased => juhe::SubmitIdNumbering::OneBased,
+        },
         ..juhe::JuheSimConfig::default()
     }
 }

@@ -1,6 +1,7 @@
 //! `RAILGATE_*` environment overrides: one table from variable to setting.
 
 use super::{Config, ConfigProblem, LogFormat};
+use crate::providers::juhe::mapping::SubmitIdNumbering;
 use secrecy::SecretString;
 use std::collections::HashMap;
 
@@ -32,6 +33,10 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     (
         "RAILGATE_JUHE_REQUESTS_PER_SECOND",
         "juhe.requests_per_second",
+    ),
+    (
+        "RAILGATE_JUHE_SUBMIT_ID_NUMBERING",
+        "juhe.submit_id_numbering",
     ),
     ("RAILGATE_DATABASE_URL", "store.url"),
     (
@@ -120,6 +125,10 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         "RAILGATE_JUHE_MAX_CONCURRENCY" => config.juhe.max_concurrency = parse_count(value)?,
         "RAILGATE_JUHE_REQUESTS_PER_SECOND" => {
             config.juhe.requests_per_second = parse_count(value)?
+        }
+        "RAILGATE_JUHE_SUBMIT_ID_NUMBERING" => {
+            config.juhe.submit_id_numbering = SubmitIdNumbering::parse(value)
+                .ok_or_else(|| format!("\"{value}\" is neither zero_based nor one_based"))?
         }
         "RAILGATE_DATABASE_URL" => config.store.url = optional(value),
         "RAILGATE_RECONCILE_INTERVAL_MS" => {

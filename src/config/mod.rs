@@ -11,6 +11,7 @@ pub use alitrip::{AlitripConfig, AlitripTarget, Sm4Settings};
 pub use routing::RoutingConfig;
 
 use crate::providers::juhe::JuhePaths;
+use crate::providers::juhe::mapping::SubmitIdNumbering;
 use crate::providers::panhe::PanhePaths;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -274,6 +275,10 @@ pub struct JuheConfig {
     pub max_concurrency: usize,
     /// Calls started per second: set it to the account's quota.
     pub requests_per_second: u64,
+    /// How submitOrder's idCardType is numbered: `zero_based` (seed 001's
+    /// submitOrder table, the default) or `one_based` (its dictionary).
+    /// Confirm with Juhe before going live.
+    pub submit_id_numbering: SubmitIdNumbering,
     /// Endpoint path overrides.
     pub paths: JuhePaths,
 }
@@ -286,6 +291,7 @@ impl Default for JuheConfig {
             timeout_ms: 10_000,
             max_concurrency: 32,
             requests_per_second: 50,
+            submit_id_numbering: SubmitIdNumbering::default(),
             paths: JuhePaths::default(),
         }
     }

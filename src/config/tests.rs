@@ -61,6 +61,7 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_JUHE_BASE_URL", "http://v.juhe.cn"),
             ("RAILGATE_JUHE_KEY", "jkey"),
             ("RAILGATE_JUHE_TIMEOUT_MS", "4000"),
+            ("RAILGATE_JUHE_SUBMIT_ID_NUMBERING", "one_based"),
             (
                 "RAILGATE_CALLBACK_PUBLIC_URL",
                 "https://railgate.example.com",
@@ -101,6 +102,10 @@ fn environment_overrides_every_documented_key() {
     assert_eq!(config.juhe.key.as_ref().unwrap().expose_secret(), "jkey");
     assert_eq!(config.juhe.timeout_ms, 4000);
     assert_eq!(
+        config.juhe.submit_id_numbering,
+        crate::providers::juhe::mapping::SubmitIdNumbering::OneBased
+    );
+    assert_eq!(
         config.store_url(),
         "postgres://postgres@127.0.0.1:5432/test"
     );
@@ -122,7 +127,7 @@ fn environment_overrides_every_documented_key() {
     );
     assert_eq!(config.routing.direct_booking, Some(ProviderId::Panhe));
     assert_eq!(config.routing.grab_orders, Some(ProviderId::Juhe));
-    assert_eq!(ENV_KEYS.len(), 27, "README documents every key");
+    assert_eq!(ENV_KEYS.len(), 28, "README documents every key");
 }
 
 #[test]
@@ -306,4 +311,16 @@ fn default_panhe_paths_are_unconfirmed_against_a_real_panhe() {
     let text = "[panhe]\nbase_url = \"http://x\"\npaths_confirmed = true\n";
     let parsed: Config = toml::from_str(text).unwrap();
     assert!(parsed.panhe.unconfirmed_default_paths().is_empty());
+}
+
+#[test]
+fn juhe_id_numbering_is_read_from_the_file_and_checked_in_the_environment() {
+    use crate::providers::juhe::mapping::SubmitIdNumbering;
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "[juhe]\nsubmit_id_numbering = \"one_based\"").unwrap();
+    let config = Config::load(Some(file.path()), &HashMap::new()).unwrap();
+    assert_eq!(config.juhe.submit_id_numbering, SubmitIdNumbering::OneBased);
+    let error =
+        Config::load(None, &env(&[("RAILGATE_JUHE_SUBMIT_ID_NUMBERING", "1")])).unwrap_err();
+    assert_eq!(keys(error), ["RAILGATE_JUHE_SUBMIT_ID_NUMBERING"]);
 }

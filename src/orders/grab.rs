@@ -17,7 +17,7 @@ use super::{Claim, OrderError, OrderService};
 use crate::domain::{Offer, Order, OrderId, OrderStatus, Passenger, ProviderId, SeatClass};
 use crate::providers::juhe::codes;
 use crate::providers::juhe::submit::{
-    GrabOrder, InvalidGrabOrder, SubmitError, TrainAccount, Violation, submit_request,
+    GrabOrder, InvalidGrabOrder, SubmitError, TrainAccount, Violation,
 };
 use crate::providers::{ProviderError, RejectReason};
 use chrono::{DateTime, Utc};
@@ -152,7 +152,7 @@ impl OrderService {
         // A new order is checked before anything is stored or sent; the
         // key is released so a corrected request may use it.
         if earlier.is_none()
-            && let Err(invalid) = submit_request(&request, now)
+            && let Err(invalid) = juhe.submit_request(&request, now)
         {
             self.store.release_idempotent(key).await?;
             return Err(in_request_terms(invalid, offers).into());

@@ -5,9 +5,10 @@
 
 use super::PROVIDER;
 use super::client::JuheClient;
-use super::mapping::search_date;
+use super::mapping::{SubmitIdNumbering, search_date};
+use super::order_wire::SubmitOrderRequest;
 use super::search::search_answer;
-use super::submit::{GrabOrder, SubmitError, submit_request};
+use super::submit::{GrabOrder, InvalidGrabOrder, SubmitError, submit_request};
 use super::wire::SearchRequest;
 use crate::providers::{ProviderError, SearchAnswer, SearchQuery};
 use crate::stations::StationDirectory;
@@ -18,12 +19,34 @@ use chrono::{DateTime, Utc};
 pub struct JuheAdapter {
     client: JuheClient,
     stations: &'static StationDirectory,
+    submit_id_numbering: SubmitIdNumbering,
 }
 
 impl JuheAdapter {
     /// An adapter over `client`, naming stations from `stations`.
     pub fn new(client: JuheClient, stations: &'static StationDirectory) -> Self {
-        Self { client, stations }
+        Self {
+            client,
+            stations,
+            submit_id_numbering: SubmitIdNumbering::default(),
+        }
+    }
+
+    /// Numbers submitOrder's idCardType as `numbering` says (seed 001 is
+    /// ambiguous; see [`SubmitIdNumbering`]).
+    pub fn with_submit_id_numbering(mut self, numbering: SubmitIdNumbering) -> Self {
+        self.submit_id_numbering = numbering;
+        self
+    }
+
+    /// Checks `order` against Juhe's rules at `now` and builds its
+    /// submitOrder request, without sending anything.
+    pub fn submit_request<'a>(
+        &self,
+        order: &GrabOrder<'a>,
+        now: DateTime<Utc>,
+    ) -> Result<SubmitOrderRequest<'a>, InvalidGrabOrder> {
+        submit_request(order, now, self.submit_id_numbering)
     }
 
     /// The base URL in use.
@@ -58,7 +81,7 @@ impl JuheAdapter {
         order: &GrabOrder<'_>,
         now: DateTime<Utc>,
     ) -> Result<String, SubmitError> {
-        let request = submit_request(order, now)?;
+        let request = self.submit_request(order, now)?;
         tracing::info!(
             provider = %PROVIDER,
             out_order_no = order.out_order_no,

@@ -230,28 +230,62 @@ pub fn train_type_from_class(class: &str, train_code: &str) -> Option<TrainType>
     })
 }
 
-/// Document type → submitOrder's ZERO-based idCardType. `None` for the
-/// documents Juhe does not take (foreign permanent residence ID, residence
-/// permit).
-pub fn id_type_to_submit_code(id_type: IdType) -> Option<u8> {
-    match id_type {
-        IdType::ResidentIdCard => Some(0),
-        IdType::Passport => Some(1),
-        IdType::TaiwanTravelPermit => Some(2),
-        IdType::HkMacaoTravelPermit => Some(3),
-        IdType::ForeignPermanentResidentId | IdType::HkMacaoTaiwanResidencePermit => None,
+/// How submitOrder's `idCardType` is numbered. Seed 001 says two things:
+/// submitOrder's own field table gives `0:身份证 1:护照 2:台胞证 3:港澳通行证`
+/// (zero-based), while its dictionary lists idType `"1": "身份证"` …
+/// `"4": "港澳通行证"` and says idType is `一般用在创建订单的idType字段`
+/// (one-based). The field table is the default; which one Juhe really reads
+/// must be confirmed with Juhe (`juhe.submit_id_numbering`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmitIdNumbering {
+    /// submitOrder's field table: 0 = 身份证 … 3 = 港澳通行证.
+    #[default]
+    ZeroBased,
+    /// The dictionary's idType: 1 = 身份证 … 4 = 港澳通行证.
+    OneBased,
+}
+
+impl SubmitIdNumbering {
+    /// Parses the setting's value (`zero_based` / `one_based`).
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            "zero_based" => Some(Self::ZeroBased),
+            "one_based" => Some(Self::OneBased),
+            _ => None,
+        }
     }
 }
 
-/// submitOrder's ZERO-based idCardType → document type (the simulator's
-/// side of the wire).
-pub fn id_type_from_submit_code(code: &str) -> Option<IdType> {
-    match code.trim() {
-        "0" => Some(IdType::ResidentIdCard),
-        "1" => Some(IdType::Passport),
-        "2" => Some(IdType::TaiwanTravelPermit),
-        "3" => Some(IdType::HkMacaoTravelPermit),
-        _ => None,
+/// Document type → submitOrder's idCardType in `numbering`. `None` for the
+/// documents Juhe does not take (foreign permanent residence ID, residence
+/// permit).
+pub fn id_type_to_submit_code(id_type: IdType, numbering: SubmitIdNumbering) -> Option<u8> {
+    let zero_based = match id_type {
+        IdType::ResidentIdCard => 0,
+        IdType::Passport => 1,
+        IdType::TaiwanTravelPermit => 2,
+        IdType::HkMacaoTravelPermit => 3,
+        IdType::ForeignPermanentResidentId | IdType::HkMacaoTaiwanResidencePermit => return None,
+    };
+    Some(match numbering {
+        SubmitIdNumbering::ZeroBased => zero_based,
+        SubmitIdNumbering::OneBased => zero_based + 1,
+    })
+}
+
+/// submitOrder's idCardType in `numbering` → document type (the
+/// simulator's side of the wire).
+pub fn id_type_from_submit_code(code: &str, numbering: SubmitIdNumbering) -> Option<IdType> {
+    match numbering {
+        SubmitIdNumbering::ZeroBased => match code.trim() {
+            "0" => Some(IdType::ResidentIdCard),
+            "1" => Some(IdType::Passport),
+            "2" => Some(IdType::TaiwanTravelPermit),
+            "3" => Some(IdType::HkMacaoTravelPermit),
+            _ => None,
+        },
+        SubmitIdNumbering::OneBased => id_type_from_code(code),
     }
 }
 
@@ -269,7 +303,7 @@ pub fn id_type_from_code(code: &str) -> Option<IdType> {
 
 /// Document type → the ONE-based idType / cardType.
 pub fn id_type_to_code(id_type: IdType) -> Option<u8> {
-    id_type_to_submit_code(id_type).map(|zero_based| zero_based + 1)
+    id_type_to_submit_code(id_type, SubmitIdNumbering::OneBased)
 }
 
 /// passengerType (the same in every call) → fare type.

@@ -267,30 +267,56 @@ fn train_classes_map_with_the_train_code() {
 
 #[test]
 fn id_types_are_zero_based_in_submit_and_one_based_elsewhere() {
-    assert_eq!(id_type_to_submit_code(IdType::ResidentIdCard), Some(0));
+    use SubmitIdNumbering::{OneBased, ZeroBased};
+    assert_eq!(SubmitIdNumbering::default(), ZeroBased);
+    assert_eq!(
+        id_type_to_submit_code(IdType::ResidentIdCard, ZeroBased),
+        Some(0)
+    );
     assert_eq!(id_type_to_code(IdType::ResidentIdCard), Some(1));
-    assert_eq!(id_type_from_submit_code("0"), Some(IdType::ResidentIdCard));
+    assert_eq!(
+        id_type_from_submit_code("0", ZeroBased),
+        Some(IdType::ResidentIdCard)
+    );
     assert_eq!(id_type_from_code("1"), Some(IdType::ResidentIdCard));
     // The same digit means different documents in the two numberings.
-    assert_eq!(id_type_from_submit_code("1"), Some(IdType::Passport));
+    assert_eq!(
+        id_type_from_submit_code("1", ZeroBased),
+        Some(IdType::Passport)
+    );
     assert_eq!(id_type_from_code("2"), Some(IdType::Passport));
-    for id_type in IdType::ALL.iter().copied() {
-        match id_type_to_submit_code(id_type) {
-            Some(zero_based) => {
-                let text = zero_based.to_string();
-                assert_eq!(id_type_from_submit_code(&text), Some(id_type));
-                let one_based = id_type_to_code(id_type).unwrap().to_string();
-                assert_eq!(id_type_from_code(&one_based), Some(id_type));
+    for numbering in [ZeroBased, OneBased] {
+        for id_type in IdType::ALL.iter().copied() {
+            match id_type_to_submit_code(id_type, numbering) {
+                Some(code) => {
+                    let text = code.to_string();
+                    assert_eq!(id_type_from_submit_code(&text, numbering), Some(id_type));
+                }
+                None => assert!(matches!(
+                    id_type,
+                    IdType::ForeignPermanentResidentId | IdType::HkMacaoTaiwanResidencePermit
+                )),
             }
-            None => assert!(matches!(
-                id_type,
-                IdType::ForeignPermanentResidentId | IdType::HkMacaoTaiwanResidencePermit
-            )),
         }
     }
-    assert_eq!(id_type_from_submit_code("4"), None);
+    // One-based submit codes are the dictionary's codes.
+    for id_type in IdType::ALL.iter().copied() {
+        assert_eq!(
+            id_type_to_submit_code(id_type, OneBased),
+            id_type_to_code(id_type)
+        );
+    }
+    assert_eq!(id_type_from_submit_code("4", ZeroBased), None);
+    assert_eq!(
+        id_type_from_submit_code("4", OneBased),
+        Some(IdType::HkMacaoTravelPermit)
+    );
+    assert_eq!(id_type_from_submit_code("0", OneBased), None);
     assert_eq!(id_type_from_code("0"), None);
     assert_eq!(id_type_from_code("5"), None);
+    assert_eq!(SubmitIdNumbering::parse("one_based"), Some(OneBased));
+    assert_eq!(SubmitIdNumbering::parse("zero_based"), Some(ZeroBased));
+    assert_eq!(SubmitIdNumbering::parse("1"), None);
 }
 
 #[test]

@@ -17,7 +17,7 @@
 //! one), so that is left to Juhe.
 
 use super::mapping::{
-    close_time, depart_date_time, grab_order_accepts, id_type_to_submit_code,
+    SubmitIdNumbering, close_time, depart_date_time, grab_order_accepts, id_type_to_submit_code,
     passenger_type_to_code, seat_to_code,
 };
 use super::order_wire::{SubmitOrderRequest, SubmitPassenger, TicketModel};
@@ -121,10 +121,12 @@ impl Checks {
     }
 }
 
-/// Checks `order` against Juhe's rules at `now` and builds the request.
+/// Checks `order` against Juhe's rules at `now` and builds the request,
+/// numbering document types as `numbering` says.
 pub fn submit_request<'a>(
     order: &GrabOrder<'a>,
     now: DateTime<Utc>,
+    numbering: SubmitIdNumbering,
 ) -> Result<SubmitOrderRequest<'a>, InvalidGrabOrder> {
     let mut checks = Checks::default();
     check_order_no(order.out_order_no, &mut checks);
@@ -148,7 +150,7 @@ pub fn submit_request<'a>(
     }
     check_berth(order, &mut checks);
     check_deadline(order.deadline, main, now, &mut checks);
-    let passengers = submit_passengers(order.passengers, &mut checks);
+    let passengers = submit_passengers(order.passengers, numbering, &mut checks);
     if !order.contact.phone.is_mainland_mobile() {
         checks.fail(
             "contact.phone",
@@ -298,6 +300,7 @@ fn check_deadline(deadline: DateTime<Utc>, main: &Offer, now: DateTime<Utc>, che
 
 fn submit_passengers<'a>(
     passengers: &'a [Passenger],
+    numbering: SubmitIdNumbering,
     checks: &mut Checks,
 ) -> Vec<SubmitPassenger<'a>> {
     if passengers.is_empty() {
@@ -323,7 +326,7 @@ fn submit_passengers<'a>(
                 ),
             );
         }
-        let Some(id_card_type) = id_type_to_submit_code(passenger.id_type) else {
+        let Some(id_card_type) = id_type_to_submit_code(passenger.id_type, numbering) else {
             checks.fail(
                 format!("passengers[{index}].id_type"),
                 format!("Juhe does not take {}", passenger.id_type.as_str()),

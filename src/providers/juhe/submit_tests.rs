@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::{IdNumber, IdType, PassengerType, PersonName, PhoneNumber};
+use crate::providers::juhe::mapping::SubmitIdNumbering;
 
 const KEY: &str = "6d31300d58be4d239af4039c71ddc313";
 
@@ -100,11 +101,11 @@ impl Fixture {
     }
 
     fn request(&self) -> SubmitOrderRequest<'_> {
-        submit_request(&self.order(), now()).unwrap()
+        submit_request(&self.order(), now(), SubmitIdNumbering::default()).unwrap()
     }
 
     fn violations(&self) -> Vec<(String, String)> {
-        submit_request(&self.order(), now())
+        submit_request(&self.order(), now(), SubmitIdNumbering::default())
             .unwrap_err()
             .violations
             .into_iter()
@@ -149,6 +150,9 @@ fn builds_a_one_train_order_as_the_seed_asks() {
     assert_eq!(passenger.id_card_type, 0, "zero-based in submitOrder");
     assert_eq!(passenger.id_card_no, "11010519491231002X");
     assert_eq!(passenger.birthday.as_deref(), Some("1949-12-31"));
+    // The dictionary's reading, when Juhe confirms it, is a setting.
+    let one_based = submit_request(&fixture.order(), now(), SubmitIdNumbering::OneBased).unwrap();
+    assert_eq!(one_based.passengers[0].id_card_type, 1);
 }
 
 #[test]
@@ -295,7 +299,7 @@ fn lists_every_problem_at_once() {
             "contact.phone",
         ]
     );
-    let error = submit_request(&fixture.order(), now()).unwrap_err();
+    let error = submit_request(&fixture.order(), now(), SubmitIdNumbering::default()).unwrap_err();
     let shown = error.to_string();
     assert!(shown.starts_with("Juhe would refuse this grab order: out_order_no: "));
     assert!(shown.contains("G7066 leaves at 2026-11-20 10:30, less than 3 hours"));

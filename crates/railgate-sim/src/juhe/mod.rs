@@ -54,6 +54,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 pub use crate::clock::{Clock, fixed_clock, shanghai_now};
 use crate::fares::{self, SeatClass};
 use crate::timetable::Timetable;
+pub use codes::SubmitIdNumbering;
 use orders::Scripts;
 use orders::model::OrderBook;
 use params::Params;
@@ -149,6 +150,8 @@ pub struct JuheSimConfig {
     pub service_fee_per_ticket_fen: u32,
     /// Requests allowed per window (10012 beyond), or unlimited.
     pub quota: Option<RequestQuota>,
+    /// How submitOrder's `idCardType` is read (seed 001 is ambiguous).
+    pub submit_id_numbering: SubmitIdNumbering,
 }
 
 impl Default for JuheSimConfig {
@@ -164,6 +167,7 @@ impl Default for JuheSimConfig {
             refund_delay: Duration::from_secs(10),
             service_fee_per_ticket_fen: 800,
             quota: None,
+            submit_id_numbering: SubmitIdNumbering::ZeroBased,
         }
     }
 }
@@ -184,6 +188,7 @@ impl fmt::Debug for JuheSimConfig {
                 &self.service_fee_per_ticket_fen,
             )
             .field("quota", &self.quota)
+            .field("submit_id_numbering", &self.submit_id_numbering)
             .finish_non_exhaustive()
     }
 }

@@ -225,13 +225,52 @@ pub mod msg {
     pub const NO_ONLINE_REFUND: (&str, &str) = ("312", "不支持网上退票");
 }
 
-/// submitOrder's 0-based `idCardType` (0 身份证, 1 护照, 2 台胞证, 3 港澳通行证)
-/// → the dictionary's 1-based idType.
-pub fn id_type_of_submit(id_card_type: i64) -> Option<u8> {
-    match id_card_type {
-        0..=3 => Some(id_card_type as u8 + 1),
+/// How the simulator reads submitOrder's `idCardType`. Seed 001 is
+/// ambiguous: submitOrder's field table says `0:身份证 1:护照 2:台胞证
+/// 3:港澳通行证`, while the dictionary's idType (`"1": "身份证"` …) is
+/// `一般用在创建订单的idType字段`. The field table is the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SubmitIdNumbering {
+    /// 0 身份证, 1 护照, 2 台胞证, 3 港澳通行证 (submitOrder's table).
+    #[default]
+    ZeroBased,
+    /// 1 身份证 … 4 港澳通行证 (the dictionary's idType).
+    OneBased,
+}
+
+/// submitOrder's `idCardType` read in `numbering` → the dictionary's
+/// 1-based idType.
+pub fn id_type_of_submit(id_card_type: i64, numbering: SubmitIdNumbering) -> Option<u8> {
+    match (numbering, id_card_type) {
+        (SubmitIdNumbering::ZeroBased, 0..=3) => Some(id_card_type as u8 + 1),
+        (SubmitIdNumbering::OneBased, 1..=4) => Some(id_card_type as u8),
         _ => None,
     }
+}
+
+/// The issue callback's `fromStationCode` / `toStationCode` for a station.
+/// Seed 001's example gives `"226"` for both 苏州 and 昆山, which reads as a
+/// numeric city code (昆山 is under 苏州) from a table the seed does not
+/// publish, unlike search's pinyin codes. The simulator numbers cities in
+/// the order the 12306 station list first names them, so the code is
+/// numeric, stable and shared by a city's stations. `None` for a name
+/// outside the list.
+pub fn callback_station_code(station_name: &str) -> Option<String> {
+    static CITY_NUMBERS: std::sync::OnceLock<std::collections::HashMap<&'static str, usize>> =
+        std::sync::OnceLock::new();
+    let directory = railgate_stations::StationDirectory::embedded();
+    let numbers = CITY_NUMBERS.get_or_init(|| {
+        let mut numbers = std::collections::HashMap::new();
+        for station in directory.iter() {
+            let next = numbers.len() + 1;
+            numbers.entry(station.city.as_str()).or_insert(next);
+        }
+        numbers
+    });
+    let station = directory.by_name(station_name)?;
+    numbers
+        .get(station.city.as_str())
+        .map(|number| number.to_string())
 }
 
 /// A seatClassCode as submitOrder reads it: a class, and for sleepers the

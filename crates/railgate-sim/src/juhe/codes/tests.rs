@@ -164,11 +164,17 @@ fn seat_numbers_are_in_the_dictionary_with_matching_names() {
 }
 
 #[test]
-fn submit_id_types_are_zero_based() {
-    assert_eq!(id_type_of_submit(0), Some(1));
-    assert_eq!(id_type_of_submit(3), Some(4));
-    assert_eq!(id_type_of_submit(4), None);
-    assert_eq!(id_type_of_submit(-1), None);
+fn submit_id_types_are_zero_based_unless_set_otherwise() {
+    use SubmitIdNumbering::{OneBased, ZeroBased};
+    assert_eq!(SubmitIdNumbering::default(), ZeroBased);
+    assert_eq!(id_type_of_submit(0, ZeroBased), Some(1));
+    assert_eq!(id_type_of_submit(3, ZeroBased), Some(4));
+    assert_eq!(id_type_of_submit(4, ZeroBased), None);
+    assert_eq!(id_type_of_submit(-1, ZeroBased), None);
+    assert_eq!(id_type_of_submit(0, OneBased), None);
+    assert_eq!(id_type_of_submit(1, OneBased), Some(1));
+    assert_eq!(id_type_of_submit(4, OneBased), Some(4));
+    assert_eq!(id_type_of_submit(5, OneBased), None);
 }
 
 #[test]
@@ -212,4 +218,19 @@ fn train_classes_by_letter_and_family() {
         let class = train_class(code, Family::Local);
         assert!(TRAIN_CLASSES.iter().any(|(known, _)| *known == class));
     }
+}
+
+#[test]
+fn callback_station_codes_are_numeric_and_shared_by_a_city() {
+    let suzhou = callback_station_code("苏州").unwrap();
+    assert!(suzhou.bytes().all(|b| b.is_ascii_digit()), "{suzhou}");
+    // As in the seed's example, 苏州 and 昆山 share one code.
+    assert_eq!(callback_station_code("昆山"), Some(suzhou.clone()));
+    assert_eq!(callback_station_code("苏州园区"), Some(suzhou.clone()));
+    assert_ne!(callback_station_code("北京南"), Some(suzhou));
+    assert_eq!(
+        callback_station_code("北京南"),
+        callback_station_code("北京西")
+    );
+    assert_eq!(callback_station_code("不存在站"), None);
 }

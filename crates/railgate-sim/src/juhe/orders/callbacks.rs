@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::model::{Order, Ticket, mask_id};
 use crate::juhe::SimState;
-use crate::juhe::codes::{msg, seat_number};
+use crate::juhe::codes::{callback_station_code, msg, seat_number};
 use crate::juhe::params::Params;
 use crate::juhe::wire::{CallbackUrlReply, Failure, SUCCESS_REASON, yuan_short, yuan2};
 
@@ -249,8 +249,9 @@ impl Notice {
             out_order_no: order.out_order_no.clone(),
             msg_code,
             msg_info,
-            from_station_code: when_issued(ride.from_code.clone()),
-            to_station_code: when_issued(ride.to_code.clone()),
+            // Numeric, as in the seed's example; search's are pinyin.
+            from_station_code: callback_station_code(&ride.from_station).filter(|_| issued),
+            to_station_code: callback_station_code(&ride.to_station).filter(|_| issued),
             departure_time: when_issued(time(ride.depart)),
             arrival_time: when_issued(time(ride.arrive)),
             train_no: when_issued(ride.train_code.clone()),

@@ -30,7 +30,9 @@ use super::model::{Candidate, Contact, Order, Passenger, Query, Ride, Ticket};
 use crate::fares::rules::ticket_price;
 use crate::identity::id18_is_valid;
 use crate::juhe::SimState;
-use crate::juhe::codes::{OrderStatus, SeatCode, TicketState, id_type_of_submit};
+use crate::juhe::codes::{
+    OrderStatus, SeatCode, SubmitIdNumbering, TicketState, id_type_of_submit,
+};
 use crate::juhe::params::{Params, parse_date, parse_datetime};
 use crate::juhe::wire::{self, Envelope, Failure};
 
@@ -80,8 +82,8 @@ pub(in crate::juhe) fn submit_order(
     let seat_codes = seat_codes(params)?;
     let main_ride = main_ride(params, &rides)?;
     let main_seat = main_seat(params, &seat_codes)?;
-    check_stations(params, &query)?;
-    check_depart_date(params, &query, &rides[main_ride])?;
+    check_stations(params, &rides[main_ride])?;
+    check_depart_date(params, &rides[main_ride], rides.len(), seat_codes.len())?;
     let candidates = candidates(&rides, main_ride, &seat_codes, main_seat)?;
     if let Some(ride) = rides.iter().find(|ride| ride.depart - now < MIN_LEAD) {
         return Err(Failure::supplier(format!(
@@ -103,7 +105,7 @@ pub(in crate::juhe) fn submit_order(
         _ => return Err(Failure::parameter("acceptNoSeat格式错误,应为0或1")),
     };
     let contact = contact(params)?;
-    let passengers = passengers(params)?;
+    let passengers = passengers(params, state.config.submit_id_numbering)?;
 
     let main = candidates[0];
     let passenger_count = passengers.len() as u32;
@@ -285,40 +287,54 @@ fn main_seat(params: &Params, codes: &[SeatCode]) -> Result<SeatCode, Failure> {
         })
 }
 
-/// fromStation and toStation must be the search's (its trains' stations).
-fn check_stations(params: &Params, query: &Query) -> Result<(), Failure> {
-    for (name, expected) in [("fromStation", &query.from), ("toStation", &query.to)] {
+/// fromStation and toStation must be the main train's as search listed
+/// them (seed 001: `请一定要与你站站查询的结果里面的对应车次的fromStation对应`),
+/// which is not always the station searched for.
+fn check_stations(params: &Params, main: &Ride) -> Result<(), Failure> {
+    for (name, expected) in [
+        ("fromStation", &main.from_station),
+        ("toStation", &main.to_station),
+    ] {
         let given = params.required(name)?;
         if given != expected.as_str() {
             return Err(Failure::parameter(format!(
-                "{name}与站站查询结果不符:应为{expected}"
+                "{name}与站站查询结果不符:{}应为{expected}",
+                main.train_code
             )));
         }
     }
     Ok(())
 }
 
-/// departDate: the search's date (`2016-12-01`), or the main train's
-/// departure (`2016-12-01 12:00`).
-fn check_depart_date(params: &Params, query: &Query, main: &Ride) -> Result<(), Failure> {
+/// departDate, as seed 001 has it: `如果选择单车次或者多车次多坐席的时候要传主车次的
+/// 具体发车时间 (2016-12-01 12:00)`, and the date (`2016-12-01`) otherwise
+/// (several trains in one class).
+fn check_depart_date(
+    params: &Params,
+    main: &Ride,
+    trains: usize,
+    classes: usize,
+) -> Result<(), Failure> {
     let text = params.required("departDate")?;
-    let matches = if let Some(date) = parse_date(text) {
-        date == query.date
-    } else if let Some(at) = parse_datetime(text) {
-        at == main.depart
-    } else {
-        return Err(Failure::parameter(format!(
+    let wants_time = trains == 1 || classes > 1;
+    let departure = main.depart.format("%Y-%m-%d %H:%M");
+    match (wants_time, parse_date(text), parse_datetime(text)) {
+        (true, _, Some(at)) if at == main.depart => Ok(()),
+        (false, Some(date), _) if date == main.date => Ok(()),
+        (true, Some(_), _) => Err(Failure::parameter(format!(
+            "departDate格式错误:单车次或多车次多坐席须传主车次发车时间{departure}"
+        ))),
+        (false, _, Some(_)) => Err(Failure::parameter(format!(
+            "departDate格式错误:多车次单坐席须传发车日期{}",
+            main.date
+        ))),
+        (_, None, None) => Err(Failure::parameter(format!(
             "departDate格式错误,应为yyyy-MM-dd或yyyy-MM-dd HH:mm:{text}"
-        )));
-    };
-    if matches {
-        Ok(())
-    } else {
-        Err(Failure::parameter(format!(
-            "departDate与queryKey不一致:主车次{}于{}发车",
-            main.train_code,
-            main.depart.format("%Y-%m-%d %H:%M")
-        )))
+        ))),
+        _ => Err(Failure::parameter(format!(
+            "departDate与queryKey不一致:主车次{}于{departure}发车",
+            main.train_code
+        ))),
     }
 }
 
@@ -392,7 +408,7 @@ fn contact(params: &Params) -> Result<Contact, Failure> {
 
 /// `passengers`: a JSON array (sent as a string) of 1–5 objects whose
 /// values may be strings or numbers, as the seed's own example mixes them.
-fn passengers(params: &Params) -> Result<Vec<Passenger>, Failure> {
+fn passengers(params: &Params, numbering: SubmitIdNumbering) -> Result<Vec<Passenger>, Failure> {
     let text = params.required("passengers")?;
     let malformed = || Failure::parameter("passengers格式错误,应为JSON数组");
     let Ok(Value::Array(entries)) = serde_json::from_str::<Value>(text) else {
@@ -409,11 +425,15 @@ fn passengers(params: &Params) -> Result<Vec<Passenger>, Failure> {
     entries
         .iter()
         .enumerate()
-        .map(|(index, entry)| passenger(index, entry))
+        .map(|(index, entry)| passenger(index, entry, numbering))
         .collect()
 }
 
-fn passenger(index: usize, entry: &Value) -> Result<Passenger, Failure> {
+fn passenger(
+    index: usize,
+    entry: &Value,
+    numbering: SubmitIdNumbering,
+) -> Result<Passenger, Failure> {
     let field = |name: &str| format!("passengers[{index}].{name}");
     let Value::Object(fields) = entry else {
         return Err(Failure::parameter(format!(
@@ -442,7 +462,7 @@ fn passenger(index: usize, entry: &Value) -> Result<Passenger, Failure> {
     if passenger_type >= 3 {
         return Err(Failure::supplier(NO_STUDENTS));
     }
-    let id_type = id_type_of_submit(number("idCardType", 0..=3)?)
+    let id_type = id_type_of_submit(number("idCardType", 0..=4)?, numbering)
         .ok_or_else(|| Failure::parameter(format!("{}格式错误", field("idCardType"))))?;
     let id_no = required("idCardNo")?.to_ascii_uppercase();
     // 身份证 (idCardType 0, dictionary 1) carries a check digit; the
@@ -488,7 +508,7 @@ mod tests {
             {"passengerName": "李四", "passengerType": 2, "idCardType": 1,
              "idCardNo": "E12345678"}
         ]));
-        let passengers = passengers(&params).unwrap();
+        let passengers = passengers(&params, SubmitIdNumbering::ZeroBased).unwrap();
         assert_eq!(
             passengers[0].id_type, 1,
             "0-based 身份证 is the dictionary's 1"
@@ -501,7 +521,13 @@ mod tests {
 
     #[test]
     fn passengers_are_refused_as_the_seed_says() {
-        let one = |entry: Value| passengers(&passengers_param(json!([entry]))).unwrap_err();
+        let one = |entry: Value| {
+            passengers(
+                &passengers_param(json!([entry])),
+                SubmitIdNumbering::ZeroBased,
+            )
+            .unwrap_err()
+        };
         let valid = json!({"passengerName": "张三", "passengerType": "1", "idCardType": "0",
                            "idCardNo": "11010519491231002X"});
         let mut student = valid.clone();
@@ -518,15 +544,109 @@ mod tests {
         let mut bad_type = valid.clone();
         bad_type["idCardType"] = json!("4");
         assert!(one(bad_type).reason.contains("passengers[0].idCardType"));
+        // Set to the dictionary's numbering, 0 is refused and 1 is 身份证.
+        let one_based = |entry: Value| {
+            passengers(
+                &passengers_param(json!([entry])),
+                SubmitIdNumbering::OneBased,
+            )
+        };
+        let failure = one_based(valid.clone()).unwrap_err();
+        assert!(failure.reason.contains("passengers[0].idCardType"));
+        let mut dictionary = valid.clone();
+        dictionary["idCardType"] = json!("1");
+        assert_eq!(one_based(dictionary).unwrap()[0].id_type, 1);
         let mut nameless = valid.clone();
         nameless["passengerName"] = json!(" ");
         assert!(one(nameless).reason.contains("passengerName不能为空"));
         let six: Vec<Value> = (0..6).map(|_| valid.clone()).collect();
-        let failure = passengers(&passengers_param(json!(six))).unwrap_err();
+        let failure =
+            passengers(&passengers_param(json!(six)), SubmitIdNumbering::ZeroBased).unwrap_err();
         assert_eq!(failure.code, wire::SUPPLIER);
         assert!(failure.reason.contains("五名乘客"));
-        let failure = passengers(&Params::from_pairs(&[("passengers", "张三")])).unwrap_err();
+        let failure = passengers(
+            &Params::from_pairs(&[("passengers", "张三")]),
+            SubmitIdNumbering::ZeroBased,
+        )
+        .unwrap_err();
         assert!(failure.reason.contains("JSON数组"));
+    }
+
+    fn ride(from_station: &str, to_station: &str) -> Ride {
+        let depart = chrono::NaiveDate::from_ymd_opt(2026, 5, 2)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap();
+        Ride {
+            train_no: "240000G1010A".to_owned(),
+            train_code: "G101".to_owned(),
+            from_station: from_station.to_owned(),
+            to_station: to_station.to_owned(),
+            from_code: String::new(),
+            to_code: String::new(),
+            date: depart.date(),
+            depart,
+            arrive: depart + chrono::TimeDelta::hours(5),
+            fares: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn stations_are_the_main_trains_not_the_searched_ones() {
+        // A search from 北京 may list a train from 北京南: submitOrder names
+        // the train's station.
+        let main = ride("北京南", "上海虹桥");
+        let form =
+            |from: &str, to: &str| Params::from_pairs(&[("fromStation", from), ("toStation", to)]);
+        assert!(check_stations(&form("北京南", "上海虹桥"), &main).is_ok());
+        let failure = check_stations(&form("北京", "上海虹桥"), &main).unwrap_err();
+        assert!(
+            failure
+                .reason
+                .contains("fromStation与站站查询结果不符:G101应为北京南")
+        );
+        let failure = check_stations(&form("北京南", "上海"), &main).unwrap_err();
+        assert!(failure.reason.contains("toStation"), "{}", failure.reason);
+    }
+
+    #[test]
+    fn depart_date_follows_the_seeds_rule() {
+        let main = ride("北京南", "上海虹桥");
+        let check = |text: &str, trains: usize, classes: usize| {
+            check_depart_date(
+                &Params::from_pairs(&[("departDate", text)]),
+                &main,
+                trains,
+                classes,
+            )
+            .map_err(|failure| failure.reason)
+        };
+        assert!(check("2026-05-02 09:00", 1, 1).is_ok());
+        assert!(check("2026-05-02 09:00", 1, 2).is_ok());
+        assert!(check("2026-05-02 09:00", 3, 2).is_ok());
+        assert!(check("2026-05-02", 3, 1).is_ok());
+        assert!(
+            check("2026-05-02", 1, 1)
+                .unwrap_err()
+                .contains("须传主车次发车时间")
+        );
+        assert!(
+            check("2026-05-02", 2, 2)
+                .unwrap_err()
+                .contains("须传主车次发车时间")
+        );
+        assert!(
+            check("2026-05-02 09:00", 2, 1)
+                .unwrap_err()
+                .contains("须传发车日期")
+        );
+        assert!(
+            check("2026-05-02 10:00", 1, 1)
+                .unwrap_err()
+                .contains("不一致")
+        );
+        assert!(check("2026-05-03", 2, 1).unwrap_err().contains("不一致"));
+        assert!(check("soon", 1, 1).unwrap_err().contains("格式错误"));
     }
 
     #[test]

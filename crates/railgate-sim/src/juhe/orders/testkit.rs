@@ -184,7 +184,11 @@ impl Sim {
             ("mainSeatClass", seat.to_owned()),
             ("fromStation", ride.from.clone()),
             ("toStation", ride.to.clone()),
-            ("departDate", ride.date().to_string()),
+            // One train: its departure time, as the seed asks.
+            (
+                "departDate",
+                ride.depart.format("%Y-%m-%d %H:%M").to_string(),
+            ),
             ("closeTime", close.format("%Y-%m-%d %H:%M:%S").to_string()),
             ("acceptNoSeat", "0".to_owned()),
             ("person", "李伟".to_owned()),

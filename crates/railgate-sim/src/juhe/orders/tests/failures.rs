@@ -54,6 +54,7 @@ async fn an_unverified_passenger_fails_the_grab() {
     assert_eq!(callback["msgCode"], "308");
     assert_eq!(callback["msgInfo"], "乘客身份信息未通过验证");
     assert_eq!(callback["ticketNo"], Value::Null);
+    assert_eq!(callback["fromStationCode"], Value::Null);
     assert_eq!(callback["issueTime"], "");
     assert_eq!(callback["juheServiceFee"], "0");
     let detail = callback["msgDetail"].as_str().unwrap();

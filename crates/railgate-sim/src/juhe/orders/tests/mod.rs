@@ -125,6 +125,14 @@ async fn a_grab_succeeds_and_issues_automatically() {
     assert_shape(&callback, SEED_ISSUED);
     assert_eq!(callback["msgCode"], "100");
     assert_eq!(callback["msgInfo"], "出票成功");
+    // Numeric station codes, as in the seed's example ("226").
+    for field in ["fromStationCode", "toStationCode"] {
+        let code = callback[field].as_str().unwrap();
+        assert!(
+            !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()),
+            "{field}: {code}"
+        );
+    }
     assert_eq!(callback["ticketNo"], json!(ticket_no));
     assert_eq!(callback["orderAmount"], issued["orderPrice"]);
     assert_eq!(callback["passengers"][0]["seatClass"], "4", "二等座 is 4");

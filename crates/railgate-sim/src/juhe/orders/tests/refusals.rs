@@ -71,9 +71,15 @@ async fn submit_refuses_what_the_seed_refuses() {
             "fromStation与站站查询结果不符",
         ),
         (
-            set("departDate", "2026-05-03"),
+            set("departDate", "2026-05-03 09:00"),
             wire::BAD_PARAMETER,
             "departDate与queryKey不一致",
+        ),
+        // One train: its departure time, not the date.
+        (
+            set("departDate", &sim.ride.date().to_string()),
+            wire::BAD_PARAMETER,
+            "须传主车次发车时间",
         ),
         (
             set("departDate", "tomorrow"),
@@ -129,12 +135,68 @@ async fn submit_refuses_what_the_seed_refuses() {
         .collect();
     assert_failure(&sim.submit(&hardseat).await, wire::SUPPLIER, "坐席无效");
     assert_eq!(sim.state.order_count(), 0, "nothing refused was created");
-    // departDate may be the main train's departure time instead.
     let reply = sim.submit(&set("departDate", &depart)).await;
     assert_eq!(reply["error_code"], json!(0), "{reply}");
     let reply = sim.submit(&set("departDate", &depart)).await;
     assert_failure(&reply, wire::ORDER_EXISTS, "订单号已经存在");
     assert_eq!(sim.state.order_count(), 1);
+}
+
+#[tokio::test]
+async fn depart_date_is_the_main_departure_unless_several_trains_share_one_class() {
+    let sim = Sim::start(1.0);
+    let reply = sim.search(&sim.ride).await;
+    let key = reply["result"]["queryKey"].as_str().unwrap();
+    let other = reply["result"]["trains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|train| train["trainNo"].as_str().unwrap())
+        .find(|code| *code != sim.ride.train_code && code.starts_with('G'))
+        .expect("another G train on the same search");
+    let valid = sim.order_form(key, &sim.ride, "secondseat", &["张三"]);
+    let form = |pairs: &[(&str, &str)]| {
+        let mut form = valid.clone();
+        for (name, value) in pairs {
+            let pair = form.iter_mut().find(|(key, _)| key == name).unwrap();
+            pair.1 = (*value).to_owned();
+        }
+        form
+    };
+    let trains = format!("{}|{other}", sim.ride.train_code);
+    let date = sim.ride.date().to_string();
+    let time = sim.ride.depart.format("%Y-%m-%d %H:%M").to_string();
+    // Several trains in one class: the date, not a time.
+    let reply = sim
+        .submit(&form(&[("trainNo", &trains), ("departDate", &time)]))
+        .await;
+    assert_failure(&reply, wire::BAD_PARAMETER, "多车次单坐席须传发车日期");
+    // Several trains in several classes: the main train's time.
+    let reply = sim
+        .submit(&form(&[
+            ("trainNo", &trains),
+            ("seatClassCode", "secondseat|firstseat"),
+            ("departDate", &date),
+        ]))
+        .await;
+    assert_failure(&reply, wire::BAD_PARAMETER, "须传主车次发车时间");
+    assert_eq!(sim.state.order_count(), 0);
+    let reply = sim
+        .submit(&form(&[("trainNo", &trains), ("departDate", &date)]))
+        .await;
+    assert_eq!(reply["error_code"], json!(0), "{reply}");
+    let mut several = form(&[
+        ("trainNo", &trains),
+        ("seatClassCode", "secondseat|firstseat"),
+        ("departDate", &time),
+    ]);
+    several
+        .iter_mut()
+        .find(|(key, _)| key == "outOrderNo")
+        .unwrap()
+        .1 = "test999999".to_owned();
+    let reply = sim.submit(&several).await;
+    assert_eq!(reply["error_code"], json!(0), "{reply}");
 }
 
 #[tokio::test]
