@@ -4,8 +4,8 @@
 use super::convert::{berth_to_proto, provider_to_proto, seat_class_to_proto};
 use crate::domain::time::to_rfc3339;
 use crate::domain::{
-    ChangeOrder, ChangeStatus, Channel, IdType, Order, OrderEvent, OrderEventKind, OrderStatus,
-    PassengerType, StationRef, Ticket, TicketStatus,
+    ChangeOrder, ChangeStatus, Channel, FailureStage, IdType, Order, OrderEvent, OrderEventKind,
+    OrderStatus, PassengerType, StationRef, Ticket, TicketStatus,
 };
 use crate::proto as pb;
 use crate::stations::StationDirectory;
@@ -166,6 +166,16 @@ pub fn order_to_proto(order: &Order, stations: &StationDirectory) -> pb::Order {
         create_time: instant(Some(order.created_at)),
         update_time: instant(Some(order.updated_at)),
         last_sequence: order.last_sequence,
+        failure_stage: failure_stage_to_proto(order.failure_stage()) as i32,
+    }
+}
+
+/// Where a FAILED order failed; unspecified otherwise.
+pub fn failure_stage_to_proto(stage: Option<FailureStage>) -> pb::FailureStage {
+    match stage {
+        None => pb::FailureStage::Unspecified,
+        Some(FailureStage::Hold) => pb::FailureStage::Hold,
+        Some(FailureStage::Issue) => pb::FailureStage::Issue,
     }
 }
 
@@ -277,6 +287,19 @@ mod tests {
         }
         assert_eq!(order_status_from_proto(0), None);
         assert_eq!(order_status_from_proto(99), None);
+    }
+
+    #[test]
+    fn failure_stages_are_distinct() {
+        assert_eq!(failure_stage_to_proto(None), pb::FailureStage::Unspecified);
+        assert_eq!(
+            failure_stage_to_proto(Some(FailureStage::Hold)),
+            pb::FailureStage::Hold
+        );
+        assert_eq!(
+            failure_stage_to_proto(Some(FailureStage::Issue)),
+            pb::FailureStage::Issue
+        );
     }
 
     #[test]

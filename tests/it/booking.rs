@@ -220,6 +220,53 @@ async fn book_confirm_issue() {
 }
 
 #[tokio::test]
+async fn a_failed_issue_is_told_from_a_failed_hold() {
+    let app = app().await;
+    let offer = offer(&app).await;
+    // The Panhe simulator fails the issue of an order whose contact is
+    // named 出票失败 (status 9, payment refunded).
+    let mut request = book_request("issue-fails", &offer.offer_id);
+    request.contact.as_mut().unwrap().name = "出票失败".into();
+    let booked = app
+        .booking()
+        .book(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    let held = wait_for(&app, &booked.order_id, |order| {
+        order.status == pb::OrderStatus::Held as i32
+    })
+    .await;
+    assert_eq!(held.failure_stage, pb::FailureStage::Unspecified as i32);
+    app.booking()
+        .confirm(pb::ConfirmRequest {
+            idempotency_key: "issue-fails-confirm".into(),
+            order_id: booked.order_id.clone(),
+            expected_amount_fen: held.total_amount_fen,
+        })
+        .await
+        .unwrap();
+    let failed = wait_for(&app, &booked.order_id, |order| {
+        order.status == pb::OrderStatus::Failed as i32
+    })
+    .await;
+    assert_eq!(
+        failed.failure_stage,
+        pb::FailureStage::Issue as i32,
+        "{failed:?}"
+    );
+    assert!(
+        failed.status_reason.contains("出票失败"),
+        "Panhe's unFinishedReason: {failed:?}"
+    );
+    for ticket in &failed.tickets {
+        assert_eq!(ticket.status, pb::TicketStatus::IssueFailed as i32);
+    }
+}
+
+#[tokio::test]
 async fn same_key_same_request_is_one_booking_different_request_is_refused() {
     let app = app().await;
     let offer = offer(&app).await;

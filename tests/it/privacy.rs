@@ -386,6 +386,11 @@ async fn refused_requests(client: &BookingServiceClient<Channel>) -> Vec<String>
     )
     .await;
     assert!(!failed.status_reason.is_empty(), "{failed:?}");
+    assert_eq!(
+        failed.failure_stage,
+        pb::FailureStage::Hold as i32,
+        "{failed:?}"
+    );
     answers.push(format!("{failed:?}"));
 
     // The same key again with other passengers.

@@ -293,7 +293,35 @@ pub struct Order {
     pub last_sequence: i64,
 }
 
+/// Where a FAILED order failed: Panhe tells 占位失败 (orderStatus 3) from
+/// 出票失败 (9), and its tickets carry the same distinction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureStage {
+    /// No seat could be held (占位失败); nothing was paid.
+    Hold,
+    /// The provider could not issue the tickets (出票失败): for a paid
+    /// direct booking the provider refunds the payment.
+    Issue,
+}
+
 impl Order {
+    /// The stage a FAILED order failed at, from its tickets (a ticket that
+    /// failed to issue means the issue stage); `None` unless FAILED.
+    pub fn failure_stage(&self) -> Option<FailureStage> {
+        if self.status != OrderStatus::Failed {
+            return None;
+        }
+        let issue_failed = self
+            .tickets
+            .iter()
+            .any(|ticket| ticket.status == TicketStatus::IssueFailed);
+        Some(if issue_failed {
+            FailureStage::Issue
+        } else {
+            FailureStage::Hold
+        })
+    }
+
     /// Moves to `next` if the state machine allows it. `Ok(false)` when
     /// already there (a duplicate callback), `Ok(true)` when it moved.
     pub fn apply_status(&mut self, next: OrderStatus) -> Result<bool, TransitionError> {

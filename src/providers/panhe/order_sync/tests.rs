@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::domain::{
-    ChangeId, ChangeStatus, OrderId, Passenger, PersonName, SeatClass, StationRef, TicketId,
-    TicketStatus,
+    ChangeId, ChangeStatus, FailureStage, OrderId, Passenger, PersonName, SeatClass, StationRef,
+    TicketId, TicketStatus,
 };
 use crate::providers::panhe::client::unwrap_envelope;
 
@@ -180,6 +180,48 @@ fn unpaid_auto_cancel_is_expiry_but_a_requested_cancel_is_not() {
             order.pay_deadline,
             Some("2024-01-25T04:35:36Z".parse().unwrap())
         );
+    }
+}
+
+#[test]
+fn hold_and_issue_failures_are_told_apart_with_panhes_reason() {
+    for (order_code, ticket_code, from, reason, stage) in [
+        (
+            3,
+            3,
+            OrderStatus::Pending,
+            "商务座已售完,占座失败",
+            FailureStage::Hold,
+        ),
+        (
+            9,
+            9,
+            OrderStatus::Issuing,
+            "出票失败:12306出票异常,已全额退款",
+            FailureStage::Issue,
+        ),
+    ] {
+        let mut detail = seed_detail();
+        detail.order_status = order_code;
+        detail.un_finished_reason = Some(reason.to_owned());
+        for ticket in &mut detail.train_tickets {
+            ticket.ticket_status = ticket_code;
+        }
+        let mut order = booked_order();
+        order.status = from;
+        for ticket in &mut order.tickets {
+            ticket.status = TicketStatus::Pending;
+        }
+        if from == OrderStatus::Issuing {
+            for ticket in &mut order.tickets {
+                ticket.status = TicketStatus::Issuing;
+            }
+        }
+        assert_eq!(order.failure_stage(), None, "not failed yet");
+        apply_detail(&mut order, &detail).unwrap();
+        assert_eq!(order.status, OrderStatus::Failed);
+        assert_eq!(order.failure_stage(), Some(stage), "{order_code}");
+        assert_eq!(order.status_reason.as_deref(), Some(reason));
     }
 }
 
