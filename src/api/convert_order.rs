@@ -4,8 +4,9 @@
 use super::convert::{berth_to_proto, provider_to_proto, seat_class_to_proto};
 use crate::domain::time::to_rfc3339;
 use crate::domain::{
-    ChangeOrder, ChangeStatus, Channel, FailureStage, IdType, Order, OrderEvent, OrderEventKind,
-    OrderStatus, PassengerType, StationRef, Ticket, TicketStatus,
+    ChangeOrder, ChangeOrigin, ChangeRefundKind, ChangeStatus, Channel, FailureStage, IdType,
+    Order, OrderEvent, OrderEventKind, OrderStatus, PassengerType, PriceChange, StationRef, Ticket,
+    TicketStatus,
 };
 use crate::proto as pb;
 use crate::stations::StationDirectory;
@@ -206,6 +207,14 @@ fn ticket_to_proto(ticket: &Ticket) -> pb::Ticket {
         refund_fee_fen: ticket.refund_fee.map_or(0, |fen| fen.get()),
         refund_amount_fen: ticket.refund_amount.map_or(0, |fen| fen.get()),
         refund_failure_reason: ticket.refund_failure_reason.clone().unwrap_or_default(),
+        replaced: ticket.replaced.as_ref().map(|replaced| pb::ReplacedTicket {
+            change_id: replaced.change_id.as_str().to_owned(),
+            ticket_number: replaced.ticket_number.clone().unwrap_or_default(),
+            seat_class: seat_class_to_proto(replaced.seat_class) as i32,
+            price_fen: replaced.price.map_or(0, |fen| fen.get()),
+            coach: replaced.coach.clone().unwrap_or_default(),
+            seat_number: replaced.seat_number.clone().unwrap_or_default(),
+        }),
     }
 }
 
@@ -232,6 +241,46 @@ pub fn change_to_proto(change: &ChangeOrder, stations: &StationDirectory) -> pb:
         refund_amount_fen: change.refund_amount.map_or(0, |fen| fen.get()),
         confirm_deadline: instant(change.confirm_deadline),
         status_reason: change.status_reason.clone().unwrap_or_default(),
+        price_change: change
+            .settlement
+            .price_change
+            .map_or(pb::PriceChange::Unspecified, price_change_to_proto)
+            as i32,
+        refund_due_fen: change.settlement.refund_due.map_or(0, |fen| fen.get()),
+        difference_refund_fee_fen: change
+            .settlement
+            .difference_refund_fee
+            .map_or(0, |fen| fen.get()),
+        paid_amount_fen: change.settlement.paid_amount.map_or(0, |fen| fen.get()),
+        pay_time: instant(change.settlement.paid_at),
+        refund_kind: change.settlement.refund_kind.map_or(
+            pb::ChangeRefundKind::Unspecified,
+            change_refund_kind_to_proto,
+        ) as i32,
+        origin: match change.origin {
+            ChangeOrigin::Railgate => pb::ChangeOrigin::Railgate,
+            ChangeOrigin::Provider => pb::ChangeOrigin::Provider,
+        } as i32,
+        apply_time: instant(Some(change.created_at)),
+    }
+}
+
+/// Price change → proto.
+pub fn price_change_to_proto(value: PriceChange) -> pb::PriceChange {
+    match value {
+        PriceChange::Undetermined => pb::PriceChange::Undetermined,
+        PriceChange::Higher => pb::PriceChange::Higher,
+        PriceChange::Equal => pb::PriceChange::Equal,
+        PriceChange::Lower => pb::PriceChange::Lower,
+    }
+}
+
+/// Change refund kind → proto.
+pub fn change_refund_kind_to_proto(value: ChangeRefundKind) -> pb::ChangeRefundKind {
+    match value {
+        ChangeRefundKind::FailedChangePayment => pb::ChangeRefundKind::FailedChangePayment,
+        ChangeRefundKind::LowerFareDifference => pb::ChangeRefundKind::LowerFareDifference,
+        ChangeRefundKind::HigherOriginalFare => pb::ChangeRefundKind::HigherOriginalFare,
     }
 }
 
@@ -287,6 +336,22 @@ mod tests {
         }
         assert_eq!(order_status_from_proto(0), None);
         assert_eq!(order_status_from_proto(99), None);
+    }
+
+    #[test]
+    fn change_money_enums_are_distinct_and_set() {
+        let prices: std::collections::HashSet<i32> = PriceChange::ALL
+            .iter()
+            .map(|value| price_change_to_proto(*value) as i32)
+            .collect();
+        assert_eq!(prices.len(), PriceChange::ALL.len());
+        assert!(!prices.contains(&0));
+        let kinds: std::collections::HashSet<i32> = ChangeRefundKind::ALL
+            .iter()
+            .map(|value| change_refund_kind_to_proto(*value) as i32)
+            .collect();
+        assert_eq!(kinds.len(), ChangeRefundKind::ALL.len());
+        assert!(!kinds.contains(&0));
     }
 
     #[test]

@@ -13,8 +13,9 @@ pub mod time;
 pub mod train;
 
 pub use booking::{
-    ChangeId, ChangeOrder, Channel, Contact, FailureStage, Order, OrderEvent, OrderEventKind,
-    OrderId, Passenger, StationRef, Ticket, TicketId,
+    ChangeId, ChangeOrder, ChangeOrigin, ChangeRefundKind, ChangeSettlement, Channel, Contact,
+    FailureStage, Order, OrderEvent, OrderEventKind, OrderId, Passenger, PriceChange,
+    ReplacedTicket, StationRef, Ticket, TicketId,
 };
 pub use money::Fen;
 pub use offer::{Offer, OfferError};

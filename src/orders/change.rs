@@ -5,8 +5,8 @@ use super::book::outcome_unknown;
 use super::fingerprint;
 use super::{Claim, OrderError, OrderService};
 use crate::domain::{
-    Berth, ChangeId, ChangeOrder, ChangeStatus, Fen, Offer, Order, OrderId, OrderStatus,
-    ProviderId, StationRef, TicketId, TicketStatus,
+    Berth, ChangeId, ChangeOrder, ChangeOrigin, ChangeSettlement, ChangeStatus, Fen, Offer, Order,
+    OrderId, OrderStatus, ProviderId, StationRef, TicketId, TicketStatus,
 };
 use crate::providers::panhe::booking::ChangeApplication;
 use crate::routing::capabilities::Capability;
@@ -158,6 +158,8 @@ impl OrderService {
             confirm_deadline: None,
             status_reason: None,
             created_at: self.clock.now_utc(),
+            settlement: ChangeSettlement::default(),
+            origin: ChangeOrigin::Railgate,
         };
         let change_id = change.id.clone();
         let order = self

@@ -2,7 +2,9 @@
 //! Exhaustive matches: a new variant does not compile until it has a name.
 //! Names are forever: renaming one needs a migration.
 
-use crate::domain::{Berth, ChangeStatus, SeatClass, TicketStatus};
+use crate::domain::{
+    Berth, ChangeOrigin, ChangeRefundKind, ChangeStatus, PriceChange, SeatClass, TicketStatus,
+};
 
 /// Storage name of a seat class.
 pub(crate) const fn seat_class(value: SeatClass) -> &'static str {
@@ -103,6 +105,54 @@ pub(crate) fn parse_change_status(name: &str) -> Option<ChangeStatus> {
         .find(|value| change_status(*value) == name)
 }
 
+/// Storage name of a price change.
+pub(crate) const fn price_change(value: PriceChange) -> &'static str {
+    match value {
+        PriceChange::Undetermined => "undetermined",
+        PriceChange::Higher => "higher",
+        PriceChange::Equal => "equal",
+        PriceChange::Lower => "lower",
+    }
+}
+
+/// Parses [`price_change`].
+pub(crate) fn parse_price_change(name: &str) -> Option<PriceChange> {
+    PriceChange::ALL
+        .into_iter()
+        .find(|value| price_change(*value) == name)
+}
+
+/// Storage name of a change refund kind.
+pub(crate) const fn change_refund_kind(value: ChangeRefundKind) -> &'static str {
+    match value {
+        ChangeRefundKind::FailedChangePayment => "failed_change_payment",
+        ChangeRefundKind::LowerFareDifference => "lower_fare_difference",
+        ChangeRefundKind::HigherOriginalFare => "higher_original_fare",
+    }
+}
+
+/// Parses [`change_refund_kind`].
+pub(crate) fn parse_change_refund_kind(name: &str) -> Option<ChangeRefundKind> {
+    ChangeRefundKind::ALL
+        .into_iter()
+        .find(|value| change_refund_kind(*value) == name)
+}
+
+/// Storage name of a change's origin.
+pub(crate) const fn change_origin(value: ChangeOrigin) -> &'static str {
+    match value {
+        ChangeOrigin::Railgate => "railgate",
+        ChangeOrigin::Provider => "provider",
+    }
+}
+
+/// Parses [`change_origin`].
+pub(crate) fn parse_change_origin(name: &str) -> Option<ChangeOrigin> {
+    [ChangeOrigin::Railgate, ChangeOrigin::Provider]
+        .into_iter()
+        .find(|value| change_origin(*value) == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +178,18 @@ mod tests {
         }
         for value in ChangeStatus::ALL {
             assert_eq!(parse_change_status(change_status(value)), Some(value));
+        }
+        for value in PriceChange::ALL {
+            assert_eq!(parse_price_change(price_change(value)), Some(value));
+        }
+        for value in ChangeRefundKind::ALL {
+            assert_eq!(
+                parse_change_refund_kind(change_refund_kind(value)),
+                Some(value)
+            );
+        }
+        for value in [ChangeOrigin::Railgate, ChangeOrigin::Provider] {
+            assert_eq!(parse_change_origin(change_origin(value)), Some(value));
         }
         assert_eq!(parse_seat_class("deluxe"), None);
     }

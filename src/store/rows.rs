@@ -5,9 +5,9 @@
 use super::{StoreError, names};
 use crate::domain::booking::{Channel, Contact, StationRef};
 use crate::domain::{
-    ChangeId, ChangeOrder, Fen, IdNumber, IdType, Order, OrderEvent, OrderEventKind, OrderId,
-    OrderStatus, Passenger, PassengerType, PersonName, PhoneNumber, ProviderId, Sex, Ticket,
-    TicketId,
+    ChangeId, ChangeOrder, ChangeOrigin, ChangeSettlement, Fen, IdNumber, IdType, Order,
+    OrderEvent, OrderEventKind, OrderId, OrderStatus, Passenger, PassengerType, PersonName,
+    PhoneNumber, ProviderId, ReplacedTicket, Sex, Ticket, TicketId,
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,20 @@ pub(crate) struct TicketRow {
     pub refund_fee_fen: Option<i64>,
     pub refund_amount_fen: Option<i64>,
     pub refund_failure_reason: Option<String>,
+    /// Absent from snapshots written before the column existed.
+    #[serde(default)]
+    pub replaced: Option<Json<ReplacedRow>>,
+}
+
+/// The ticket a successful change replaced, as `tickets.replaced` keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ReplacedRow {
+    pub change_id: String,
+    pub ticket_number: Option<String>,
+    pub seat_class: String,
+    pub price_fen: Option<i64>,
+    pub coach: Option<String>,
+    pub seat_number: Option<String>,
 }
 
 /// One `change_orders` row. Columns in [`super::sql::CHANGE_COLUMNS`] order.
@@ -98,6 +112,25 @@ pub(crate) struct ChangeRow {
     pub confirm_deadline: Option<DateTime<Utc>>,
     pub status_reason: Option<String>,
     pub created_at: DateTime<Utc>,
+    // The settlement columns: absent from snapshots written before them.
+    #[serde(default)]
+    pub price_change: Option<String>,
+    #[serde(default)]
+    pub refund_due_fen: Option<i64>,
+    #[serde(default)]
+    pub difference_refund_fee_fen: Option<i64>,
+    #[serde(default)]
+    pub paid_amount_fen: Option<i64>,
+    #[serde(default)]
+    pub paid_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub refund_kind: Option<String>,
+    #[serde(default = "railgate_origin")]
+    pub origin: String,
+}
+
+fn railgate_origin() -> String {
+    names::change_origin(ChangeOrigin::Railgate).to_owned()
 }
 
 /// An order as rows: what is written to the three tables, and (as JSON)
@@ -133,6 +166,7 @@ pub(crate) fn normalize_times(order: &mut Order) {
         change.arrival = change.arrival.trunc_subsecs(6);
         change.created_at = change.created_at.trunc_subsecs(6);
         change.confirm_deadline = change.confirm_deadline.map(|t| t.trunc_subsecs(6));
+        change.settlement.paid_at = change.settlement.paid_at.map(|t| t.trunc_subsecs(6));
     }
 }
 
@@ -299,7 +333,29 @@ fn ticket_row(order_id: &OrderId, index: usize, ticket: &Ticket) -> TicketRow {
         refund_fee_fen: fen(ticket.refund_fee),
         refund_amount_fen: fen(ticket.refund_amount),
         refund_failure_reason: ticket.refund_failure_reason.clone(),
+        replaced: ticket.replaced.as_ref().map(|replaced| {
+            Json(ReplacedRow {
+                change_id: replaced.change_id.as_str().to_owned(),
+                ticket_number: replaced.ticket_number.clone(),
+                seat_class: names::seat_class(replaced.seat_class).to_owned(),
+                price_fen: fen(replaced.price),
+                coach: replaced.coach.clone(),
+                seat_number: replaced.seat_number.clone(),
+            })
+        }),
     }
+}
+
+fn replaced_from_row(row: ReplacedRow) -> Result<ReplacedTicket, StoreError> {
+    Ok(ReplacedTicket {
+        change_id: parse_id(ChangeId::parse(&row.change_id))?,
+        ticket_number: row.ticket_number,
+        seat_class: names::parse_seat_class(&row.seat_class)
+            .ok_or_else(|| corrupt("seat class", &row.seat_class))?,
+        price: row.price_fen.map(Fen::new),
+        coach: row.coach,
+        seat_number: row.seat_number,
+    })
 }
 
 fn ticket_from_row(row: TicketRow) -> Result<Ticket, StoreError> {
@@ -340,6 +396,10 @@ fn ticket_from_row(row: TicketRow) -> Result<Ticket, StoreError> {
         refund_fee: row.refund_fee_fen.map(Fen::new),
         refund_amount: row.refund_amount_fen.map(Fen::new),
         refund_failure_reason: row.refund_failure_reason,
+        replaced: row
+            .replaced
+            .map(|json| replaced_from_row(json.0))
+            .transpose()?,
     })
 }
 
@@ -372,6 +432,19 @@ fn change_row(order_id: &OrderId, index: usize, change: &ChangeOrder) -> ChangeR
         confirm_deadline: change.confirm_deadline,
         status_reason: change.status_reason.clone(),
         created_at: change.created_at,
+        price_change: change
+            .settlement
+            .price_change
+            .map(|value| names::price_change(value).to_owned()),
+        refund_due_fen: fen(change.settlement.refund_due),
+        difference_refund_fee_fen: fen(change.settlement.difference_refund_fee),
+        paid_amount_fen: fen(change.settlement.paid_amount),
+        paid_at: change.settlement.paid_at,
+        refund_kind: change
+            .settlement
+            .refund_kind
+            .map(|value| names::change_refund_kind(value).to_owned()),
+        origin: names::change_origin(change.origin).to_owned(),
     }
 }
 
@@ -407,6 +480,27 @@ fn change_from_row(row: ChangeRow) -> Result<ChangeOrder, StoreError> {
         confirm_deadline: row.confirm_deadline,
         status_reason: row.status_reason,
         created_at: row.created_at,
+        settlement: ChangeSettlement {
+            price_change: row
+                .price_change
+                .map(|name| {
+                    names::parse_price_change(&name).ok_or_else(|| corrupt("price change", &name))
+                })
+                .transpose()?,
+            refund_due: row.refund_due_fen.map(Fen::new),
+            difference_refund_fee: row.difference_refund_fee_fen.map(Fen::new),
+            paid_amount: row.paid_amount_fen.map(Fen::new),
+            paid_at: row.paid_at,
+            refund_kind: row
+                .refund_kind
+                .map(|name| {
+                    names::parse_change_refund_kind(&name)
+                        .ok_or_else(|| corrupt("change refund kind", &name))
+                })
+                .transpose()?,
+        },
+        origin: names::parse_change_origin(&row.origin)
+            .ok_or_else(|| corrupt("change origin", &row.origin))?,
     })
 }
 

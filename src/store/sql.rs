@@ -65,6 +65,7 @@ pub(crate) const TICKET_COLUMNS: &[&str] = &[
     "refund_fee_fen",
     "refund_amount_fen",
     "refund_failure_reason",
+    "replaced",
 ];
 
 /// `change_orders` columns, in [`super::rows::ChangeRow`] order.
@@ -90,6 +91,13 @@ pub(crate) const CHANGE_COLUMNS: &[&str] = &[
     "confirm_deadline",
     "status_reason",
     "created_at",
+    "price_change",
+    "refund_due_fen",
+    "difference_refund_fee_fen",
+    "paid_amount_fen",
+    "paid_at",
+    "refund_kind",
+    "origin",
 ];
 
 fn insert(table: &str, columns: &[&str]) -> String {
@@ -266,6 +274,7 @@ macro_rules! bind_ticket_row {
             .bind($row.refund_fee_fen)
             .bind($row.refund_amount_fen)
             .bind(&$row.refund_failure_reason)
+            .bind(&$row.replaced)
     };
 }
 
@@ -294,6 +303,13 @@ macro_rules! bind_change_row {
             .bind($row.confirm_deadline)
             .bind(&$row.status_reason)
             .bind($row.created_at)
+            .bind(&$row.price_change)
+            .bind($row.refund_due_fen)
+            .bind($row.difference_refund_fee_fen)
+            .bind($row.paid_amount_fen)
+            .bind($row.paid_at)
+            .bind(&$row.refund_kind)
+            .bind(&$row.origin)
     };
 }
 

@@ -144,3 +144,102 @@ async fn change_then_confirm_and_change_then_cancel() {
         .unwrap();
     assert_eq!(change.status, pb::ChangeStatus::Cancelled as i32);
 }
+
+#[tokio::test]
+async fn a_changed_ticket_is_in_force_with_its_money_and_is_refunded_by_its_new_number() {
+    let app = app().await;
+    let issued = issued_order(&app, "change-refund").await;
+    let original = issued.tickets[0].clone();
+    let offer_id = offer_on(&app, 5).await.offer_id;
+    let change = app
+        .booking()
+        .change(pb::ChangeRequest {
+            idempotency_key: "cr-apply".into(),
+            order_id: issued.order_id.clone(),
+            ticket_ids: vec![original.ticket_id.clone()],
+            offer_id,
+            remark: "行程有变".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .change
+        .unwrap();
+    let held = wait_for_change(
+        &app,
+        &issued.order_id,
+        &change.change_id,
+        pb::ChangeStatus::Held,
+    )
+    .await;
+    let held_change = held
+        .changes
+        .iter()
+        .find(|c| c.change_id == change.change_id)
+        .unwrap()
+        .clone();
+    assert_eq!(held_change.origin, pb::ChangeOrigin::Railgate as i32);
+    assert_ne!(
+        held_change.price_change,
+        pb::PriceChange::Unspecified as i32,
+        "{held_change:?}"
+    );
+    app.booking()
+        .confirm_change(pb::ConfirmChangeRequest {
+            idempotency_key: "cr-confirm-change".into(),
+            order_id: issued.order_id.clone(),
+            change_id: change.change_id.clone(),
+            expected_amount_fen: held_change.need_to_pay_fen,
+        })
+        .await
+        .unwrap();
+    let changed = wait_for_change(
+        &app,
+        &issued.order_id,
+        &change.change_id,
+        pb::ChangeStatus::Issued,
+    )
+    .await;
+    // The new ticket is in force; the original is kept as replaced.
+    let ticket = &changed.tickets[0];
+    let replaced = ticket.replaced.as_ref().expect("the replaced ticket");
+    assert_eq!(replaced.change_id, change.change_id);
+    assert_eq!(replaced.ticket_number, original.ticket_number);
+    assert_eq!(replaced.price_fen, original.price_fen);
+    assert!(!ticket.ticket_number.is_empty());
+    assert_ne!(ticket.ticket_number, original.ticket_number);
+    let issued_change = changed
+        .changes
+        .iter()
+        .find(|c| c.change_id == change.change_id)
+        .unwrap();
+    assert_eq!(
+        issued_change.price_difference_fen,
+        ticket.price_fen - original.price_fen,
+        "{issued_change:?}"
+    );
+
+    // Panhe refunds a changed ticket only by its new number.
+    app.booking()
+        .refund(pb::RefundRequest {
+            idempotency_key: "cr-refund".into(),
+            order_id: issued.order_id.clone(),
+            ticket_id: original.ticket_id.clone(),
+            remark: "plans changed".into(),
+        })
+        .await
+        .unwrap();
+    let refunded = wait_for(&app, &issued.order_id, |order| {
+        order.tickets[0].status == pb::TicketStatus::Refunded as i32
+    })
+    .await;
+    let ticket = &refunded.tickets[0];
+    assert!(ticket.refund_amount_fen > 0, "{ticket:?}");
+    assert_eq!(
+        ticket.refund_amount_fen + ticket.refund_fee_fen,
+        ticket.price_fen,
+        "refunded at the new ticket's price: {ticket:?}"
+    );
+    assert!(ticket.replaced.is_some());
+}

@@ -9,16 +9,21 @@
 
 use super::personal::{IdNumber, IdType, PassengerType, PersonName, PhoneNumber, Sex};
 use super::{
-    Berth, ChangeStatus, Fen, OrderStatus, ProviderId, SeatClass, TicketStatus,
-    TicketTransitionError, TransitionError,
+    Berth, Fen, OrderStatus, ProviderId, SeatClass, TicketStatus, TicketTransitionError,
+    TransitionError,
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+mod change;
 mod ids;
 
+pub use change::{
+    ChangeOrder, ChangeOrigin, ChangeRefundKind, ChangeSettlement, ChangeTransitionError,
+    PriceChange, ReplacedTicket,
+};
 pub use ids::{ChangeId, IdError, OrderId, TicketId};
 
 /// A station as the order records it: enough to show it and to look the
@@ -115,6 +120,11 @@ pub struct Ticket {
     pub refund_amount: Option<Fen>,
     /// Why a refund failed (provider's words, masked), if it did.
     pub refund_failure_reason: Option<String>,
+    /// Set once a change of this ticket was issued: the ticket it replaced.
+    /// The fields above then describe the new ticket, the one in force
+    /// (Panhe refunds a changed ticket only by its new number), and the
+    /// change order names the new train.
+    pub replaced: Option<ReplacedTicket>,
 }
 
 impl Ticket {
@@ -134,6 +144,7 @@ impl Ticket {
             refund_fee: None,
             refund_amount: None,
             refund_failure_reason: None,
+            replaced: None,
         }
     }
 
@@ -163,73 +174,6 @@ impl Ticket {
                 | TicketStatus::ChangeHeld
                 | TicketStatus::ChangeIssuing
         )
-    }
-}
-
-/// A change-order status change the state machine refuses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a change order cannot go from {from:?} to {to:?}")]
-pub struct ChangeTransitionError {
-    /// Current status.
-    pub from: ChangeStatus,
-    /// Refused next status.
-    pub to: ChangeStatus,
-}
-
-/// An application to move tickets to another train (改签单).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangeOrder {
-    /// railgate's change id.
-    pub id: ChangeId,
-    /// The provider's change number (Panhe's `chaNo`), once it answered.
-    pub provider_change_no: Option<String>,
-    /// Status.
-    pub status: ChangeStatus,
-    /// The tickets being changed together.
-    pub ticket_ids: Vec<TicketId>,
-    /// New train code.
-    pub train_code: String,
-    /// New boarding station.
-    pub from_station: StationRef,
-    /// New alighting station.
-    pub to_station: StationRef,
-    /// New departure, Asia/Shanghai wall clock.
-    pub departure: NaiveDateTime,
-    /// New arrival, Asia/Shanghai wall clock.
-    pub arrival: NaiveDateTime,
-    /// New seat class.
-    pub seat_class: SeatClass,
-    /// New price minus old price (negative when cheaper).
-    pub price_difference: Option<Fen>,
-    /// Change fee.
-    pub change_fee: Option<Fen>,
-    /// Amount to pay on confirmation.
-    pub need_to_pay: Option<Fen>,
-    /// Amount refunded to the buyer.
-    pub refund_amount: Option<Fen>,
-    /// Confirm before this instant.
-    pub confirm_deadline: Option<DateTime<Utc>>,
-    /// Why the change did not complete (provider's words, masked).
-    pub status_reason: Option<String>,
-    /// When railgate applied for the change; changes list oldest first.
-    pub created_at: DateTime<Utc>,
-}
-
-impl ChangeOrder {
-    /// Moves to `next` if the state machine allows it. `Ok(false)` when
-    /// already there (a duplicate observation), `Ok(true)` when it moved.
-    pub fn apply_status(&mut self, next: ChangeStatus) -> Result<bool, ChangeTransitionError> {
-        if self.status == next {
-            return Ok(false);
-        }
-        if !self.status.can_become(next) {
-            return Err(ChangeTransitionError {
-                from: self.status,
-                to: next,
-            });
-        }
-        self.status = next;
-        Ok(true)
     }
 }
 
@@ -448,6 +392,7 @@ pub struct OrderEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ChangeStatus;
 
     fn passenger() -> Passenger {
         Passenger {
@@ -561,6 +506,8 @@ mod tests {
             confirm_deadline: None,
             status_reason: None,
             created_at: Utc::now(),
+            settlement: ChangeSettlement::default(),
+            origin: ChangeOrigin::Railgate,
         };
         assert_eq!(change.apply_status(ChangeStatus::Held), Ok(true));
         assert_eq!(change.apply_status(ChangeStatus::Held), Ok(false));

@@ -2,7 +2,7 @@
 //! machine. Exhaustive both ways; an undocumented code is `None`, which the
 //! adapter reports as `UnknownCode`, never a guess.
 
-use crate::domain::{ChangeStatus, OrderStatus, TicketStatus};
+use crate::domain::{ChangeRefundKind, ChangeStatus, OrderStatus, PriceChange, TicketStatus};
 
 /// Order status (火车票订单状态) → neutral. Panhe's 已取消 (5) covers both
 /// a caller's cancellation and the automatic cancel of an unpaid order; the
@@ -96,26 +96,23 @@ pub fn change_status_to_code(status: ChangeStatus) -> i32 {
     }
 }
 
-/// How a change moved the fare (改签票价变动类型).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PriceChange {
-    /// 待确定: not known until the new seat is held.
-    Pending,
-    /// 新票款高于原票款: the buyer pays the difference.
-    Higher,
-    /// 新票款等于原票款.
-    Equal,
-    /// 新票款低于原票款: the difference is refunded.
-    Lower,
-}
-
 /// priceChangeType → neutral.
 pub fn price_change_from_code(code: i32) -> Option<PriceChange> {
     Some(match code {
-        0 => PriceChange::Pending,
+        0 => PriceChange::Undetermined,
         1 => PriceChange::Higher,
         2 => PriceChange::Equal,
         3 => PriceChange::Lower,
+        _ => return None,
+    })
+}
+
+/// chaRefundType (ChaOderRefundType) → neutral.
+pub fn change_refund_kind_from_code(code: i32) -> Option<ChangeRefundKind> {
+    Some(match code {
+        1 => ChangeRefundKind::FailedChangePayment,
+        2 => ChangeRefundKind::LowerFareDifference,
+        3 => ChangeRefundKind::HigherOriginalFare,
         _ => return None,
     })
 }
@@ -183,10 +180,20 @@ mod tests {
 
     #[test]
     fn price_change_types() {
-        assert_eq!(price_change_from_code(0), Some(PriceChange::Pending));
+        assert_eq!(price_change_from_code(0), Some(PriceChange::Undetermined));
         assert_eq!(price_change_from_code(1), Some(PriceChange::Higher));
         assert_eq!(price_change_from_code(2), Some(PriceChange::Equal));
         assert_eq!(price_change_from_code(3), Some(PriceChange::Lower));
         assert_eq!(price_change_from_code(4), None);
+    }
+
+    #[test]
+    fn change_refund_types() {
+        use ChangeRefundKind::*;
+        assert_eq!(change_refund_kind_from_code(1), Some(FailedChangePayment));
+        assert_eq!(change_refund_kind_from_code(2), Some(LowerFareDifference));
+        assert_eq!(change_refund_kind_from_code(3), Some(HigherOriginalFare));
+        assert_eq!(change_refund_kind_from_code(0), None);
+        assert_eq!(change_refund_kind_from_code(4), None);
     }
 }

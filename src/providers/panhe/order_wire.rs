@@ -334,14 +334,25 @@ pub struct ChangeOrderDetail {
     pub to_date_time: String,
     /// 0 待确定, 1 higher, 2 equal, 3 lower.
     pub price_change_type: Option<i32>,
-    /// Amount refunded to the buyer after the change.
+    /// 高改时,实际支付总金额.
+    pub real_pay_amount: Option<Decimal>,
+    /// 高改时,支付时间 (yyyy-MM-dd HH:mm:ss).
+    pub pay_time: Option<String>,
+    /// 改签待退款金额: refunded to the buyer once the change succeeds.
     pub total_price_diff: Option<Decimal>,
+    /// 改签差额退票手续费合计.
+    pub diff_refund_fee_amount: Option<Decimal>,
     /// Change fee total.
     pub chang_fee_amount: Option<Decimal>,
     /// Amount to pay on confirmation.
     pub need_pay_amount: Option<Decimal>,
+    /// 1 failed change refunded, 2 cheaper change's difference, 3 dearer
+    /// change's original fare (ChaOderRefundType).
+    pub cha_refund_type: Option<i32>,
     /// Refund amount (failed change, cheaper change, or original fare).
     pub refund_amount: Option<Decimal>,
+    /// 申请改签时间 (the seed's spelling).
+    pub applay_change_time: Option<String>,
     /// Confirm before this time.
     pub confirm_change_limit_time: Option<String>,
     /// Why the change did not complete.
@@ -379,6 +390,18 @@ mod tests {
         assert_eq!(changes[0].cha_order_status, 34);
         assert_eq!(changes[0].price_change_type, Some(3));
         assert_eq!(changes[0].total_price_diff, Some(Decimal::from(3)));
+        assert_eq!(changes[0].diff_refund_fee_amount, Some(Decimal::from(4)));
+        assert_eq!(changes[0].cha_refund_type, Some(2));
+        assert_eq!(changes[0].real_pay_amount, None);
+        assert_eq!(
+            changes[0].applay_change_time.as_deref(),
+            Some("2024-01-25 13:02:46")
+        );
+        assert_eq!(
+            changes[0].train_tickets[0].ticket_no.as_deref(),
+            Some("EF484767274060066")
+        );
+        assert_eq!(changes[2].price_change_type, Some(1));
         assert_eq!(changes[2].need_pay_amount, Some(Decimal::from(39)));
         assert_eq!(changes[2].train_tickets[0].ticket_status, 37);
     }

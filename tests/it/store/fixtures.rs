@@ -3,9 +3,10 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use railgate::domain::booking::{Channel, Contact};
 use railgate::domain::{
-    Berth, ChangeId, ChangeOrder, ChangeStatus, Fen, IdNumber, IdType, Order, OrderId, OrderStatus,
-    Passenger, PassengerType, PersonName, PhoneNumber, ProviderId, SeatClass, Sex, StationRef,
-    Ticket, TicketStatus,
+    Berth, ChangeId, ChangeOrder, ChangeOrigin, ChangeRefundKind, ChangeSettlement, ChangeStatus,
+    Fen, IdNumber, IdType, Order, OrderId, OrderStatus, Passenger, PassengerType, PersonName,
+    PhoneNumber, PriceChange, ProviderId, ReplacedTicket, SeatClass, Sex, StationRef, Ticket,
+    TicketStatus,
 };
 use std::collections::BTreeMap;
 
@@ -128,8 +129,19 @@ pub fn full_order() -> Order {
     second.refund_failure_reason = Some("曾经失败一次".into());
     order.tickets.push(second);
     let departure = order.departure + Duration::days(3);
+    let change_id = ChangeId::new();
+    // Every stored field set: the first ticket was changed, its original
+    // kept; the change was made outside railgate.
+    order.tickets[0].replaced = Some(ReplacedTicket {
+        change_id: change_id.clone(),
+        ticket_number: Some("EF48476727103001B".into()),
+        seat_class: SeatClass::Second,
+        price: Some(Fen::new(1_300)),
+        coach: Some("05".into()),
+        seat_number: Some("02F".into()),
+    });
     order.changes.push(ChangeOrder {
-        id: ChangeId::new(),
+        id: change_id,
         provider_change_no: Some("T24012512251820419C3779".into()),
         status: ChangeStatus::Issued,
         ticket_ids: vec![order.tickets[0].id.clone()],
@@ -152,6 +164,15 @@ pub fn full_order() -> Order {
         confirm_deadline: Some(now + Duration::minutes(30)),
         status_reason: Some("行程有变".into()),
         created_at: now + Duration::minutes(1),
+        settlement: ChangeSettlement {
+            price_change: Some(PriceChange::Lower),
+            refund_due: Some(Fen::new(300)),
+            difference_refund_fee: Some(Fen::new(400)),
+            paid_amount: Some(Fen::new(1)),
+            paid_at: Some(now + Duration::minutes(2)),
+            refund_kind: Some(ChangeRefundKind::LowerFareDifference),
+        },
+        origin: ChangeOrigin::Provider,
     });
     order
 }

@@ -5,13 +5,11 @@
 //! newer one) and are ignored, never applied.
 
 use super::mapping::{parse_date_time, seat_class_from_code};
-use super::order_mapping::{
-    change_status_from_code, order_status_from_code, ticket_status_from_code,
-};
-use super::order_wire::{ChangeOrderDetail, OrderDetail, TrainTicket};
+use super::order_mapping::{order_status_from_code, ticket_status_from_code};
+use super::order_wire::{OrderDetail, TrainTicket};
 use crate::domain::time::localize;
 use crate::domain::{
-    ChangeOrder, Fen, IdNumber, IdType, Order, OrderStatus, PassengerType, ProviderId, Sex, Ticket,
+    Fen, IdNumber, IdType, Order, OrderStatus, PassengerType, ProviderId, Sex, Ticket,
 };
 use crate::privacy::mask_free_text;
 use crate::providers::ProviderError;
@@ -141,20 +139,16 @@ pub fn apply_detail(order: &mut Order, detail: &OrderDetail) -> Result<bool, Pro
             tracing::warn!(order_id = %order.id.as_str(), position, "order detail names a passenger railgate did not book");
             continue;
         };
-        apply_ticket(&mut order.tickets[index], wire)?;
-    }
-    for wire in detail.train_cha_order.iter().flatten() {
-        let change = order
-            .changes
-            .iter_mut()
-            .find(|change| change.provider_change_no.as_deref() == Some(wire.cha_no.as_str()));
-        match change {
-            Some(change) => apply_change(change, wire)?,
-            None => {
-                tracing::info!(order_id = %order.id.as_str(), "order detail lists a change railgate did not apply for")
-            }
+        let ticket = &mut order.tickets[index];
+        if ticket.replaced.is_some() {
+            // Changed: the change's new ticket is the one in force, and
+            // the original's entry only says 改签确认出票成功.
+            ticket.provider_passenger_id = Some(wire.passenger_id.to_string());
+            continue;
         }
+        apply_ticket(ticket, wire)?;
     }
+    changes::apply_changes(order, detail.train_cha_order.as_deref().unwrap_or_default())?;
     Ok(*order != before)
 }
 
@@ -217,37 +211,6 @@ fn apply_ticket(ticket: &mut Ticket, wire: &TrainTicket) -> Result<(), ProviderE
     Ok(())
 }
 
-fn apply_change(change: &mut ChangeOrder, wire: &ChangeOrderDetail) -> Result<(), ProviderError> {
-    let status = change_status_from_code(wire.cha_order_status)
-        .ok_or_else(|| unknown("chaOrderStatus", wire.cha_order_status))?;
-    if let Err(stale) = change.apply_status(status) {
-        tracing::info!(change_id = %change.id.as_str(), %stale, "ignoring stale change status");
-    }
-    set_if_some(
-        &mut change.change_fee,
-        fen("changFeeAmount", wire.chang_fee_amount)?,
-    );
-    set_if_some(
-        &mut change.need_to_pay,
-        fen("needPayAmount", wire.need_pay_amount)?,
-    );
-    set_if_some(
-        &mut change.refund_amount,
-        fen("refundAmount", wire.refund_amount)?,
-    );
-    if let Some(limit) = wire.confirm_change_limit_time.as_deref().and_then(instant) {
-        change.confirm_deadline = Some(limit);
-    }
-    if let Some(reason) = wire
-        .un_finished_reason
-        .as_deref()
-        .filter(|reason| !reason.trim().is_empty())
-    {
-        change.status_reason = Some(mask_free_text(reason));
-    }
-    Ok(())
-}
-
 /// Whether Panhe's reason for a cancel is the pay window closing.
 fn is_unpaid_timeout(reason: &str) -> bool {
     ["超时", "未支付", "支付时限"]
@@ -284,5 +247,6 @@ fn unknown(field: &'static str, value: i32) -> ProviderError {
     }
 }
 
+mod changes;
 #[cfg(test)]
 mod tests;

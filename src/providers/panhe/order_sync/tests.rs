@@ -2,10 +2,12 @@
 
 use super::*;
 use crate::domain::{
-    ChangeId, ChangeStatus, FailureStage, OrderId, Passenger, PersonName, SeatClass, StationRef,
-    TicketId, TicketStatus,
+    ChangeId, ChangeOrder, ChangeOrigin, ChangeRefundKind, ChangeSettlement, ChangeStatus,
+    FailureStage, OrderId, Passenger, PersonName, PriceChange, SeatClass, StationRef, TicketId,
+    TicketStatus,
 };
 use crate::providers::panhe::client::unwrap_envelope;
+use chrono::{DateTime, Utc};
 
 const ORDER_DETAIL: &str = include_str!("../testdata/order_detail.json");
 
@@ -98,6 +100,8 @@ fn change(cha_no: &str, status: ChangeStatus, tickets: Vec<TicketId>) -> ChangeO
         confirm_deadline: None,
         status_reason: None,
         created_at: Utc::now(),
+        settlement: ChangeSettlement::default(),
+        origin: ChangeOrigin::Railgate,
     }
 }
 
@@ -121,31 +125,80 @@ fn applies_the_seed_detail() {
     assert_eq!(order.ticket_amount, Some(Fen::new(2600)));
     assert_eq!(order.service_fee, Some(Fen::new(500)));
 
-    // 张飞 is the seed's first ticket but railgate's second.
+    // 张飞 is the seed's first ticket but railgate's second. The change to
+    // K289 was issued: its new ticket is in force, the old one replaced.
+    let issued_id = order.changes[0].id.clone();
     let zhang = &order.tickets[1];
     assert_eq!(zhang.provider_passenger_id.as_deref(), Some("15155"));
-    assert_eq!(zhang.ticket_number.as_deref(), Some("EF48476727103001A"));
+    assert_eq!(zhang.ticket_number.as_deref(), Some("EF484767274060066"));
     assert_eq!(
         (zhang.coach.as_deref(), zhang.seat_number.as_deref()),
-        (Some("03"), Some("01A"))
+        (Some("06"), Some("066"))
     );
     assert_eq!(zhang.status, TicketStatus::Changed);
-    assert_eq!(zhang.price, Some(Fen::new(1300)));
+    assert_eq!(zhang.seat_class, SeatClass::HardSeat);
+    assert_eq!(zhang.price, Some(Fen::new(900)));
+    let replaced = zhang.replaced.as_ref().expect("the ticket it replaced");
+    assert_eq!(replaced.change_id, issued_id);
+    assert_eq!(replaced.ticket_number.as_deref(), Some("EF48476727103001A"));
     assert_eq!(
-        order.tickets[0].provider_passenger_id.as_deref(),
-        Some("45646")
+        (replaced.coach.as_deref(), replaced.seat_number.as_deref()),
+        (Some("03"), Some("01A"))
     );
-    assert_eq!(order.tickets[0].seat_number.as_deref(), Some("01B"));
+    assert_eq!(replaced.seat_class, SeatClass::Second);
+    assert_eq!(replaced.price, Some(Fen::new(1300)));
+    let li = &order.tickets[0];
+    assert_eq!(li.provider_passenger_id.as_deref(), Some("45646"));
+    assert_eq!(li.ticket_number.as_deref(), Some("EF484767274010023"));
+    assert_eq!(li.seat_number.as_deref(), Some("023"));
+    assert_eq!(
+        li.replaced.as_ref().unwrap().seat_number.as_deref(),
+        Some("01B")
+    );
 
     let issued = &order.changes[0];
     assert_eq!(issued.status, ChangeStatus::Issued);
     assert_eq!(issued.change_fee, Some(Fen::new(100)));
     assert_eq!(issued.refund_amount, Some(Fen::new(300)));
     assert_eq!(issued.need_to_pay, Some(Fen::ZERO));
+    // Two ¥9 tickets for two ¥13 ones.
+    assert_eq!(issued.price_difference, Some(Fen::new(-800)));
+    assert_eq!(
+        issued.settlement,
+        ChangeSettlement {
+            price_change: Some(PriceChange::Lower),
+            refund_due: Some(Fen::new(300)),
+            difference_refund_fee: Some(Fen::new(400)),
+            paid_amount: None,
+            paid_at: None,
+            refund_kind: Some(ChangeRefundKind::LowerFareDifference),
+        }
+    );
     let cancelled = &order.changes[1];
     assert_eq!(cancelled.status, ChangeStatus::Cancelled);
     assert_eq!(cancelled.status_reason.as_deref(), Some("已取消改签申请"));
     assert!(cancelled.confirm_deadline.is_some());
+    assert_eq!(cancelled.price_difference, Some(Fen::ZERO));
+    assert_eq!(cancelled.settlement.price_change, Some(PriceChange::Equal));
+    // The third change (to G3163) is not railgate's: it is shown, marked.
+    assert_eq!(order.changes.len(), 3);
+    let elsewhere = &order.changes[2];
+    assert_eq!(elsewhere.origin, ChangeOrigin::Provider);
+    assert_eq!(
+        elsewhere.provider_change_no.as_deref(),
+        Some("T24012512251820419C8549")
+    );
+    assert_eq!(elsewhere.train_code, "G3163");
+    assert_eq!(elsewhere.status, ChangeStatus::Cancelled);
+    assert_eq!(elsewhere.ticket_ids.len(), 2);
+    assert_eq!(elsewhere.need_to_pay, Some(Fen::new(3900)));
+    // Two ¥19 tickets for two ¥13 ones.
+    assert_eq!(elsewhere.price_difference, Some(Fen::new(1200)));
+    assert_eq!(elsewhere.settlement.price_change, Some(PriceChange::Higher));
+    assert_eq!(
+        elsewhere.created_at,
+        "2024-01-25T04:49:26Z".parse::<DateTime<Utc>>().unwrap()
+    );
 
     // The same detail again changes nothing (a duplicate callback).
     assert!(!apply_detail(&mut order, &seed_detail()).unwrap());
@@ -204,6 +257,7 @@ fn hold_and_issue_failures_are_told_apart_with_panhes_reason() {
         let mut detail = seed_detail();
         detail.order_status = order_code;
         detail.un_finished_reason = Some(reason.to_owned());
+        detail.train_cha_order = None;
         for ticket in &mut detail.train_tickets {
             ticket.ticket_status = ticket_code;
         }
@@ -288,4 +342,63 @@ fn masked_numbers_match_only_their_owner() {
     assert!(masked_matches("3411***********96x", &id));
     assert!(!masked_matches("3411***********958", &id));
     assert!(!masked_matches("3411**********96X", &id));
+}
+
+#[test]
+fn an_unnumbered_change_is_found_by_its_train_and_tickets() {
+    let mut order = booked_order();
+    let ids: Vec<TicketId> = order.tickets.iter().map(|t| t.id.clone()).collect();
+    // applyChange timed out: railgate never learnt the number.
+    let mut lost = change(
+        "unused",
+        ChangeStatus::Pending,
+        ids.iter().rev().cloned().collect(),
+    );
+    lost.provider_change_no = None;
+    let lost_id = lost.id.clone();
+    order.changes.push(lost);
+    apply_detail(&mut order, &seed_detail()).unwrap();
+    let found = &order.changes[0];
+    assert_eq!(found.id, lost_id);
+    assert_eq!(
+        found.provider_change_no.as_deref(),
+        Some("T24012512251820419C3779")
+    );
+    assert_eq!(found.origin, ChangeOrigin::Railgate);
+    assert_eq!(found.status, ChangeStatus::Issued);
+    // The other two are not railgate's.
+    let origins: Vec<ChangeOrigin> = order.changes.iter().map(|c| c.origin).collect();
+    assert_eq!(
+        origins,
+        [
+            ChangeOrigin::Railgate,
+            ChangeOrigin::Provider,
+            ChangeOrigin::Provider
+        ]
+    );
+    // Read again: nothing new is added.
+    assert!(!apply_detail(&mut order, &seed_detail()).unwrap());
+    assert_eq!(order.changes.len(), 3);
+}
+
+#[test]
+fn a_changed_tickets_refund_is_read_from_its_change_order() {
+    let mut order = booked_order();
+    apply_detail(&mut order, &seed_detail()).unwrap();
+    // Refund of 张飞's new ticket: its statuses live under the change.
+    let mut detail = seed_detail();
+    let changes = detail.train_cha_order.as_mut().unwrap();
+    let new_ticket = &mut changes[0].train_tickets[0];
+    new_ticket.ticket_status = 21;
+    new_ticket.refund_ticket_poundage = Some(rust_decimal::Decimal::new(5, 1));
+    new_ticket.refund_ticket_amount = Some(rust_decimal::Decimal::new(85, 1));
+    assert!(apply_detail(&mut order, &detail).unwrap());
+    let zhang = &order.tickets[1];
+    assert_eq!(zhang.status, TicketStatus::Refunded);
+    assert_eq!(zhang.refund_fee, Some(Fen::new(50)));
+    assert_eq!(zhang.refund_amount, Some(Fen::new(850)));
+    assert_eq!(zhang.ticket_number.as_deref(), Some("EF484767274060066"));
+    // The original's entry (still 34) does not undo it.
+    assert!(!apply_detail(&mut order, &detail).unwrap());
+    assert_eq!(order.tickets[1].status, TicketStatus::Refunded);
 }
