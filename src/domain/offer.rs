@@ -6,7 +6,7 @@
 //! while old tokens still decode. Tokens are not secrets and not trusted for
 //! money: prices always come from the provider at booking time.
 
-use super::{ProviderId, SeatClass};
+use super::{Berth, ProviderId, SeatClass};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,11 @@ pub struct Offer {
     /// A provider's own session token for the search (Juhe's queryKey).
     #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
     pub provider_key: Option<String>,
+    /// The berth the quoted price is for, where a provider sells berths as
+    /// separate seats (Juhe's sleeper codes): a Book without a berth
+    /// preference takes this berth, at the price Search quoted.
+    #[serde(rename = "b", default, skip_serializing_if = "Option::is_none")]
+    pub berth: Option<Berth>,
 }
 
 /// An offer id that does not decode.
@@ -212,6 +217,7 @@ mod tests {
             arrival: "2026-11-24T11:29:00".parse().unwrap(),
             seat_class: SeatClass::Second,
             provider_key: None,
+            berth: None,
         }
     }
 

@@ -93,7 +93,7 @@ impl SeatClass {
 }
 
 /// Sleeper berth (铺别).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Berth {
     /// 下铺.
     Lower,

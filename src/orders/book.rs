@@ -260,7 +260,17 @@ pub(super) fn new_order(
         tickets: command
             .passengers
             .iter()
-            .map(|booked| Ticket::new(booked.passenger.clone(), booked.seat_class, booked.berth))
+            .map(|booked| {
+                // Without a preference, the berth the offer was quoted for.
+                let quoted = offer
+                    .berth
+                    .filter(|_| booked.seat_class == offer.seat_class);
+                Ticket::new(
+                    booked.passenger.clone(),
+                    booked.seat_class,
+                    booked.berth.or(quoted),
+                )
+            })
             .collect(),
         contact: Some(command.contact.clone()),
         total_amount: None,

@@ -58,6 +58,8 @@ impl GrabCommand {
                 if *class != train.seat_class {
                     offers.push(Offer {
                         seat_class: *class,
+                        // The quoted berth was the other class's.
+                        berth: None,
                         ..train.clone()
                     });
                 }
@@ -319,6 +321,7 @@ mod tests {
             arrival: departure,
             seat_class,
             provider_key: Some("qk".to_owned()),
+            berth: None,
         }
     }
 

@@ -14,6 +14,7 @@ mod grab;
 mod grab_callbacks;
 mod grpcurl;
 mod juhe_adapter;
+mod juhe_berths;
 mod lookup;
 mod multi_provider;
 mod panhe_adapter;

@@ -139,7 +139,7 @@ struct Ride<'a> {
 }
 
 impl Ride<'_> {
-    fn offer_id(&self, seat_class: SeatClass) -> String {
+    fn offer_id(&self, seat_class: SeatClass, berth: Option<Berth>) -> String {
         Offer {
             provider: PROVIDER,
             train_code: self.train_code.to_owned(),
@@ -150,6 +150,7 @@ impl Ride<'_> {
             arrival: self.arrival,
             seat_class,
             provider_key: Some(self.query_key.to_owned()),
+            berth,
         }
         .encode()
     }
@@ -202,20 +203,24 @@ fn seat_offers(train: &SearchTrain, ride: &Ride<'_>, skipped: &mut Vec<String>) 
         .into_iter()
         .map(|mut draft| {
             draft.berth_prices.sort();
-            // The neutral price of a sleeper is its cheapest berth.
-            let price = draft
+            // A sleeper is quoted at its cheapest berth Juhe can grab, and
+            // its offer books that berth (Juhe sells each berth as its own
+            // seat code: without one, submitOrder would take the lower
+            // berth at the lower berth's price).
+            let quoted = draft
                 .berth_prices
                 .iter()
-                .map(|(_, price)| *price)
-                .min()
-                .unwrap_or(draft.price);
+                .filter(|(berth, _)| seat_to_code(draft.seat_class, Some(*berth)).is_some())
+                .min_by_key(|(_, price)| *price)
+                .copied();
+            let price = quoted.map_or(draft.price, |(_, price)| price);
             SeatOffer {
                 seat_class: draft.seat_class,
                 price,
                 remaining: draft.remaining,
                 berth_prices: draft.berth_prices,
                 provider: PROVIDER,
-                offer_id: ride.offer_id(draft.seat_class),
+                offer_id: ride.offer_id(draft.seat_class, quoted.map(|(berth, _)| berth)),
             }
         })
         .collect()

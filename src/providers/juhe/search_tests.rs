@@ -121,10 +121,16 @@ fn offers_carry_what_submit_order_needs() {
             arrival: train.arrival,
             seat_class: SeatClass::Second,
             provider_key: Some("6d31300d58be4d239af4039c71ddc313".into()),
+            berth: None,
         }
     );
     let sleeper = Offer::decode(&train.seats[3].offer_id).unwrap();
     assert_eq!(sleeper.seat_class, SeatClass::SoftSleeper);
+    // softsleeperdown's price is the lower berth's (1075.5 = downPrice);
+    // the offer is quoted at the upper berth (upPrice 1029.5) and books it.
+    assert_eq!(train.seats[3].price, Fen::new(102950));
+    assert_eq!(sleeper.berth, Some(Berth::Upper));
+    assert_eq!(Offer::decode(&second.offer_id).unwrap().berth, None);
 }
 
 #[test]

@@ -222,7 +222,10 @@ fn offer_code(
     {
         checks.fail(field, "carries no Juhe queryKey: search again");
     }
-    let berth = berth.filter(|_| offer.seat_class.is_sleeper());
+    // The caller's berth, else the one the offer was quoted for.
+    let berth = berth
+        .or(offer.berth)
+        .filter(|_| offer.seat_class.is_sleeper());
     let code = seat_to_code(offer.seat_class, berth);
     if code.is_none() {
         checks.fail(field, no_code(offer.seat_class, berth));

@@ -27,6 +27,7 @@ fn offer(train_code: &str, seat_class: SeatClass, departure: &str) -> Offer {
         arrival: departure + TimeDelta::minutes(28),
         seat_class,
         provider_key: Some(KEY.into()),
+        berth: None,
     }
 }
 
@@ -206,6 +207,21 @@ fn a_wanted_berth_picks_the_sleeper_code_and_spares_seats() {
         fixture.request().seat_class_codes,
         ["hardsleeperdown", "softsleeperdown", "hardseat"],
         "as search lists the sleepers"
+    );
+    // Offers quoted for a berth book that berth unless the caller wants
+    // another.
+    fixture.main.berth = Some(Berth::Upper);
+    fixture.alternatives[0].berth = Some(Berth::Upper);
+    assert_eq!(
+        fixture.request().seat_class_codes,
+        ["hardsleeperup", "softsleeperup", "hardseat"],
+        "the berth Search quoted"
+    );
+    fixture.berth = Some(Berth::Lower);
+    assert_eq!(
+        fixture.request().seat_class_codes,
+        ["hardsleeperdown", "softsleeperdown", "hardseat"],
+        "the caller's berth wins"
     );
 }
 

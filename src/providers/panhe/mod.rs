@@ -147,6 +147,7 @@ fn train_option(
         // Each seat's id has its own class (see `TrainOffers`).
         seat_class: SeatClass::Other,
         provider_key: None,
+        berth: None,
     };
     let offers = TrainOffers::new(&offer);
     let mut seats = Vec::new();
