@@ -36,12 +36,11 @@ async fn a_sleeper_is_booked_in_the_berth_and_at_the_price_search_quoted() {
         })
         .cloned()
         .expect("a Juhe hard sleeper with berth prices 南宁→北京西");
-    let cheapest = sleeper
+    let cheapest = *sleeper
         .berth_prices
         .iter()
         .min_by_key(|berth| berth.price_fen)
-        .unwrap()
-        .clone();
+        .unwrap();
     assert_eq!(sleeper.price_fen, cheapest.price_fen, "{sleeper:?}");
     assert!(
         sleeper
