@@ -8,7 +8,9 @@ use crate::domain::time::SharedClock;
 use crate::orders::{OrderService, OrderServiceConfig, reconciler};
 use crate::proto;
 use crate::providers::juhe::{JuheAdapter, JuheClient, JuheClientConfig};
-use crate::providers::panhe::booking::SandboxCipher;
+use crate::providers::panhe::credentials::{
+    ConfiguredCipher, CredentialCipher, CredentialCipherError, SandboxCipher,
+};
 use crate::providers::panhe::{PanheAdapter, PanheClient, PanheClientConfig};
 use crate::providers::stack::ProviderLimits;
 use crate::routing::{Adapter, Router, SearchSettings};
@@ -85,6 +87,10 @@ pub enum AppError {
     /// The order store cannot be opened or migrated.
     #[error("cannot open the order store")]
     Store(#[source] crate::store::StoreError),
+    /// Panhe is real and no credential cipher is configured, or the one
+    /// configured is unusable.
+    #[error("cannot encrypt 12306 credentials for Panhe: {0}")]
+    CredentialCipher(String),
     /// The gRPC server failed.
     #[error("gRPC server failed")]
     Grpc(#[from] tonic::transport::Error),
@@ -219,7 +225,7 @@ pub async fn run(
         panhe,
         OrderServiceConfig {
             panhe_secret_key,
-            cipher: Arc::new(SandboxCipher),
+            cipher: credential_cipher(&config)?,
             panhe_callback_url: Some(crate::callbacks::panhe_callback_url(&config, http_addr)),
             idempotency_lease: Duration::from_millis(config.orders.idempotency_lease_ms),
         },
@@ -333,6 +339,21 @@ fn juhe_adapter(
         JuheAdapter::new(client, stations)
             .with_submit_id_numbering(config.juhe.submit_id_numbering),
     )
+}
+
+/// The configured credential cipher; the pass-through one only for the
+/// sandbox simulator (Config::load refuses a real Panhe without one, and
+/// this refuses it again for configs built in code).
+fn credential_cipher(config: &Config) -> Result<Arc<dyn CredentialCipher>, AppError> {
+    match &config.panhe.credential_cipher {
+        Some(cipher) => ConfiguredCipher::new(cipher)
+            .map(|cipher| Arc::new(cipher) as Arc<dyn CredentialCipher>)
+            .map_err(|error: CredentialCipherError| AppError::CredentialCipher(error.to_string())),
+        None if config.panhe_is_simulated() => Ok(Arc::new(SandboxCipher)),
+        None => Err(AppError::CredentialCipher(
+            "panhe.credential_cipher is not set and panhe.base_url is a real Panhe".into(),
+        )),
+    }
 }
 
 async fn serve_grpc(

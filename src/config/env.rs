@@ -2,6 +2,7 @@
 
 use super::{Config, ConfigProblem, LogFormat};
 use crate::providers::juhe::mapping::SubmitIdNumbering;
+use crate::providers::panhe::credentials::{CredentialAlgorithm, CredentialCipherConfig};
 use secrecy::SecretString;
 use std::collections::HashMap;
 
@@ -25,6 +26,14 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     (
         "RAILGATE_PANHE_REQUESTS_PER_SECOND",
         "panhe.requests_per_second",
+    ),
+    (
+        "RAILGATE_PANHE_CREDENTIAL_CIPHER",
+        "panhe.credential_cipher.algorithm",
+    ),
+    (
+        "RAILGATE_PANHE_CREDENTIAL_KEY",
+        "panhe.credential_cipher.key",
     ),
     ("RAILGATE_JUHE_BASE_URL", "juhe.base_url"),
     ("RAILGATE_JUHE_KEY", "juhe.key"),
@@ -119,6 +128,12 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         "RAILGATE_PANHE_REQUESTS_PER_SECOND" => {
             config.panhe.requests_per_second = parse_count(value)?
         }
+        "RAILGATE_PANHE_CREDENTIAL_CIPHER" => {
+            let algorithm = CredentialAlgorithm::parse(value)
+                .ok_or_else(|| format!("\"{value}\" is not aes-128-ecb, sm4-ecb or plaintext"))?;
+            credential_cipher(config).algorithm = algorithm;
+        }
+        "RAILGATE_PANHE_CREDENTIAL_KEY" => credential_cipher(config).key = secret(value),
         "RAILGATE_JUHE_BASE_URL" => config.juhe.base_url = optional(value),
         "RAILGATE_JUHE_KEY" => config.juhe.key = secret(value),
         "RAILGATE_JUHE_TIMEOUT_MS" => config.juhe.timeout_ms = parse_millis(value)?,
@@ -159,6 +174,18 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The credential cipher section, created with the documented default
+/// algorithm (AES-128-ECB) when only the key is given.
+fn credential_cipher(config: &mut Config) -> &mut CredentialCipherConfig {
+    config
+        .panhe
+        .credential_cipher
+        .get_or_insert_with(|| CredentialCipherConfig {
+            algorithm: CredentialAlgorithm::Aes128Ecb,
+            key: None,
+        })
 }
 
 fn parse_addr(value: &str) -> Result<std::net::SocketAddr, String> {

@@ -13,6 +13,7 @@ pub use routing::RoutingConfig;
 use crate::providers::juhe::JuhePaths;
 use crate::providers::juhe::mapping::SubmitIdNumbering;
 use crate::providers::panhe::PanhePaths;
+use crate::providers::panhe::credentials::{ConfiguredCipher, CredentialCipherConfig};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -224,6 +225,10 @@ pub struct PanheConfig {
     /// so with a real `base_url` railgate warns at start about every
     /// default path until this is set.
     pub paths_confirmed: bool,
+    /// How 12306 credentials are encrypted for Panhe (seed 002: 密文, no
+    /// algorithm named). Required with `base_url`; the sandbox simulator
+    /// takes them in clear when unset.
+    pub credential_cipher: Option<CredentialCipherConfig>,
 }
 
 impl Default for PanheConfig {
@@ -237,6 +242,7 @@ impl Default for PanheConfig {
             requests_per_second: 100,
             paths: PanhePaths::default(),
             paths_confirmed: false,
+            credential_cipher: None,
         }
     }
 }
@@ -388,6 +394,21 @@ impl Config {
                     "panhe.secret_key",
                     "is required when panhe.base_url is set: it signs payments (RAILGATE_PANHE_SECRET_KEY)".into(),
                 );
+            }
+            match &self.panhe.credential_cipher {
+                None => problem(
+                    "panhe.credential_cipher",
+                    "is required when panhe.base_url is set: Panhe takes 12306 credentials as \
+                     ciphertext (密文) of a cipher the seed does not name; set algorithm \
+                     (aes-128-ecb, sm4-ecb, or plaintext if Panhe takes clear text) and key as \
+                     agreed with Panhe (RAILGATE_PANHE_CREDENTIAL_CIPHER, RAILGATE_PANHE_CREDENTIAL_KEY)"
+                        .into(),
+                ),
+                Some(cipher) => {
+                    if let Err(error) = ConfiguredCipher::new(cipher) {
+                        problem("panhe.credential_cipher", error.to_string());
+                    }
+                }
             }
         }
         if let Some(url) = &self.juhe.base_url {

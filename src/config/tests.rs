@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::ProviderId;
+use crate::providers::panhe::credentials::CredentialAlgorithm;
 use secrecy::ExposeSecret;
 use std::io::Write;
 
@@ -56,6 +57,11 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_PANHE_TIMEOUT_MS", "3000"),
             ("RAILGATE_PANHE_MAX_CONCURRENCY", "8"),
             ("RAILGATE_PANHE_REQUESTS_PER_SECOND", "20"),
+            ("RAILGATE_PANHE_CREDENTIAL_CIPHER", "sm4-ecb"),
+            (
+                "RAILGATE_PANHE_CREDENTIAL_KEY",
+                "0123456789abcdeffedcba9876543210",
+            ),
             ("RAILGATE_JUHE_MAX_CONCURRENCY", "4"),
             ("RAILGATE_JUHE_REQUESTS_PER_SECOND", "10"),
             ("RAILGATE_JUHE_BASE_URL", "http://v.juhe.cn"),
@@ -127,7 +133,13 @@ fn environment_overrides_every_documented_key() {
     );
     assert_eq!(config.routing.direct_booking, Some(ProviderId::Panhe));
     assert_eq!(config.routing.grab_orders, Some(ProviderId::Juhe));
-    assert_eq!(ENV_KEYS.len(), 28, "README documents every key");
+    let cipher = config.panhe.credential_cipher.as_ref().unwrap();
+    assert_eq!(cipher.algorithm, CredentialAlgorithm::Sm4Ecb);
+    assert_eq!(
+        cipher.key.as_ref().unwrap().expose_secret(),
+        "0123456789abcdeffedcba9876543210"
+    );
+    assert_eq!(ENV_KEYS.len(), 30, "README documents every key");
 }
 
 #[test]
@@ -140,7 +152,10 @@ fn file_then_environment() {
     .unwrap();
     let config = Config::load(
         Some(file.path()),
-        &env(&[("RAILGATE_PANHE_APP_KEY", "from-env")]),
+        &env(&[
+            ("RAILGATE_PANHE_APP_KEY", "from-env"),
+            ("RAILGATE_PANHE_CREDENTIAL_CIPHER", "plaintext"),
+        ]),
     )
     .unwrap();
     assert_eq!(config.server.grpc_addr.to_string(), "127.0.0.1:7000");
@@ -177,6 +192,7 @@ fn reports_every_problem_with_its_key() {
             "panhe.base_url",
             "panhe.app_key",
             "panhe.secret_key",
+            "panhe.credential_cipher",
             "juhe.base_url",
             "juhe.key",
         ]
@@ -236,9 +252,14 @@ fn secrets_do_not_print() {
             ("RAILGATE_PANHE_APP_KEY", "hunter2"),
             ("RAILGATE_PANHE_SECRET_KEY", "hunter3"),
             ("RAILGATE_CALLBACK_SECRET", "hunter4-hunter4-hunter4"),
+            (
+                "RAILGATE_PANHE_CREDENTIAL_KEY",
+                "4855b7e54855b7e54855b7e54855b7e5",
+            ),
         ]),
     )
     .unwrap();
+    assert!(!format!("{config:?}").contains("4855b7e5"));
     assert!(!format!("{config:?}").contains("hunter2"));
     assert!(!format!("{config:?}").contains("hunter3"));
     assert!(!format!("{config:?}").contains("hunter4"));
@@ -323,4 +344,56 @@ fn juhe_id_numbering_is_read_from_the_file_and_checked_in_the_environment() {
     let error =
         Config::load(None, &env(&[("RAILGATE_JUHE_SUBMIT_ID_NUMBERING", "1")])).unwrap_err();
     assert_eq!(keys(error), ["RAILGATE_JUHE_SUBMIT_ID_NUMBERING"]);
+}
+
+#[test]
+fn a_real_panhe_needs_a_usable_credential_cipher() {
+    let real = [
+        ("RAILGATE_PANHE_BASE_URL", "http://api.panhe.test"),
+        ("RAILGATE_PANHE_APP_KEY", "app"),
+        ("RAILGATE_PANHE_SECRET_KEY", "secret"),
+    ];
+    let error = Config::load(None, &env(&real)).unwrap_err();
+    assert_eq!(keys(error), ["panhe.credential_cipher"]);
+    // A key alone takes the documented default, AES-128-ECB; a bad key is
+    // named without being quoted.
+    let mut with_key = real.to_vec();
+    with_key.push(("RAILGATE_PANHE_CREDENTIAL_KEY", "not-hex-secret"));
+    let error = Config::load(None, &env(&with_key)).unwrap_err();
+    let shown = error.to_string();
+    assert!(
+        shown.contains("panhe.credential_cipher: the key must be 32 hex digits"),
+        "{shown}"
+    );
+    assert!(!shown.contains("not-hex-secret"), "{shown}");
+    with_key.pop();
+    with_key.push((
+        "RAILGATE_PANHE_CREDENTIAL_KEY",
+        "0123456789abcdeffedcba9876543210",
+    ));
+    let config = Config::load(None, &env(&with_key)).unwrap();
+    assert_eq!(
+        config.panhe.credential_cipher.unwrap().algorithm,
+        CredentialAlgorithm::Aes128Ecb
+    );
+    // Clear text only when asked for, in the file as in the environment.
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "[panhe]\nbase_url = \"http://api.panhe.test\"\napp_key = \"a\"\nsecret_key = \"s\"\n[panhe.credential_cipher]\nalgorithm = \"plaintext\""
+    )
+    .unwrap();
+    let config = Config::load(Some(file.path()), &HashMap::new()).unwrap();
+    assert_eq!(
+        config.panhe.credential_cipher.unwrap().algorithm,
+        CredentialAlgorithm::Plaintext
+    );
+    // The sandbox simulator needs none.
+    assert!(
+        Config::load(None, &HashMap::new())
+            .unwrap()
+            .panhe
+            .credential_cipher
+            .is_none()
+    );
 }

@@ -37,7 +37,7 @@ use crate::providers::ProviderError;
 use crate::providers::juhe::JuheAdapter;
 use crate::providers::juhe::submit::InvalidGrabOrder;
 use crate::providers::panhe::PanheAdapter;
-use crate::providers::panhe::booking::CredentialCipher;
+use crate::providers::panhe::credentials::CredentialCipher;
 use crate::store::{Begin, Store, StoreError};
 use secrecy::SecretString;
 use std::sync::Arc;

@@ -105,6 +105,8 @@ fn invalid_config_fails_at_start_naming_the_key() {
         stderr.contains("panhe.app_key"),
         "every problem at once: {stderr}"
     );
+    // A real Panhe never gets 12306 credentials in clear by default.
+    assert!(stderr.contains("panhe.credential_cipher"), "{stderr}");
 }
 
 #[test]

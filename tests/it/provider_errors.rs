@@ -34,6 +34,9 @@ async fn wrong_app_key_is_internal_with_the_provider_message() {
     let sim = simulator("the-right-key").await;
     let app = TestApp::spawn_with(|config| {
         config.panhe.base_url = Some(format!("http://{sim}"));
+        // The simulator reads credentials in clear: say so explicitly.
+        config.panhe.credential_cipher =
+            Some(railgate::providers::panhe::credentials::CredentialCipherConfig::plaintext());
         config.panhe.app_key = Some(SecretString::from("a-wrong-key"));
     })
     .await;
@@ -72,6 +75,9 @@ async fn an_unreachable_provider_is_unavailable() {
         .unwrap();
     let app = TestApp::spawn_with(|config| {
         config.panhe.base_url = Some(format!("http://{closed}"));
+        // The simulator reads credentials in clear: say so explicitly.
+        config.panhe.credential_cipher =
+            Some(railgate::providers::panhe::credentials::CredentialCipherConfig::plaintext());
         config.panhe.app_key = Some(SecretString::from("k"));
     })
     .await;
@@ -96,6 +102,9 @@ async fn a_provider_slower_than_the_search_timeout_is_deadline_exceeded() {
     });
     let app = TestApp::spawn_with(|config| {
         config.panhe.base_url = Some(format!("http://{silent}"));
+        // The simulator reads credentials in clear: say so explicitly.
+        config.panhe.credential_cipher =
+            Some(railgate::providers::panhe::credentials::CredentialCipherConfig::plaintext());
         config.panhe.app_key = Some(SecretString::from("k"));
         config.search.provider_timeout_ms = 200;
     })

@@ -143,6 +143,9 @@ impl Scripted {
 
         let app = TestApp::spawn_with(move |config| {
             config.panhe.base_url = Some(format!("http://{sim_addr}"));
+            // The simulator reads credentials in clear: say so explicitly.
+            config.panhe.credential_cipher =
+                Some(railgate::providers::panhe::credentials::CredentialCipherConfig::plaintext());
             config.panhe.app_key = Some(SecretString::from(DEFAULT_APP_KEY));
             config.panhe.secret_key = Some(SecretString::from(DEFAULT_SECRET_KEY));
             config.orders.reconcile_interval_ms = NO_RECONCILER_MS;

@@ -34,6 +34,9 @@ impl TwoSims {
         }));
         let app = TestApp::spawn_with(|config| {
             config.panhe.base_url = Some(format!("http://{panhe_addr}"));
+            // The simulator reads credentials in clear: say so explicitly.
+            config.panhe.credential_cipher =
+                Some(railgate::providers::panhe::credentials::CredentialCipherConfig::plaintext());
             config.panhe.app_key = Some(SecretString::from(panhe::DEFAULT_APP_KEY));
             config.panhe.secret_key = Some(SecretString::from(panhe::DEFAULT_SECRET_KEY));
             config.juhe.base_url = Some(format!("http://{juhe_addr}{}", juhe::BASE_PATH));

@@ -83,6 +83,9 @@ impl Gateway {
         config.server.data_dir = data_dir.clone();
         config.search.cache_ttl_ms = options.cache_ttl_ms;
         config.panhe.base_url = Some(panhe_url.clone());
+        // The simulator reads credentials in clear: say so explicitly.
+        config.panhe.credential_cipher =
+            Some(railgate::providers::panhe::credentials::CredentialCipherConfig::plaintext());
         config.panhe.app_key = Some(SecretString::from(sim::panhe::DEFAULT_APP_KEY));
         config.panhe.secret_key = Some(SecretString::from(sim::panhe::DEFAULT_SECRET_KEY));
         // The provider's quota is not what is measured.

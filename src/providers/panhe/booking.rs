@@ -23,30 +23,12 @@ const DATE: &str = "%Y-%m-%d";
 
 /// The 12306 credentials of a booking, already in the form the provider
 /// wants. Panhe takes them as ciphertext; the cipher is pluggable
-/// ([`CredentialCipher`]) because the seed does not name it.
+/// ([`super::credentials`]) because the seed does not name it.
 pub struct TrainCredentials {
     /// Account, encrypted.
     pub account: SecretString,
     /// Password, encrypted.
     pub password: SecretString,
-}
-
-/// Encrypts 12306 credentials for Panhe. The seed shows base64 ciphertext
-/// but does not document the algorithm, so deployments plug in theirs.
-pub trait CredentialCipher: Send + Sync + 'static {
-    /// Ciphertext for `plain`.
-    fn encrypt(&self, plain: &str) -> String;
-}
-
-/// The sandbox cipher: the simulator accepts the plain value. Not for a
-/// real Panhe account.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SandboxCipher;
-
-impl CredentialCipher for SandboxCipher {
-    fn encrypt(&self, plain: &str) -> String {
-        plain.to_owned()
-    }
 }
 
 /// Where Panhe calls back, per order.
@@ -417,10 +399,5 @@ mod tests {
         let created = r#"{"data":{"orderNo":"T1"},"success":true,"msg":"重复下单"}"#;
         assert_eq!(duplicate_refusal(created.as_bytes(), "RGabc"), None);
         assert_eq!(duplicate_refusal(b"<html>", "RGabc"), None);
-    }
-
-    #[test]
-    fn the_sandbox_cipher_is_identity() {
-        assert_eq!(SandboxCipher.encrypt("user"), "user");
     }
 }

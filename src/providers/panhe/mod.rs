@@ -6,6 +6,7 @@
 pub mod booking;
 pub mod client;
 pub mod codes;
+pub mod credentials;
 pub mod mapping;
 pub mod order_mapping;
 pub mod order_sync;
