@@ -1,6 +1,7 @@
 //! Change (改签) through the gateway: apply, then confirm or cancel.
 
 use crate::booking::{app, issued_order, offer_on, wait_for};
+use crate::scripted::{Scripted, book, confirm, wait_status, wait_until};
 use crate::support::{TestApp, details};
 use railgate::proto::{self as pb};
 use tonic::Code;
@@ -242,4 +243,69 @@ async fn a_changed_ticket_is_in_force_with_its_money_and_is_refunded_by_its_new_
         "refunded at the new ticket's price: {ticket:?}"
     );
     assert!(ticket.replaced.is_some());
+}
+
+#[tokio::test]
+async fn a_change_whose_answer_was_lost_is_found_in_the_detail_and_confirmed() {
+    let scripted = Scripted::start_with(|config| {
+        config.panhe.timeout_ms = 500;
+        config.orders.reconcile_interval_ms = 100;
+    })
+    .await;
+    let app = &scripted.app;
+    let booked = book(app, "lost-change").await;
+    let held = wait_status(app, &booked.order_id, pb::OrderStatus::Held).await;
+    confirm(app, "lost-change-confirm", &held).await;
+    let issued = wait_status(app, &booked.order_id, pb::OrderStatus::Issued).await;
+    let offer_id = offer_on(app, 5).await.offer_id;
+
+    // Panhe makes the change but its answer comes after railgate gave up.
+    scripted
+        .sim
+        .set_response_delay(Some(std::time::Duration::from_secs(2)));
+    let change = app
+        .booking()
+        .change(pb::ChangeRequest {
+            idempotency_key: "lost-change-apply".into(),
+            order_id: issued.order_id.clone(),
+            ticket_ids: vec![issued.tickets[0].ticket_id.clone()],
+            offer_id,
+            remark: "行程有变".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .change
+        .unwrap();
+    scripted.sim.set_response_delay(None);
+    assert!(change.provider_change_no.is_empty(), "{change:?}");
+
+    // The reconciler reads the detail and recognises the change by its
+    // train and ticket: it gets Panhe's number and moves on.
+    let found = wait_until(app, &issued.order_id, "the change's number", |order| {
+        order.changes.iter().any(|c| {
+            c.change_id == change.change_id
+                && !c.provider_change_no.is_empty()
+                && c.status == pb::ChangeStatus::Held as i32
+        })
+    })
+    .await;
+    assert_eq!(found.changes.len(), 1, "no second change: {found:?}");
+    let held_change = &found.changes[0];
+    assert_eq!(held_change.origin, pb::ChangeOrigin::Railgate as i32);
+    app.booking()
+        .confirm_change(pb::ConfirmChangeRequest {
+            idempotency_key: "lost-change-confirm-change".into(),
+            order_id: issued.order_id.clone(),
+            change_id: change.change_id.clone(),
+            expected_amount_fen: held_change.need_to_pay_fen,
+        })
+        .await
+        .unwrap();
+    wait_until(app, &issued.order_id, "the change issued", |order| {
+        order.changes[0].status == pb::ChangeStatus::Issued as i32
+            && order.tickets[0].replaced.is_some()
+    })
+    .await;
 }
