@@ -201,6 +201,12 @@ fn order_status(error: OrderError) -> Status {
             "TICKET_NOT_FOUND",
             [("ticket_id", id)],
         ),
+        OrderError::ChangeNotFound(id) => with_info(
+            Code::NotFound,
+            message,
+            "CHANGE_NOT_FOUND",
+            [("change_id", id)],
+        ),
         OrderError::TicketState { status, .. } => with_info(
             Code::FailedPrecondition,
             message,

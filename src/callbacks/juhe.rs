@@ -7,10 +7,11 @@
 //! ```
 //!
 //! railgate registers these URLs with addCallbackUrl at every start
-//! ([`register`]). Unlike Panhe's, Juhe's payloads are documented, so a
-//! callback is applied (`OrderService::apply_juhe_callback`) and then the
-//! order is re-read from Juhe's detail. Authentication, the inbox dedupe
-//! and the answers are Panhe's:
+//! ([`register`]). Juhe's payloads are documented, but as with Panhe's a
+//! callback is a trigger (`OrderService::apply_juhe_callback`): the order
+//! is re-read from Juhe's detail, and the payload's own fields are applied
+//! only where its statuses are the detail's. Authentication, the inbox
+//! dedupe and the answers are Panhe's:
 //!
 //! | situation | status | body |
 //! | --- | --- | --- |
@@ -26,7 +27,7 @@ use super::Ingress;
 use super::body;
 use crate::config::Config;
 use crate::domain::ProviderId;
-use crate::orders::JuheCallback;
+use crate::orders::{CallbackOutcome, JuheCallback};
 use crate::providers::juhe::JuheAdapter;
 use crate::providers::juhe::callback_wire::CallbackType;
 use crate::telemetry::ErrorChain;
@@ -169,7 +170,12 @@ async fn dispatch(
         Err(error) => return failed(&ErrorChain(&error).to_string()),
     }
     let applied = match ingress.orders.apply_juhe_callback(&order_id, payload).await {
-        Ok(applied) => applied,
+        Ok(CallbackOutcome::Applied(order)) => order,
+        Ok(CallbackOutcome::Unconfirmed(_)) => {
+            // Forged, stale, or ahead of the detail: Juhe may send it again.
+            ingress.remember_failure(&key);
+            return failed("the order detail does not confirm the callback");
+        }
         Err(error) => {
             ingress.remember_failure(&key);
             return failed(&ErrorChain(&error).to_string());

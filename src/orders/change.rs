@@ -234,7 +234,7 @@ impl OrderService {
         let provider_order_no = order.provider_order_no.clone().unwrap_or_default();
         let change = order
             .change(change_id)
-            .ok_or_else(|| OrderError::NotFound(change_id.as_str().to_owned()))?;
+            .ok_or_else(|| OrderError::ChangeNotFound(change_id.as_str().to_owned()))?;
         let operation = match settle {
             Settle::Confirm(_) => "ConfirmChange",
             Settle::Cancel(_) => "CancelChange",

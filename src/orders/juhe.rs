@@ -141,33 +141,68 @@ impl OrderService {
         Ok(())
     }
 
-    /// Applies a Juhe callback to its order, then re-reads the order from
-    /// Juhe (the payload is documented, but the detail is the truth and
-    /// carries what the payload lacks). A failed re-read is logged: the
-    /// payload is recorded and the reconciler reads the rest.
+    /// A Juhe callback is a trigger, not the truth: the order is re-read
+    /// from Juhe's detail first, and the callback's own fields (a failure
+    /// reason, seats not yet in the detail) are applied only when its
+    /// statuses are the detail's. A forged or stale callback (the URL
+    /// secret is all it needs) therefore changes nothing the detail does
+    /// not confirm; it is [`CallbackOutcome::Unconfirmed`], answered so
+    /// that Juhe sends it again (a genuine one may have overtaken the
+    /// detail). A failed re-read is an error, answered the same way; the
+    /// reconciler follows the order in any case.
     pub async fn apply_juhe_callback(
         &self,
         order_id: &OrderId,
         callback: &JuheCallback,
-    ) -> Result<Order, OrderError> {
+    ) -> Result<CallbackOutcome, OrderError> {
+        let confirmed = self.refresh(order_id).await?;
+        let mut trial = confirmed.clone();
+        callback.apply(&mut trial)?;
+        if !same_statuses(&trial, &confirmed) {
+            tracing::warn!(
+                order_id = %order_id.as_str(),
+                detail_status = ?confirmed.status,
+                callback_status = ?trial.status,
+                "a Juhe callback its order detail does not confirm: not applied"
+            );
+            return Ok(CallbackOutcome::Unconfirmed(confirmed));
+        }
         let mut attempts = 0;
         loop {
             attempts += 1;
             let mut order = self.get(order_id).await?;
             let before = order.clone();
             callback.apply(&mut order)?;
+            if !same_statuses(&order, &before) {
+                // The order moved on since the re-read: the next detail
+                // read decides.
+                return Ok(CallbackOutcome::Unconfirmed(before));
+            }
             match self.save(&before, &mut order).await {
                 Err(OrderError::Store(StoreError::Conflict { .. })) if attempts < 5 => continue,
                 Err(error) => return Err(error),
-                Ok(()) => break,
-            }
-        }
-        match self.refresh(order_id).await {
-            Ok(order) => Ok(order),
-            Err(error) => {
-                tracing::warn!(order_id = %order_id.as_str(), error = %crate::telemetry::ErrorChain(&error), "re-reading the order after a callback failed");
-                self.get(order_id).await
+                Ok(()) => return Ok(CallbackOutcome::Applied(order)),
             }
         }
     }
+}
+
+/// What became of a Juhe callback.
+#[derive(Debug)]
+pub enum CallbackOutcome {
+    /// Juhe's detail confirmed it; the order with the callback's fields.
+    Applied(Order),
+    /// Juhe's detail does not (yet) say what the callback says: nothing of
+    /// it was applied; the order as the detail has it.
+    Unconfirmed(Order),
+}
+
+/// Whether two views of an order agree on its status and every ticket's.
+fn same_statuses(a: &Order, b: &Order) -> bool {
+    a.status == b.status
+        && a.tickets.len() == b.tickets.len()
+        && a.tickets
+            .iter()
+            .zip(&b.tickets)
+            .all(|(x, y)| x.status == y.status)
 }

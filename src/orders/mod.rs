@@ -29,7 +29,7 @@ pub use book::{BookCommand, BookPassenger};
 pub use change::ChangeCommand;
 pub use fingerprint::customer_order_no;
 pub use grab::GrabCommand;
-pub use juhe::JuheCallback;
+pub use juhe::{CallbackOutcome, JuheCallback};
 
 use crate::domain::time::SharedClock;
 use crate::domain::{Order, OrderEvent, OrderId};
@@ -73,6 +73,9 @@ pub enum OrderError {
     /// No such ticket in the order.
     #[error("ticket {0} not found in the order")]
     TicketNotFound(String),
+    /// No such change order in the order.
+    #[error("change {0} not found in the order")]
+    ChangeNotFound(String),
     /// The ticket is not in a state that allows the operation.
     #[error("{operation} is not possible while the ticket is {status:?}")]
     TicketState {

@@ -529,3 +529,23 @@ async fn an_unpaid_order_expires() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_client_chosen_train_code_cannot_steer_how_a_refusal_reads() {
+    let app = app().await;
+    let genuine = railgate::domain::Offer::decode(&offer(&app).await.offer_id).unwrap();
+    // An offer id is the caller's to forge: Panhe's refusal quotes the
+    // train code, and the code spells words of other refusals.
+    let forged = railgate::domain::Offer {
+        train_code: "x' OR 1=1;--&appKey=evil#".into(),
+        ..genuine
+    };
+    let status = app
+        .booking()
+        .book(book_request("hostile-train-code", &forged.encode()))
+        .await
+        .unwrap_err();
+    let reason = details(&status).error_info().unwrap().reason.clone();
+    assert_ne!(reason, "PROVIDER_AUTH_FAILED", "{status:?}");
+    assert_eq!(status.code(), Code::NotFound, "车次不存在: {status:?}");
+}

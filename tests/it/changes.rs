@@ -144,6 +144,23 @@ async fn change_then_confirm_and_change_then_cancel() {
         .find(|c| c.change_id == second.change_id)
         .unwrap();
     assert_eq!(change.status, pb::ChangeStatus::Cancelled as i32);
+
+    // A change id the order does not have is named as such.
+    let unknown = railgate::domain::ChangeId::new();
+    let status = app
+        .booking()
+        .confirm_change(pb::ConfirmChangeRequest {
+            idempotency_key: "change-unknown".into(),
+            order_id: issued.order_id.clone(),
+            change_id: unknown.as_str().to_owned(),
+            expected_amount_fen: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    let info = details(&status).error_info().unwrap().clone();
+    assert_eq!(info.reason, "CHANGE_NOT_FOUND");
+    assert_eq!(info.metadata["change_id"], unknown.as_str());
 }
 
 #[tokio::test]

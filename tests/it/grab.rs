@@ -271,11 +271,13 @@ async fn one_passenger_of_an_issued_grab_order_is_refunded() {
         .order
         .unwrap();
     assert_ne!(refunding.tickets[0].status, pb::TicketStatus::Issued as i32);
+    // The detail says refunded; the amount comes with the refund callback
+    // (Juhe's detail has none), applied once the detail confirms it.
     let refunded = wait_for(&grab.app, &issued.order_id, |order| {
         order.tickets[0].status == pb::TicketStatus::Refunded as i32
+            && order.tickets[0].refund_amount_fen > 0
     })
     .await;
-    assert!(refunded.tickets[0].refund_amount_fen > 0, "{refunded:?}");
     // The other passenger keeps the ticket.
     assert_eq!(refunded.tickets[1].status, pb::TicketStatus::Issued as i32);
 }

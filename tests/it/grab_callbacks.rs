@@ -4,7 +4,7 @@
 //! order is acknowledged.
 
 use crate::grab::{GrabApp, book, grab_request, hours_from_now, offer, start_with};
-use crate::scripted::{NO_RECONCILER_MS, SECRET, eventually, wait_status};
+use crate::scripted::{NO_RECONCILER_MS, SECRET, eventually, get, wait_status};
 use railgate::orders::customer_order_no;
 use railgate::proto::{self as pb};
 use railgate_sim::juhe::orders::CallbackType;
@@ -100,8 +100,9 @@ async fn wrong_secret_redelivery_and_unknown_orders() {
         200
     );
 
-    // A grab order expired by a hand-made callback, delivered twice: both
-    // are acknowledged (the second as a duplicate) and the order expires.
+    // A forged expiry (the URL secret is all it takes) of an order Juhe is
+    // still grabbing: Juhe's detail does not confirm it, so nothing
+    // changes and it is answered for a retry, each time it comes.
     let offer_later = offer(&grab.app, pb::Provider::Juhe, 20).await;
     let booked = book(
         &grab.app,
@@ -112,8 +113,22 @@ async fn wrong_secret_redelivery_and_unknown_orders() {
         "orderNo": booked.provider_order_no, "outOrderNo": customer_order_no("cb-manual"),
         "msgCode": "101", "msgInfo": "抢票单已过期"
     });
-    assert_eq!(post(format!("{base}/{SECRET}/expired"), &body).await, 200);
-    assert_eq!(post(format!("{base}/{SECRET}/expired"), &body).await, 200);
-    let expired = wait_status(&grab.app, &booked.order_id, pb::OrderStatus::Expired).await;
-    assert_eq!(expired.status, pb::OrderStatus::Expired as i32);
+    assert_eq!(post(format!("{base}/{SECRET}/expired"), &body).await, 500);
+    assert_eq!(post(format!("{base}/{SECRET}/expired"), &body).await, 500);
+    let order = get(&grab.app, &booked.order_id).await;
+    assert_eq!(order.status, pb::OrderStatus::Grabbing as i32, "{order:?}");
+    // Cancel still works: the order is Juhe's to grab or to cancel.
+    let cancelled = grab
+        .app
+        .booking()
+        .cancel(pb::CancelRequest {
+            idempotency_key: "cb-manual-cancel".into(),
+            order_id: booked.order_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(cancelled.status, pb::OrderStatus::Cancelled as i32);
 }

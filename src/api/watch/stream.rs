@@ -36,6 +36,9 @@ pub struct Watcher {
     pub(super) subscription: Subscription,
     pub(super) store: Store,
     pub(super) stations: &'static StationDirectory,
+    /// Nothing is left to send: a resume at (or past) the last event of a
+    /// finished order, without follow. The stream ends at once.
+    pub(super) finished: bool,
 }
 
 impl std::fmt::Debug for Watcher {
@@ -72,6 +75,11 @@ impl Watcher {
             subscription,
             store: hub.store().clone(),
             stations: hub.stations(),
+            // Nothing more will come that this watcher would be sent.
+            finished: !follow
+                && after_sequence > 0
+                && order.status.is_final()
+                && after_sequence >= order.last_sequence,
         };
         if after_sequence == 0 {
             let snapshot = FeedEvent::snapshot(&order, watcher.stations);
@@ -86,7 +94,8 @@ impl Watcher {
 
     /// The watcher as the stream WatchOrder answers with.
     pub fn into_stream(self) -> impl Stream<Item = Result<pb::WatchOrderResponse, Status>> + Send {
-        futures_util::stream::unfold(Some(self), |watcher| async move {
+        let start = (!self.finished).then_some(self);
+        futures_util::stream::unfold(start, |watcher| async move {
             let mut watcher = watcher?;
             match watcher.next().await? {
                 Ok(Next { event, last }) => {

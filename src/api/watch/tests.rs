@@ -260,6 +260,7 @@ async fn watcher_on(
         subscription: Subscription::detached(receiver),
         store: f.store.clone(),
         stations: StationDirectory::embedded(),
+        finished: false,
     };
     (sender, watcher.into_stream())
 }
@@ -324,5 +325,31 @@ async fn a_store_error_ends_the_stream_with_a_status() {
     assert!(
         stream.next().await.is_none(),
         "the stream ends after the error"
+    );
+}
+
+#[tokio::test]
+async fn a_resume_at_the_end_of_a_finished_order_ends_at_once() {
+    let mut f = fixture(no_polling()).await;
+    let last = f.save(OrderStatus::Cancelled).await;
+    // Without follow: nothing left to send, the stream ends.
+    let mut resumed = pin!(f.watch(last, false).await);
+    assert_eq!(next(&mut resumed).await, None);
+    let mut beyond = pin!(f.watch(last + 5, false).await);
+    assert_eq!(next(&mut beyond).await, None);
+    // Resumed before the end: the final event, then the end.
+    let mut earlier = pin!(f.watch(last - 1, false).await);
+    assert_eq!(
+        next(&mut earlier).await,
+        Some((last, status(pb::OrderStatus::Cancelled)))
+    );
+    assert_eq!(next(&mut earlier).await, None);
+    // Following, the stream stays open for what may come (no event now).
+    let mut following = pin!(f.watch(last, true).await);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), following.next())
+            .await
+            .is_err(),
+        "a follower waits"
     );
 }

@@ -2,7 +2,7 @@
 //! change, and order detail. Requests are built from the neutral order
 //! record; answers go back through `order_sync`.
 
-use super::client::unwrap_envelope;
+use super::client::unwrap_answer;
 use super::codes::duplicate_order;
 use super::mapping::seat_class_to_code;
 use super::order_sync::{id_type_to_code, passenger_type_to_code, sex_to_code};
@@ -129,7 +129,7 @@ impl PanheAdapter {
         if let Some(duplicate) = duplicate_refusal(&body, &order.customer_order_no) {
             return Ok(duplicate);
         }
-        let data: CreateOrderData = unwrap_envelope(&body, path)?;
+        let data: CreateOrderData = unwrap_answer(&body, path, &request)?;
         Ok(CreateOutcome::Created(data.order_no))
     }
 

@@ -2,7 +2,7 @@
 //! stack (limits, timeout), JSON bodies with the appKey, and the
 //! `{data, success, msg}` envelope unwrapped in one place.
 
-use super::codes::classify_failure;
+use super::codes::classify_refusal;
 use super::paths::PanhePaths;
 use super::wire::{Authenticated, BareEnvelope, Envelope};
 use crate::domain::ProviderId;
@@ -72,7 +72,7 @@ impl PanheClient {
         T: DeserializeOwned,
     {
         let bytes = self.post(path, body).await?;
-        unwrap_envelope(&bytes, path)
+        unwrap_answer(&bytes, path, body)
     }
 
     /// POSTs `body` (plus appKey) to `path` and returns the raw body of a
@@ -117,6 +117,25 @@ pub fn unwrap_envelope<'a, T: Deserialize<'a>>(
     bytes: &'a [u8],
     path: &str,
 ) -> Result<T, ProviderError> {
+    read_envelope(bytes, path, Vec::new)
+}
+
+/// [`unwrap_envelope`] for the answer to `request`: a refusal is classified
+/// on Panhe's own words, without the values the request sent (Panhe's
+/// messages quote them, and a client chose them).
+pub fn unwrap_answer<'a, T: Deserialize<'a>, B: Serialize>(
+    bytes: &'a [u8],
+    path: &str,
+    request: &B,
+) -> Result<T, ProviderError> {
+    read_envelope(bytes, path, || sent_text(request))
+}
+
+fn read_envelope<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
+    path: &str,
+    sent: impl FnOnce() -> Vec<String>,
+) -> Result<T, ProviderError> {
     match from_body::<Envelope<T>>(bytes) {
         Ok(Envelope {
             success: true,
@@ -132,15 +151,34 @@ pub fn unwrap_envelope<'a, T: Deserialize<'a>>(
             success: false,
             msg,
             ..
-        }) => Err(rejected(msg)),
+        }) => Err(rejected(msg, &sent())),
         Err(parse_error) => match serde_json::from_slice::<BareEnvelope>(bytes) {
             Ok(BareEnvelope {
                 success: false,
                 msg,
-            }) => Err(rejected(msg)),
+            }) => Err(rejected(msg, &sent())),
             _ => Err(malformed(path, parse_error.to_string())),
         },
     }
+}
+
+/// Every string value of `request`, however deep: what a refusal may quote.
+fn sent_text<B: Serialize>(request: &B) -> Vec<String> {
+    fn collect(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(text) => out.push(text.clone()),
+            serde_json::Value::Array(items) => items.iter().for_each(|item| collect(item, out)),
+            serde_json::Value::Object(fields) => {
+                fields.values().for_each(|item| collect(item, out))
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(value) = serde_json::to_value(request) {
+        collect(&value, &mut out);
+    }
+    out
 }
 
 /// serde_json checks the UTF-8 of every string it reads from bytes, but
@@ -153,13 +191,15 @@ fn from_body<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> serde_json::Result<T> {
     }
 }
 
-fn rejected(msg: Option<String>) -> ProviderError {
+fn rejected(msg: Option<String>, sent: &[String]) -> ProviderError {
+    let raw = msg.unwrap_or_default();
+    let reason = classify_refusal(&raw, sent);
     // Panhe's messages quote passenger details at times; they travel on into
     // logs and error metadata, so numbers are masked here, at the boundary.
-    let message = mask_free_text(&msg.unwrap_or_default());
+    let message = mask_free_text(&raw);
     ProviderError::Rejected {
         provider: PROVIDER,
-        reason: classify_failure(&message),
+        reason,
         code: None,
         message,
     }

@@ -35,6 +35,30 @@ pub fn classify_failure(message: &str) -> RejectReason {
         .map_or(RejectReason::Other, |(_, reason)| *reason)
 }
 
+/// The reason a refusal of a request that sent `sent` signals, read from
+/// Panhe's own words: every value the request sent (a train code, a
+/// station or passenger name, which Panhe's messages quote) is cut out
+/// first, longest first, so text a client chose cannot steer the reason.
+/// Values shorter than two characters stay (they would cut Panhe's words).
+pub fn classify_refusal(message: &str, sent: &[String]) -> RejectReason {
+    // Panhe may change a value's ASCII case as it quotes it (the simulator
+    // upper-cases train codes): compare without it. The rules' ASCII
+    // fragments have lower-case forms.
+    let mut values: Vec<String> = sent
+        .iter()
+        .map(|value| value.trim().to_ascii_lowercase())
+        .filter(|value| value.chars().count() >= 2)
+        .collect();
+    values.sort_by_key(|value| std::cmp::Reverse(value.len()));
+    let mut own = message.to_ascii_lowercase();
+    for value in &values {
+        if own.contains(value.as_str()) {
+            own = own.replace(value.as_str(), " ");
+        }
+    }
+    classify_failure(&own)
+}
+
 /// createOrder refused because its customerOrderNo was used before (the
 /// seed: "单号值必须唯一,否则会被系统判定为重复下单进行拦截"). The simulator
 /// says "重复下单:商户订单号<c>已存在,订单号<orderNo>"; the real wording is
@@ -156,6 +180,59 @@ mod tests {
         for (message, reason) in cases {
             assert_eq!(classify_failure(message), reason, "{message}");
         }
+    }
+
+    #[test]
+    fn text_the_request_sent_cannot_steer_the_reason() {
+        let hostile = "x' OR 1=1;--&appKey=evil#";
+        let message = format!("车次不存在:{hostile}");
+        let shouted = format!("车次不存在:{}", hostile.to_ascii_uppercase());
+        assert_eq!(
+            classify_refusal(&shouted, &[hostile.to_owned()]),
+            RejectReason::TrainNotFound,
+            "case changed in the quote"
+        );
+        assert_eq!(
+            classify_refusal("APPKEY无效", &[]),
+            RejectReason::AuthFailed
+        );
+        // Read whole, the client's text wins: that is the bug.
+        assert_eq!(classify_failure(&message), RejectReason::AuthFailed);
+        let sent = vec![hostile.to_owned(), "北京南".to_owned()];
+        assert_eq!(
+            classify_refusal(&message, &sent),
+            RejectReason::TrainNotFound
+        );
+        for (field, reason) in [
+            ("余票不足", RejectReason::TrainNotFound),
+            ("签名", RejectReason::TrainNotFound),
+            ("身份核验", RejectReason::TrainNotFound),
+        ] {
+            let message = format!("车次不存在:{field}");
+            assert_eq!(
+                classify_refusal(&message, &[field.to_owned()]),
+                reason,
+                "{field}"
+            );
+        }
+        // A station name quoted in a station refusal still reads as one.
+        assert_eq!(
+            classify_refusal("出发车站不存在:北京难", &["北京难".to_owned()]),
+            RejectReason::UnknownStation
+        );
+        // A longer value goes first, so a value inside it does not split it.
+        assert_eq!(
+            classify_refusal(
+                "乘客张三签名不符",
+                &["张三签名不符".to_owned(), "张三".to_owned()]
+            ),
+            RejectReason::Other
+        );
+        // One-character values stay: they would cut Panhe's own words.
+        assert_eq!(
+            classify_refusal("余票不足", &["余".to_owned()]),
+            RejectReason::SoldOut
+        );
     }
 
     const MINE: &str = "RG0123456789abcdef01234567";

@@ -57,7 +57,7 @@ impl PanheAdapter {
         // Read in place: the answer's strings borrow from this body.
         let path = &self.client.paths.query_tickets;
         let body = self.client.post(path, &request).await?;
-        let data: wire::QueryTicketsData = client::unwrap_envelope(&body, path)?;
+        let data: wire::QueryTicketsData = client::unwrap_answer(&body, path, &request)?;
         let mut answer = SearchAnswer::default();
         let mut stations = StationMemo::new(self.stations);
         for line in data.train_lines.unwrap_or_default() {
