@@ -17,7 +17,6 @@ use crate::routing::{Adapter, Router, SearchSettings};
 use crate::sandbox::{self, SandboxCredentials};
 use crate::stations::StationDirectory;
 use crate::store::Store;
-use secrecy::SecretString;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -281,7 +280,7 @@ pub async fn run(
     let http = tokio::spawn(serve_http(
         listeners.http,
         state.orders.clone(),
-        crate::callbacks::secret(&config),
+        crate::callbacks::CallbackSecrets::from_config(&config),
         stopped(),
     ));
     let grpc = serve_grpc(state, listeners.grpc, stopped());
@@ -418,12 +417,12 @@ fn reflection() -> tonic_reflection::server::Builder<'static> {
 async fn serve_http(
     listener: TcpListener,
     orders: Arc<OrderService>,
-    callback_secret: SecretString,
+    callback_secrets: crate::callbacks::CallbackSecrets,
     stopped: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), AppError> {
     let app = axum::Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
-        .merge(crate::callbacks::router(orders, callback_secret));
+        .merge(crate::callbacks::router(orders, callback_secrets));
     axum::serve(listener, app)
         .with_graceful_shutdown(stopped)
         .await

@@ -64,7 +64,10 @@ pub fn juhe_callback_url(config: &Config, http_addr: SocketAddr) -> String {
     format!(
         "{}/callbacks/juhe/{}",
         super::public_url(config, http_addr),
-        super::secret(config).expose_secret()
+        super::CallbackSecrets::from_config(config)
+            .juhe
+            .current
+            .expose_secret()
     )
 }
 
@@ -98,7 +101,7 @@ pub(super) async fn callback(
     Path((secret, kind)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    if !ingress.authentic(&secret) {
+    if !ingress.authentic(PROVIDER, &secret) {
         tracing::warn!(
             provider = "juhe",
             "callback refused: wrong secret in the path"

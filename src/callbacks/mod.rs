@@ -8,8 +8,12 @@
 //! ```
 //!
 //! railgate sends these URLs with every createOrder / applyChange
-//! (`<callbacks.public_url>/callbacks/panhe/<callbacks.secret>`), so only a
-//! party that saw an order request knows the secret. A callback is a
+//! (`<callbacks.public_url>/callbacks/panhe/<Panhe's secret>`) and
+//! registers Juhe's with addCallbackUrl, so only a party that saw them
+//! knows a secret. Each provider's secret is derived from
+//! `callbacks.secret` ([`provider_secret`]), so one provider's URL never
+//! opens the other's routes; `callbacks.previous_secret` keeps the old
+//! ones valid during a rotation. A callback is a
 //! trigger, not a source of truth (Panhe's body is undocumented): it is
 //! authenticated, deduplicated through the store's inbox, and then the
 //! order is re-read from the provider ([`OrderService::refresh`]), which
@@ -24,6 +28,7 @@ mod panhe;
 mod tests;
 
 use crate::config::Config;
+use crate::domain::ProviderId;
 use crate::orders::OrderService;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
@@ -45,11 +50,83 @@ const RETRY_MEMORY: usize = 10_000;
 /// URLs sent to providers and the routes that check them agree.
 static GENERATED_SECRET: OnceLock<String> = OnceLock::new();
 
-/// The callback secret: the configured one, or this process's random one.
-pub fn secret(config: &Config) -> SecretString {
+/// The base secret: the configured one, or this process's random one.
+fn base_secret(config: &Config) -> SecretString {
     match &config.callbacks.secret {
         Some(secret) => secret.clone(),
         None => SecretString::from(GENERATED_SECRET.get_or_init(random_secret).clone()),
+    }
+}
+
+/// The secret in `provider`'s callback URLs, derived from `base`: 64 hex
+/// digits of HMAC-SHA256(base, "railgate-callback:<provider>"). Each
+/// provider's URLs therefore open its own routes only: a secret seen in
+/// one provider's URL does not open the other's, and neither gives away
+/// the base secret.
+pub fn provider_secret(base: &SecretString, provider: ProviderId) -> SecretString {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(base.expose_secret().as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(format!("railgate-callback:{}", provider.as_str()).as_bytes());
+    SecretString::from(hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The secrets one provider's callbacks are checked against.
+#[derive(Clone)]
+pub struct ProviderSecrets {
+    /// Sent in new URLs, and accepted.
+    pub current: SecretString,
+    /// Still accepted during a rotation (`callbacks.previous_secret`):
+    /// URLs of orders booked before it carry it.
+    pub previous: Option<SecretString>,
+}
+
+impl ProviderSecrets {
+    /// Whether `presented` is one of them, in time independent of where
+    /// they differ.
+    fn accept(&self, presented: &str) -> bool {
+        let current = constant_time_eq(
+            presented.as_bytes(),
+            self.current.expose_secret().as_bytes(),
+        );
+        let previous = self.previous.as_ref().is_some_and(|previous| {
+            constant_time_eq(presented.as_bytes(), previous.expose_secret().as_bytes())
+        });
+        current | previous
+    }
+}
+
+/// Each provider's callback secrets.
+#[derive(Clone)]
+pub struct CallbackSecrets {
+    /// Panhe's.
+    pub panhe: ProviderSecrets,
+    /// Juhe's.
+    pub juhe: ProviderSecrets,
+}
+
+impl CallbackSecrets {
+    /// The secrets `config` gives: derived per provider from
+    /// `callbacks.secret` (or this process's random one) and
+    /// `callbacks.previous_secret`.
+    pub fn from_config(config: &Config) -> Self {
+        let base = base_secret(config);
+        let previous = config.callbacks.previous_secret.as_ref();
+        let for_provider = |provider| ProviderSecrets {
+            current: provider_secret(&base, provider),
+            previous: previous.map(|previous| provider_secret(previous, provider)),
+        };
+        CallbackSecrets {
+            panhe: for_provider(ProviderId::Panhe),
+            juhe: for_provider(ProviderId::Juhe),
+        }
+    }
+
+    fn of(&self, provider: ProviderId) -> &ProviderSecrets {
+        match provider {
+            ProviderId::Panhe => &self.panhe,
+            ProviderId::Juhe => &self.juhe,
+        }
     }
 }
 
@@ -78,7 +155,10 @@ pub fn panhe_callback_url(config: &Config, http_addr: SocketAddr) -> String {
     );
     format!(
         "{public}/callbacks/panhe/{}",
-        secret(config).expose_secret()
+        CallbackSecrets::from_config(config)
+            .panhe
+            .current
+            .expose_secret()
     )
 }
 
@@ -105,10 +185,10 @@ fn routable(ip: IpAddr) -> bool {
 }
 
 /// The callback routes, ready to merge into the HTTP listener's router.
-pub fn router(orders: Arc<OrderService>, secret: SecretString) -> axum::Router {
+pub fn router(orders: Arc<OrderService>, secrets: CallbackSecrets) -> axum::Router {
     let ingress = Arc::new(Ingress {
         orders,
-        secret,
+        secrets,
         retry: Mutex::new(HashSet::new()),
     });
     axum::Router::new()
@@ -122,7 +202,7 @@ pub fn router(orders: Arc<OrderService>, secret: SecretString) -> axum::Router {
 /// What the handlers share.
 struct Ingress {
     orders: Arc<OrderService>,
-    secret: SecretString,
+    secrets: CallbackSecrets,
     /// Dedupe keys whose processing failed in this process: a redelivery
     /// of one is processed again instead of dropped as a duplicate (the
     /// inbox row stays unprocessed).
@@ -130,10 +210,9 @@ struct Ingress {
 }
 
 impl Ingress {
-    /// Whether `presented` is the secret, in time independent of where
-    /// they differ.
-    fn authentic(&self, presented: &str) -> bool {
-        constant_time_eq(presented.as_bytes(), self.secret.expose_secret().as_bytes())
+    /// Whether `presented` opens `provider`'s routes.
+    fn authentic(&self, provider: ProviderId, presented: &str) -> bool {
+        self.secrets.of(provider).accept(presented)
     }
 
     /// Remembers that processing `key` failed.

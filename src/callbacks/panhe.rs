@@ -50,7 +50,7 @@ pub(super) async fn refund(
 }
 
 async fn handle(ingress: &Ingress, kind: &'static str, secret: &str, body: &[u8]) -> Response {
-    if !ingress.authentic(secret) {
+    if !ingress.authentic(PROVIDER, secret) {
         tracing::warn!(
             provider = "panhe",
             kind,

@@ -95,8 +95,8 @@ fn generated_secrets_are_random_hex_and_stable_per_process() {
 
     let config = Config::load(None, &HashMap::new()).unwrap();
     assert_eq!(
-        secret(&config).expose_secret(),
-        secret(&config).expose_secret(),
+        base_secret(&config).expose_secret(),
+        base_secret(&config).expose_secret(),
         "the URLs sent and the routes checked agree"
     );
     let configured = Config::load(
@@ -108,9 +108,45 @@ fn generated_secrets_are_random_hex_and_stable_per_process() {
     )
     .unwrap();
     assert_eq!(
-        secret(&configured).expose_secret(),
+        base_secret(&configured).expose_secret(),
         "configured-secret-0123"
     );
+}
+
+#[test]
+fn each_provider_has_its_own_secret_and_rotation_keeps_the_old_one() {
+    let mut config = Config::load(None, &HashMap::new()).unwrap();
+    config.callbacks.secret = Some(SecretString::from("new-secret-0123456789"));
+    config.callbacks.previous_secret = Some(SecretString::from("old-secret-0123456789"));
+    let secrets = CallbackSecrets::from_config(&config);
+    let panhe = secrets.panhe.current.expose_secret().to_owned();
+    let juhe = secrets.juhe.current.expose_secret().to_owned();
+    assert_eq!(panhe.len(), 64);
+    assert!(panhe.bytes().all(|byte| byte.is_ascii_hexdigit()));
+    assert_ne!(panhe, juhe, "one provider's URL opens only its routes");
+    assert!(!panhe.contains("new-secret"));
+    // HMAC-SHA256(key, "railgate-callback:panhe"), checked by openssl:
+    // printf 'railgate-callback:panhe' | openssl dgst -sha256 -hmac new-secret-0123456789
+    assert_eq!(
+        panhe,
+        "c1fdbcf74207867a50e423433572cc85594b7e85fd7c6fea5093e9cfbaa1b2b8"
+    );
+    assert!(secrets.panhe.accept(&panhe));
+    assert!(!secrets.panhe.accept(&juhe));
+    assert!(!secrets.juhe.accept(&panhe));
+    assert!(
+        !secrets.panhe.accept("new-secret-0123456789"),
+        "not the base"
+    );
+    let old = provider_secret(
+        &SecretString::from("old-secret-0123456789"),
+        ProviderId::Panhe,
+    );
+    assert!(secrets.panhe.accept(old.expose_secret()), "during rotation");
+    assert!(!secrets.juhe.accept(old.expose_secret()));
+    config.callbacks.previous_secret = None;
+    let rotated = CallbackSecrets::from_config(&config);
+    assert!(!rotated.panhe.accept(old.expose_secret()), "after rotation");
 }
 
 #[test]
@@ -118,15 +154,25 @@ fn callback_url_is_public_url_plus_secret() {
     let mut config = Config::load(None, &HashMap::new()).unwrap();
     config.callbacks.secret = Some(SecretString::from("s3cret-s3cret-s3cret"));
     let bound: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+    let derived = provider_secret(
+        &SecretString::from("s3cret-s3cret-s3cret"),
+        ProviderId::Panhe,
+    );
     assert_eq!(
         panhe_callback_url(&config, bound),
-        "http://127.0.0.1:8080/callbacks/panhe/s3cret-s3cret-s3cret"
+        format!(
+            "http://127.0.0.1:8080/callbacks/panhe/{}",
+            derived.expose_secret()
+        )
     );
     let bound6: SocketAddr = "[::]:9000".parse().unwrap();
     assert_eq!(public_url(&config, bound6), "http://[::1]:9000");
     config.callbacks.public_url = Some("https://gw.example.com/railgate/".into());
     assert_eq!(
         panhe_callback_url(&config, bound),
-        "https://gw.example.com/railgate/callbacks/panhe/s3cret-s3cret-s3cret"
+        format!(
+            "https://gw.example.com/railgate/callbacks/panhe/{}",
+            derived.expose_secret()
+        )
     );
 }

@@ -59,6 +59,10 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("RAILGATE_SANDBOX_CLOCK_SCALE", "sandbox.clock_scale"),
     ("RAILGATE_CALLBACK_PUBLIC_URL", "callbacks.public_url"),
     ("RAILGATE_CALLBACK_SECRET", "callbacks.secret"),
+    (
+        "RAILGATE_CALLBACK_PREVIOUS_SECRET",
+        "callbacks.previous_secret",
+    ),
     ("RAILGATE_ROUTING_PREFERENCE", "routing.preference"),
     ("RAILGATE_ROUTING_DIRECT_BOOKING", "routing.direct_booking"),
     ("RAILGATE_ROUTING_GRAB_ORDERS", "routing.grab_orders"),
@@ -159,6 +163,7 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         }
         "RAILGATE_CALLBACK_PUBLIC_URL" => config.callbacks.public_url = optional(value),
         "RAILGATE_CALLBACK_SECRET" => config.callbacks.secret = secret(value),
+        "RAILGATE_CALLBACK_PREVIOUS_SECRET" => config.callbacks.previous_secret = secret(value),
         other if OTHER_KNOWN.contains(&other) => {}
         other if super::alitrip::set_env(&mut config.alitrip, other, value)? => {}
         _ => {

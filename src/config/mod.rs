@@ -63,8 +63,13 @@ pub struct CallbacksConfig {
     pub public_url: Option<String>,
     /// The per-deployment secret in every callback path. Unset: a random
     /// one per process (callbacks of orders booked before a restart are
-    /// then refused and only the reconciler moves those orders on).
+    /// then refused and only the reconciler moves those orders on). Each
+    /// provider's URLs carry a secret derived from it, so one provider's
+    /// URL does not open the other's routes.
     pub secret: Option<SecretString>,
+    /// The secret before a rotation, still accepted (derived per provider
+    /// the same way) until the orders booked under it have settled.
+    pub previous_secret: Option<SecretString>,
 }
 
 /// Shortest accepted callback secret.
@@ -485,10 +490,15 @@ impl Config {
         {
             problem("callbacks.public_url", message);
         }
-        if let Some(secret) = &self.callbacks.secret
-            && let Err(message) = check_callback_secret(secret.expose_secret())
-        {
-            problem("callbacks.secret", message);
+        for (key, secret) in [
+            ("callbacks.secret", &self.callbacks.secret),
+            ("callbacks.previous_secret", &self.callbacks.previous_secret),
+        ] {
+            if let Some(secret) = secret
+                && let Err(message) = check_callback_secret(secret.expose_secret())
+            {
+                problem(key, message);
+            }
         }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             problem("log.filter", error.to_string());

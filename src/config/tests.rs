@@ -73,6 +73,10 @@ fn environment_overrides_every_documented_key() {
                 "https://railgate.example.com",
             ),
             ("RAILGATE_CALLBACK_SECRET", "0123456789abcdef-_.~"),
+            (
+                "RAILGATE_CALLBACK_PREVIOUS_SECRET",
+                "previous-secret-0123456789",
+            ),
             ("RAILGATE_ROUTING_PREFERENCE", "juhe,panhe"),
             ("RAILGATE_ROUTING_DIRECT_BOOKING", "panhe"),
             ("RAILGATE_ROUTING_GRAB_ORDERS", "juhe"),
@@ -139,7 +143,16 @@ fn environment_overrides_every_documented_key() {
         cipher.key.as_ref().unwrap().expose_secret(),
         "0123456789abcdeffedcba9876543210"
     );
-    assert_eq!(ENV_KEYS.len(), 30, "README documents every key");
+    assert_eq!(
+        config
+            .callbacks
+            .previous_secret
+            .as_ref()
+            .unwrap()
+            .expose_secret(),
+        "previous-secret-0123456789"
+    );
+    assert_eq!(ENV_KEYS.len(), 31, "README documents every key");
 }
 
 #[test]

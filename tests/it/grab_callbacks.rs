@@ -4,7 +4,10 @@
 //! order is acknowledged.
 
 use crate::grab::{GrabApp, book, grab_request, hours_from_now, offer, start_with};
-use crate::scripted::{NO_RECONCILER_MS, SECRET, eventually, get, wait_status};
+use crate::scripted::{
+    NO_RECONCILER_MS, SECRET, eventually, get, provider_path_secret, wait_status,
+};
+use railgate::domain::ProviderId;
 use railgate::orders::customer_order_no;
 use railgate::proto::{self as pb};
 use railgate_sim::juhe::orders::CallbackType;
@@ -70,6 +73,21 @@ async fn wrong_secret_redelivery_and_unknown_orders() {
     let grab = without_reconciler().await;
     let http = reqwest::Client::new();
     let base = format!("http://{}/callbacks/juhe", grab.app.http_addr);
+    let juhe_secret = provider_path_secret(SECRET, ProviderId::Juhe);
+    // Panhe's secret does not open Juhe's routes, nor the base secret.
+    for other in [
+        provider_path_secret(SECRET, ProviderId::Panhe),
+        SECRET.to_owned(),
+    ] {
+        let status = http
+            .post(format!("{base}/{other}/expired"))
+            .json(&json!({"orderNo": "J1", "outOrderNo": "RG1", "msgCode": "101"}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 403);
+    }
     let unknown = json!({
         "orderNo": "J0001", "outOrderNo": "RGunknown0001",
         "msgCode": "101", "msgInfo": "抢票单已过期"
@@ -88,15 +106,15 @@ async fn wrong_secret_redelivery_and_unknown_orders() {
         403
     );
     assert_eq!(
-        post(format!("{base}/{SECRET}/nonsense"), &unknown).await,
+        post(format!("{base}/{juhe_secret}/nonsense"), &unknown).await,
         400
     );
     assert_eq!(
-        post(format!("{base}/{SECRET}/expired"), &json!({})).await,
+        post(format!("{base}/{juhe_secret}/expired"), &json!({})).await,
         400
     );
     assert_eq!(
-        post(format!("{base}/{SECRET}/expired"), &unknown).await,
+        post(format!("{base}/{juhe_secret}/expired"), &unknown).await,
         200
     );
 
@@ -113,8 +131,14 @@ async fn wrong_secret_redelivery_and_unknown_orders() {
         "orderNo": booked.provider_order_no, "outOrderNo": customer_order_no("cb-manual"),
         "msgCode": "101", "msgInfo": "抢票单已过期"
     });
-    assert_eq!(post(format!("{base}/{SECRET}/expired"), &body).await, 500);
-    assert_eq!(post(format!("{base}/{SECRET}/expired"), &body).await, 500);
+    assert_eq!(
+        post(format!("{base}/{juhe_secret}/expired"), &body).await,
+        500
+    );
+    assert_eq!(
+        post(format!("{base}/{juhe_secret}/expired"), &body).await,
+        500
+    );
     let order = get(&grab.app, &booked.order_id).await;
     assert_eq!(order.status, pb::OrderStatus::Grabbing as i32, "{order:?}");
     // Cancel still works: the order is Juhe's to grab or to cancel.

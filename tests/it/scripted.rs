@@ -23,6 +23,14 @@ pub const NO_RECONCILER_MS: u64 = 3_600_000;
 /// The callback secret railgate is configured with.
 pub const SECRET: &str = "test-callback-secret-0123456789";
 
+/// The secret in `provider`'s callback paths for the base secret `base`.
+pub fn provider_path_secret(base: &str, provider: railgate::domain::ProviderId) -> String {
+    use secrecy::ExposeSecret;
+    railgate::callbacks::provider_secret(&SecretString::from(base), provider)
+        .expose_secret()
+        .to_owned()
+}
+
 pub async fn get(app: &TestApp, order_id: &str) -> pb::Order {
     app.booking()
         .get_order(pb::GetOrderRequest {
@@ -175,10 +183,13 @@ impl Scripted {
         }
     }
 
+    /// Panhe's callback URL of `kind` for the base secret `secret` (each
+    /// provider's path carries a secret derived from it).
     pub fn url(&self, secret: &str, kind: &str) -> String {
         format!(
-            "http://{}/callbacks/panhe/{secret}/{kind}",
-            self.app.http_addr
+            "http://{}/callbacks/panhe/{}/{kind}",
+            self.app.http_addr,
+            provider_path_secret(secret, railgate::domain::ProviderId::Panhe)
         )
     }
 
