@@ -102,22 +102,28 @@ pub(super) async fn callback(
     body: Bytes,
 ) -> Response {
     if !ingress.authentic(PROVIDER, &secret) {
-        tracing::warn!(
-            provider = "juhe",
-            "callback refused: wrong secret in the path"
-        );
+        if let Some(suppressed) = super::WRONG_SECRET_LOG.admit() {
+            tracing::warn!(
+                provider = "juhe",
+                suppressed,
+                "callback refused: wrong secret in the path"
+            );
+        }
         return answer(StatusCode::FORBIDDEN, "forbidden");
     }
     let Some(kind) = kind_from_segment(&kind) else {
         return answer(StatusCode::BAD_REQUEST, "bad payload");
     };
     let Some(payload) = parse(kind, &body) else {
-        tracing::warn!(
-            provider = "juhe",
-            kind = kind_segment(kind),
-            bytes = body.len(),
-            "callback refused: not the documented payload"
-        );
+        if let Some(suppressed) = super::BAD_PAYLOAD_LOG.admit() {
+            tracing::warn!(
+                provider = "juhe",
+                kind = kind_segment(kind),
+                bytes = body.len(),
+                suppressed,
+                "callback refused: not the documented payload"
+            );
+        }
         return answer(StatusCode::BAD_REQUEST, "bad payload");
     };
     let span = tracing::info_span!(

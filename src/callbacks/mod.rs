@@ -29,6 +29,7 @@ mod tests;
 
 use crate::config::Config;
 use crate::domain::ProviderId;
+use crate::log_budget::LogBudget;
 use crate::orders::OrderService;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
@@ -236,6 +237,11 @@ impl Ingress {
         retry.remove(key)
     }
 }
+
+/// Refused callbacks are logged within these budgets (anyone who can reach
+/// the listener can send them).
+pub(super) static WRONG_SECRET_LOG: LogBudget = LogBudget::per_minute(10);
+pub(super) static BAD_PAYLOAD_LOG: LogBudget = LogBudget::per_minute(10);
 
 /// Compares without an early exit: a length check, then an xor fold.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

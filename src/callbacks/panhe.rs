@@ -51,20 +51,26 @@ pub(super) async fn refund(
 
 async fn handle(ingress: &Ingress, kind: &'static str, secret: &str, body: &[u8]) -> Response {
     if !ingress.authentic(PROVIDER, secret) {
-        tracing::warn!(
-            provider = "panhe",
-            kind,
-            "callback refused: wrong secret in the path"
-        );
+        if let Some(suppressed) = super::WRONG_SECRET_LOG.admit() {
+            tracing::warn!(
+                provider = "panhe",
+                kind,
+                suppressed,
+                "callback refused: wrong secret in the path"
+            );
+        }
         return answer(StatusCode::FORBIDDEN, "forbidden");
     }
     let Some(notice) = body::parse(body) else {
-        tracing::warn!(
-            provider = "panhe",
-            kind,
-            bytes = body.len(),
-            "callback refused: no orderNo in the body"
-        );
+        if let Some(suppressed) = super::BAD_PAYLOAD_LOG.admit() {
+            tracing::warn!(
+                provider = "panhe",
+                kind,
+                bytes = body.len(),
+                suppressed,
+                "callback refused: no orderNo in the body"
+            );
+        }
         return answer(StatusCode::BAD_REQUEST, "orderNo missing");
     };
     let span = tracing::info_span!("callback", provider = "panhe", kind, provider_order_no = %notice.order_no);

@@ -123,6 +123,7 @@ fn secrets() -> Vec<String> {
 struct LoggedServer {
     child: Child,
     grpc_addr: String,
+    http_addr: String,
     lines: mpsc::Receiver<String>,
     first_lines: Vec<String>,
     stderr: JoinHandle<String>,
@@ -166,19 +167,22 @@ impl LoggedServer {
         });
         // The sandbox line names the bound gRPC address.
         let mut first_lines = Vec::new();
-        let grpc_addr = loop {
+        let (grpc_addr, http_addr) = loop {
             let line = lines
                 .recv()
                 .unwrap_or_else(|_| panic!("railgate exited before starting: {first_lines:?}"));
             let parsed: Option<serde_json::Value> = serde_json::from_str(&line).ok();
             first_lines.push(line);
-            if let Some(addr) = parsed.as_ref().and_then(|line| line["grpc"].as_str()) {
-                break addr.to_owned();
+            if let Some(line) = parsed.as_ref()
+                && let (Some(grpc), Some(http)) = (line["grpc"].as_str(), line["http"].as_str())
+            {
+                break (grpc.to_owned(), http.to_owned());
             }
         };
         Self {
             child,
             grpc_addr,
+            http_addr,
             lines,
             first_lines,
             stderr,
@@ -454,5 +458,34 @@ async fn no_personal_data_in_logs_or_answers_of_a_full_booking() {
     assert!(
         answers.iter().any(|answer| answer.contains("欧*锋")),
         "answers carry masked names: {answers:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_flood_of_refused_callbacks_costs_a_few_log_lines() {
+    let server = LoggedServer::start();
+    let http = reqwest::Client::new();
+    for attempt in 0..200 {
+        let provider = if attempt % 2 == 0 { "panhe" } else { "juhe" };
+        let status = http
+            .post(format!(
+                "http://{}/callbacks/{provider}/wrong-secret-{attempt}/order",
+                server.http_addr
+            ))
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 403);
+    }
+    let output = server.stop().await;
+    let refused = output
+        .lines()
+        .filter(|line| line.contains("wrong secret in the path"))
+        .count();
+    assert!(
+        (1..=10).contains(&refused),
+        "200 refusals, {refused} log lines"
     );
 }
