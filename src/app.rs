@@ -281,9 +281,10 @@ pub async fn run(
         listeners.http,
         state.orders.clone(),
         crate::callbacks::CallbackSecrets::from_config(&config),
+        config.server.http_limits(),
         stopped(),
     ));
-    let grpc = serve_grpc(state, listeners.grpc, stopped());
+    let grpc = serve_grpc(state, listeners.grpc, &config.server, stopped());
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown requested: draining connections");
@@ -358,8 +359,10 @@ fn credential_cipher(config: &Config) -> Result<Arc<dyn CredentialCipher>, AppEr
 async fn serve_grpc(
     state: Arc<ApiState>,
     listener: TcpListener,
+    server: &crate::config::ServerConfig,
     stopped: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), AppError> {
+    let keepalive = Duration::from_millis(server.grpc_keepalive_interval_ms);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let admin = api::admin_service(state.clone());
     let (booking, account) = api::services(state);
@@ -380,6 +383,12 @@ async fn serve_grpc(
             .await;
     };
     tonic::transport::Server::builder()
+        // A handler's answer (a stream's first message) within this; a
+        // client's shorter grpc-timeout still applies.
+        .timeout(Duration::from_millis(server.grpc_request_timeout_ms))
+        // Dead peers are found and their connections closed.
+        .http2_keepalive_interval(Some(keepalive))
+        .http2_keepalive_timeout(Some((keepalive / 3).min(Duration::from_secs(10))))
         .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -418,13 +427,13 @@ async fn serve_http(
     listener: TcpListener,
     orders: Arc<OrderService>,
     callback_secrets: crate::callbacks::CallbackSecrets,
+    limits: crate::http_server::HttpLimits,
     stopped: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), AppError> {
     let app = axum::Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .merge(crate::callbacks::router(orders, callback_secrets));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stopped)
+    crate::http_server::serve(listener, app, limits, stopped)
         .await
         .map_err(AppError::Http)
 }

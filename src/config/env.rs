@@ -11,6 +11,18 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("RAILGATE_GRPC_ADDR", "server.grpc_addr"),
     ("RAILGATE_HTTP_ADDR", "server.http_addr"),
     ("RAILGATE_DATA_DIR", "server.data_dir"),
+    (
+        "RAILGATE_HTTP_HEADER_READ_TIMEOUT_MS",
+        "server.http_header_read_timeout_ms",
+    ),
+    (
+        "RAILGATE_HTTP_REQUEST_TIMEOUT_MS",
+        "server.http_request_timeout_ms",
+    ),
+    (
+        "RAILGATE_GRPC_REQUEST_TIMEOUT_MS",
+        "server.grpc_request_timeout_ms",
+    ),
     ("RAILGATE_LOG", "log.filter"),
     ("RAILGATE_LOG_FORMAT", "log.format"),
     (
@@ -111,6 +123,15 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
             config.search.provider_timeout_ms = parse_millis(value)?
         }
         "RAILGATE_SEARCH_CACHE_TTL_MS" => config.search.cache_ttl_ms = parse_millis(value)?,
+        "RAILGATE_HTTP_HEADER_READ_TIMEOUT_MS" => {
+            config.server.http_header_read_timeout_ms = parse_millis(value)?
+        }
+        "RAILGATE_HTTP_REQUEST_TIMEOUT_MS" => {
+            config.server.http_request_timeout_ms = parse_millis(value)?
+        }
+        "RAILGATE_GRPC_REQUEST_TIMEOUT_MS" => {
+            config.server.grpc_request_timeout_ms = parse_millis(value)?
+        }
         "RAILGATE_ROUTING_PREFERENCE" => {
             config.routing.preference = super::routing::parse_preference(value)?
         }

@@ -133,6 +133,21 @@ pub struct ServerConfig {
     pub http_addr: SocketAddr,
     /// Directory for local state (the SQLite database).
     pub data_dir: PathBuf,
+    /// A request's headers must reach the HTTP listener within this, in
+    /// milliseconds; a connection that sends nothing (or idles between
+    /// requests) for longer is closed.
+    pub http_header_read_timeout_ms: u64,
+    /// A request to the HTTP listener (a callback) must be answered within
+    /// this, in milliseconds, or gets `503` (the provider retries).
+    pub http_request_timeout_ms: u64,
+    /// A gRPC handler must answer within this, in milliseconds (a
+    /// WatchOrder stream answers at once and then runs as long as it
+    /// follows); a client's shorter `grpc-timeout` still applies.
+    pub grpc_request_timeout_ms: u64,
+    /// HTTP/2 keepalive pings on gRPC connections, in milliseconds: a
+    /// connection whose peer does not answer one within a third of this
+    /// (or 10 s) is closed.
+    pub grpc_keepalive_interval_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -141,6 +156,21 @@ impl Default for ServerConfig {
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("var"),
+            http_header_read_timeout_ms: 10_000,
+            http_request_timeout_ms: 30_000,
+            grpc_request_timeout_ms: 60_000,
+            grpc_keepalive_interval_ms: 30_000,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The HTTP listener's limits.
+    pub fn http_limits(&self) -> crate::http_server::HttpLimits {
+        crate::http_server::HttpLimits {
+            header_read_timeout: Duration::from_millis(self.http_header_read_timeout_ms),
+            handler_timeout: Duration::from_millis(self.http_request_timeout_ms),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -432,6 +462,22 @@ impl Config {
             ("panhe.max_concurrency", self.panhe.max_concurrency as u64),
             ("panhe.requests_per_second", self.panhe.requests_per_second),
             ("juhe.timeout_ms", self.juhe.timeout_ms),
+            (
+                "server.http_header_read_timeout_ms",
+                self.server.http_header_read_timeout_ms,
+            ),
+            (
+                "server.http_request_timeout_ms",
+                self.server.http_request_timeout_ms,
+            ),
+            (
+                "server.grpc_request_timeout_ms",
+                self.server.grpc_request_timeout_ms,
+            ),
+            (
+                "server.grpc_keepalive_interval_ms",
+                self.server.grpc_keepalive_interval_ms,
+            ),
             ("juhe.max_concurrency", self.juhe.max_concurrency as u64),
             ("juhe.requests_per_second", self.juhe.requests_per_second),
             (

@@ -73,6 +73,9 @@ fn environment_overrides_every_documented_key() {
                 "https://railgate.example.com",
             ),
             ("RAILGATE_CALLBACK_SECRET", "0123456789abcdef-_.~"),
+            ("RAILGATE_HTTP_HEADER_READ_TIMEOUT_MS", "2500"),
+            ("RAILGATE_HTTP_REQUEST_TIMEOUT_MS", "7000"),
+            ("RAILGATE_GRPC_REQUEST_TIMEOUT_MS", "8000"),
             (
                 "RAILGATE_CALLBACK_PREVIOUS_SECRET",
                 "previous-secret-0123456789",
@@ -152,7 +155,10 @@ fn environment_overrides_every_documented_key() {
             .expose_secret(),
         "previous-secret-0123456789"
     );
-    assert_eq!(ENV_KEYS.len(), 31, "README documents every key");
+    assert_eq!(config.server.http_header_read_timeout_ms, 2500);
+    assert_eq!(config.server.http_request_timeout_ms, 7000);
+    assert_eq!(config.server.grpc_request_timeout_ms, 8000);
+    assert_eq!(ENV_KEYS.len(), 34, "README documents every key");
 }
 
 #[test]

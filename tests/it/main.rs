@@ -15,6 +15,7 @@ mod grab_callbacks;
 mod grpcurl;
 mod juhe_adapter;
 mod juhe_berths;
+mod listeners;
 mod lookup;
 mod multi_provider;
 mod panhe_adapter;
