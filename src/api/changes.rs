@@ -4,9 +4,11 @@
 use super::ApiState;
 use super::convert::berth_from_proto;
 use super::convert_order::{change_to_proto, order_to_proto};
-use super::orders::{idempotency_key, is_seat_choice, order_id, station_ref};
+use super::orders::{
+    MAX_PASSENGERS, idempotency_key, is_seat_choice, offer_from_request, order_id, station_ref,
+};
 use super::status::{ApiError, Violation};
-use crate::domain::{ChangeId, Fen, Offer, TicketId};
+use crate::domain::{ChangeId, Fen, TicketId};
 use crate::orders::ChangeCommand;
 use crate::proto as pb;
 
@@ -20,6 +22,34 @@ pub async fn change(
     let order_id = order_id(&request.order_id, &mut violations);
     if request.ticket_ids.is_empty() {
         violations.push(Violation::new("ticket_ids", "list the tickets to change"));
+    }
+    // Counts first: an order has at most MAX_PASSENGERS tickets, and an
+    // oversized list is refused without reading its items.
+    let mut oversized = false;
+    for (field, count) in [
+        ("ticket_ids", request.ticket_ids.len()),
+        ("seat_choices", request.seat_choices.len()),
+        ("berths", request.berths.len()),
+    ] {
+        if count > MAX_PASSENGERS {
+            oversized = true;
+            violations.push(Violation::new(
+                field,
+                format!("lists {count}: an order has at most {MAX_PASSENGERS} tickets"),
+            ));
+        }
+    }
+    if oversized {
+        return Err(ApiError::InvalidArgument(violations));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (index, id) in request.ticket_ids.iter().enumerate() {
+        if !seen.insert(id.trim()) {
+            violations.push(Violation::new(
+                format!("ticket_ids[{index}]"),
+                "is listed twice",
+            ));
+        }
     }
     let ticket_ids: Vec<TicketId> = request
         .ticket_ids
@@ -36,9 +66,7 @@ pub async fn change(
                 .ok()
         })
         .collect();
-    let offer = Offer::decode(&request.offer_id)
-        .map_err(|error| violations.push(Violation::new("offer_id", error.to_string())))
-        .ok();
+    let offer = offer_from_request(&request.offer_id, "offer_id", &mut violations);
     if !request.seat_choices.is_empty() && request.seat_choices.len() != request.ticket_ids.len() {
         violations.push(Violation::new(
             "seat_choices",

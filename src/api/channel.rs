@@ -24,6 +24,12 @@ pub fn channel_from_proto(
     }
 }
 
+/// Bounds of `channel.alitrip.extra`: what alitrip passes through is a
+/// handful of short attributes, and each is stored with the order.
+const MAX_EXTRA_ENTRIES: usize = 32;
+const MAX_EXTRA_KEY_BYTES: usize = 64;
+const MAX_EXTRA_VALUE_BYTES: usize = 1024;
+
 fn alitrip_channel(
     alitrip: pb::AlitripChannel,
     passengers: &[pb::Passenger],
@@ -45,8 +51,37 @@ fn alitrip_channel(
     };
     require_id("order_id", &alitrip.order_id);
     require_id("purchase_type", &alitrip.purchase_type);
-    for (index, id) in alitrip.passenger_ids.iter().enumerate() {
-        require_id(&format!("passenger_ids[{index}]"), id);
+    // Counts before items: a list longer than the passengers is not read.
+    if alitrip.passenger_ids.len() <= passengers {
+        for (index, id) in alitrip.passenger_ids.iter().enumerate() {
+            require_id(&format!("passenger_ids[{index}]"), id);
+        }
+    }
+    if alitrip.extra.len() > MAX_EXTRA_ENTRIES {
+        violations.push(Violation::new(
+            format!("{FIELD}.extra"),
+            format!(
+                "has {} entries: at most {MAX_EXTRA_ENTRIES}",
+                alitrip.extra.len()
+            ),
+        ));
+    } else {
+        let mut keys: Vec<&String> = alitrip.extra.keys().collect();
+        keys.sort();
+        for key in keys {
+            let value = &alitrip.extra[key];
+            if key.trim().is_empty() || key.len() > MAX_EXTRA_KEY_BYTES {
+                violations.push(Violation::new(
+                    format!("{FIELD}.extra"),
+                    format!("keys are 1 to {MAX_EXTRA_KEY_BYTES} bytes"),
+                ));
+            } else if value.len() > MAX_EXTRA_VALUE_BYTES {
+                violations.push(Violation::new(
+                    format!("{FIELD}.extra[{key}]"),
+                    format!("is longer than {MAX_EXTRA_VALUE_BYTES} bytes"),
+                ));
+            }
+        }
     }
     if alitrip.passenger_ids.len() != passengers {
         violations.push(Violation::new(

@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use secrecy::SecretString;
 
 /// Most passengers in one order (Panhe: 一单最多下9人).
-const MAX_PASSENGERS: usize = 9;
+pub(super) const MAX_PASSENGERS: usize = 9;
 /// Longest idempotency key accepted.
 const MAX_KEY_LENGTH: usize = 128;
 
@@ -219,13 +219,7 @@ pub async fn list_orders(
 fn book_command(state: &ApiState, request: pb::BookRequest) -> Result<BookCommand, ApiError> {
     let mut violations = Vec::new();
     let key = idempotency_key(&request.idempotency_key, &mut violations);
-    let offer = match Offer::decode(&request.offer_id) {
-        Ok(offer) => Some(offer),
-        Err(error) => {
-            violations.push(Violation::new("offer_id", error.to_string()));
-            None
-        }
-    };
+    let offer = offer_from_request(&request.offer_id, "offer_id", &mut violations);
     let grab = request
         .grab
         .as_ref()
@@ -235,6 +229,16 @@ fn book_command(state: &ApiState, request: pb::BookRequest) -> Result<BookComman
             "passengers",
             format!("must list 1 to {MAX_PASSENGERS} passengers"),
         ));
+    }
+    // Counts first: an oversized list is refused without reading its items.
+    if request.passengers.len() > MAX_PASSENGERS || request.seat_choices.len() > MAX_PASSENGERS {
+        if request.seat_choices.len() > MAX_PASSENGERS {
+            violations.push(Violation::new(
+                "seat_choices",
+                format!("must list at most {MAX_PASSENGERS} seats"),
+            ));
+        }
+        return Err(ApiError::InvalidArgument(violations));
     }
     let default_class = offer.as_ref().map(|offer| offer.seat_class);
     let passengers: Vec<Option<BookPassenger>> = request
@@ -468,6 +472,27 @@ fn contact(contact: Option<&pb::Contact>, violations: &mut Vec<Violation>) -> Op
         name: name?,
         phone: phone?,
     })
+}
+
+/// Longest offer id accepted: an id Search made is a few hundred bytes.
+pub(super) const MAX_OFFER_ID_BYTES: usize = 2048;
+
+/// Decodes an offer id; an oversized one is refused unread.
+pub(super) fn offer_from_request(
+    id: &str,
+    field: &str,
+    violations: &mut Vec<Violation>,
+) -> Option<Offer> {
+    if id.len() > MAX_OFFER_ID_BYTES {
+        violations.push(Violation::new(
+            field,
+            format!("is longer than {MAX_OFFER_ID_BYTES} bytes: not an id Search returned"),
+        ));
+        return None;
+    }
+    Offer::decode(id)
+        .map_err(|error| violations.push(Violation::new(field, error.to_string())))
+        .ok()
 }
 
 pub(super) fn idempotency_key(key: &str, violations: &mut Vec<Violation>) -> Option<String> {

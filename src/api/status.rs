@@ -75,13 +75,28 @@ impl From<ApiError> for Status {
     fn from(error: ApiError) -> Status {
         match error {
             ApiError::InvalidArgument(violations) => {
-                let summary = violations
+                // Descriptions may quote what the caller sent: each is cut
+                // short, and only the first few are listed, so a huge
+                // request never comes back as a huge answer.
+                let total = violations.len();
+                let shown: Vec<Violation> = violations
+                    .into_iter()
+                    .take(MAX_VIOLATIONS_SHOWN)
+                    .map(|violation| Violation {
+                        field: excerpt(&violation.field),
+                        description: excerpt(&violation.description),
+                    })
+                    .collect();
+                let mut summary = shown
                     .iter()
                     .map(|violation| format!("{}: {}", violation.field, violation.description))
                     .collect::<Vec<_>>()
                     .join("; ");
+                if total > shown.len() {
+                    summary.push_str(&format!("; and {} more", total - shown.len()));
+                }
                 let mut details = ErrorDetails::new();
-                for violation in violations {
+                for violation in shown {
                     details.add_bad_request_violation(violation.field, violation.description);
                 }
                 details.set_error_info("INVALID_ARGUMENT", ERROR_DOMAIN, HashMap::new());
@@ -353,6 +368,21 @@ fn reject_code(reason: RejectReason) -> Code {
     }
 }
 
+/// Violations listed in one answer; the rest are counted.
+const MAX_VIOLATIONS_SHOWN: usize = 20;
+/// Characters of a message, description or metadata value kept: enough
+/// for every message railgate writes, short of anything a caller could
+/// make it echo at length.
+const MAX_EXCERPT_CHARS: usize = 200;
+
+/// `text` cut to [`MAX_EXCERPT_CHARS`] characters, marked when cut.
+pub(crate) fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(MAX_EXCERPT_CHARS) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
 fn with_info(
     code: Code,
     message: String,
@@ -361,11 +391,11 @@ fn with_info(
 ) -> Status {
     let metadata: HashMap<String, String> = metadata
         .into_iter()
-        .map(|(key, value)| (key.to_owned(), value))
+        .map(|(key, value)| (key.to_owned(), excerpt(&value)))
         .collect();
     Status::with_error_details(
         code,
-        message,
+        excerpt(&message),
         ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata),
     )
 }
@@ -415,6 +445,37 @@ mod tests {
         let violations = &details.bad_request().expect("BadRequest").field_violations;
         assert_eq!(violations.len(), 1);
         assert_eq!(violations[0].field, "passengers[1].passenger_type");
+    }
+
+    #[test]
+    fn answers_never_echo_much_of_the_request() {
+        let huge = "长".repeat(3_000_000);
+        let mut violations = vec![Violation::new("train_code", format!("{huge:?} is unknown"))];
+        violations
+            .extend((0..5_000).map(|index| Violation::new(format!("passengers[{index}]"), "bad")));
+        let status = Status::from(ApiError::InvalidArgument(violations));
+        assert!(
+            status.message().len() < 8 * 1024,
+            "{}",
+            status.message().len()
+        );
+        assert!(
+            status.message().ends_with("; and 4981 more"),
+            "{}",
+            &status.message()[..100]
+        );
+        let details = tonic_types::StatusExt::get_error_details(&status);
+        let bad_request = details.bad_request().unwrap();
+        assert_eq!(bad_request.field_violations.len(), MAX_VIOLATIONS_SHOWN);
+        assert!(
+            bad_request.field_violations[0].description.chars().count() <= MAX_EXCERPT_CHARS + 1
+        );
+        let not_found = Status::from(ApiError::NotFound {
+            what: "station",
+            detail: huge.clone(),
+        });
+        assert!(not_found.message().len() < 1024);
+        assert_eq!(excerpt("短"), "短");
     }
 
     #[test]

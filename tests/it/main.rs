@@ -13,6 +13,7 @@ mod delivery;
 mod grab;
 mod grab_callbacks;
 mod grpcurl;
+mod hostile;
 mod juhe_adapter;
 mod juhe_berths;
 mod listeners;
