@@ -246,6 +246,12 @@ pub async fn run(
         Duration::from_millis(config.orders.reconcile_interval_ms),
         stopped(),
     ));
+    tokio::spawn(crate::orders::retention::run(
+        orders.store().clone(),
+        clock.clone(),
+        config.orders.retention(),
+        stopped(),
+    ));
     let sandbox_gateway = match config.alitrip.target(config.panhe_is_simulated()) {
         AlitripTarget::Sandbox => {
             Some(sandbox::start_top(&config, clock.clone(), stopped()).await?)

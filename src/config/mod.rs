@@ -97,6 +97,12 @@ pub struct OrdersConfig {
     /// the first attempt left (its owner is presumed dead). Longer than
     /// the slowest provider call, or a slow first attempt is taken over.
     pub idempotency_lease_ms: u64,
+    /// Days processed callback inbox entries (raw provider bodies) are
+    /// kept; 0 keeps them for ever.
+    pub inbox_retention_days: u32,
+    /// Days a settled order's events (each a snapshot with its passengers)
+    /// are kept after its last change, all but the last; 0 keeps them.
+    pub event_retention_days: u32,
 }
 
 impl Default for OrdersConfig {
@@ -104,6 +110,18 @@ impl Default for OrdersConfig {
         Self {
             reconcile_interval_ms: 2_000,
             idempotency_lease_ms: 120_000,
+            inbox_retention_days: 30,
+            event_retention_days: 90,
+        }
+    }
+}
+
+impl OrdersConfig {
+    /// The retention sweep's settings.
+    pub fn retention(&self) -> crate::orders::retention::Retention {
+        crate::orders::retention::Retention {
+            inbox_days: self.inbox_retention_days,
+            event_days: self.event_retention_days,
         }
     }
 }

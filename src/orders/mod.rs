@@ -24,6 +24,7 @@ mod lifecycle;
 pub mod reconciler;
 mod refund;
 mod resolution;
+pub mod retention;
 
 pub use book::{BookCommand, BookPassenger};
 pub use change::ChangeCommand;

@@ -408,6 +408,24 @@ macro_rules! shared_queries {
                 Ok(())
             }
 
+            pub(crate) async fn prune(
+                &self,
+                inbox_before: DateTime<Utc>,
+                events_before: DateTime<Utc>,
+            ) -> Result<$crate::store::Pruned, StoreError> {
+                let inbox = sqlx::query(sql::PRUNE_INBOX)
+                    .bind(inbox_before)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                let events = sqlx::query(sql::PRUNE_EVENTS)
+                    .bind(events_before)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok($crate::store::Pruned { inbox, events })
+            }
+
             pub(crate) async fn enqueue_outbox(
                 &self,
                 message: &NewOutboxMessage,

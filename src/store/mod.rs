@@ -394,6 +394,29 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Retention: deletes processed callback inbox entries (raw provider
+    /// bodies) received before `inbox_before`, and every event but the
+    /// last of settled orders last changed before `events_before` (each
+    /// event's snapshot copies the passengers).
+    pub async fn prune(
+        &self,
+        inbox_before: DateTime<Utc>,
+        events_before: DateTime<Utc>,
+    ) -> Result<Pruned, StoreError> {
+        dispatch!(self.prune(inbox_before, events_before))
+    }
+}
+
+/// What one retention sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Callback inbox entries.
+    pub inbox: u64,
+    /// Order events.
+    pub events: u64,
+}
+
 /// `now + lease`, with leases capped at ten years (a longer one is a bug,
 /// and far-future times would not sort as text in SQLite).
 fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {

@@ -200,6 +200,15 @@ pub(crate) const INBOX_INSERT: &str = "INSERT INTO callback_inbox \
 pub(crate) const INBOX_PROCESSED: &str = "UPDATE callback_inbox SET processed_at = $3 \
      WHERE provider = $1 AND dedupe_key = $2";
 
+/// Retention: processed inbox entries received before `$1`.
+pub(crate) const PRUNE_INBOX: &str = "DELETE FROM callback_inbox \
+     WHERE processed_at IS NOT NULL AND received_at < $1";
+/// Retention: every event but the last of settled orders last changed
+/// before `$1` (their snapshots copy the passengers; the order row stays).
+pub(crate) const PRUNE_EVENTS: &str = "DELETE FROM order_events \
+     WHERE order_id IN (SELECT id FROM orders WHERE settled AND updated_at < $1) \
+     AND sequence < (SELECT last_sequence FROM orders WHERE orders.id = order_events.order_id)";
+
 pub(crate) const OUTBOX_INSERT: &str = "INSERT INTO outbox \
      (topic, order_id, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4) \
      RETURNING id";

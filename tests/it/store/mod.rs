@@ -144,6 +144,7 @@ store_tests!(
     queues::callback_inbox_dedupes,
     queues::outbox_claims_are_disjoint_and_retry,
     queues::outbox_dead_letters_replays_and_pages,
+    queues::retention_prunes_old_inbox_entries_and_settled_events,
 );
 
 #[tokio::test]

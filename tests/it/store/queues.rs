@@ -364,3 +364,79 @@ pub(super) async fn outbox_dead_letters_replays_and_pages(store: &Store) {
         Err(StoreError::InvalidPageToken)
     ));
 }
+
+pub(super) async fn retention_prunes_old_inbox_entries_and_settled_events(store: &Store) {
+    let payload = r#"{"orderNo":"T1","passengerName":"张三"}"#.as_bytes();
+    for key in ["done", "pending"] {
+        assert!(
+            store
+                .record_callback(ProviderId::Panhe, key, payload)
+                .await
+                .unwrap()
+        );
+    }
+    store
+        .mark_callback_processed(ProviderId::Panhe, "done")
+        .await
+        .unwrap();
+    // A settled order with three events, an unsettled one with two.
+    let mut settled = order_at(base_time());
+    store.insert_order(&mut settled).await.unwrap();
+    settled.status = OrderStatus::Held;
+    store
+        .update_order(&mut settled, OrderEventKind::StatusChanged, &[])
+        .await
+        .unwrap();
+    settled.status = OrderStatus::Cancelled;
+    let last = store
+        .update_order(&mut settled, OrderEventKind::StatusChanged, &[])
+        .await
+        .unwrap();
+    let mut open = order_at(base_time());
+    store.insert_order(&mut open).await.unwrap();
+    open.status = OrderStatus::Held;
+    store
+        .update_order(&mut open, OrderEventKind::StatusChanged, &[])
+        .await
+        .unwrap();
+
+    // Nothing is old enough yet.
+    let yesterday = Utc::now() - Duration::days(1);
+    assert_eq!(
+        store.prune(yesterday, yesterday).await.unwrap(),
+        railgate::store::Pruned::default()
+    );
+    // A day on: the processed entry and the settled order's earlier
+    // events go; the unprocessed entry, the last event and the open
+    // order's events stay.
+    let tomorrow = Utc::now() + Duration::days(1);
+    let pruned = store.prune(tomorrow, tomorrow).await.unwrap();
+    assert_eq!(
+        pruned,
+        railgate::store::Pruned {
+            inbox: 1,
+            events: 2
+        }
+    );
+    let kept: Vec<i64> = store
+        .events_after(&settled.id, 0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|event| event.sequence)
+        .collect();
+    assert_eq!(kept, [last]);
+    assert_eq!(store.events_after(&open.id, 0).await.unwrap().len(), 2);
+    assert!(
+        !store
+            .record_callback(ProviderId::Panhe, "pending", payload)
+            .await
+            .unwrap(),
+        "an unprocessed entry stays"
+    );
+    assert_eq!(
+        store.get_order(&settled.id).await.unwrap().unwrap().status,
+        OrderStatus::Cancelled,
+        "the order itself stays"
+    );
+}
