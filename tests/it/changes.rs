@@ -22,6 +22,53 @@ async fn wait_for_change(
     .await
 }
 
+/// Waits until the change `change_id` is held; the change as it is then.
+async fn held_change(app: &TestApp, order_id: &str, change_id: &str) -> pb::ChangeOrder {
+    let order = wait_for_change(app, order_id, change_id, pb::ChangeStatus::Held).await;
+    order
+        .changes
+        .into_iter()
+        .find(|change| change.change_id == change_id)
+        .expect("the held change")
+}
+
+/// Applies for the change of `ticket_id` to `offer_id`; the new change.
+async fn apply_change(
+    app: &TestApp,
+    key: &str,
+    order_id: &str,
+    ticket_id: &str,
+    offer_id: &str,
+) -> pb::ChangeOrder {
+    app.booking()
+        .change(pb::ChangeRequest {
+            idempotency_key: key.into(),
+            order_id: order_id.into(),
+            ticket_ids: vec![ticket_id.into()],
+            offer_id: offer_id.into(),
+            remark: "行程有变".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .change
+        .unwrap()
+}
+
+/// Confirms a held change, paying what it asks.
+async fn confirm_change(app: &TestApp, key: &str, order_id: &str, held: &pb::ChangeOrder) {
+    app.booking()
+        .confirm_change(pb::ConfirmChangeRequest {
+            idempotency_key: key.into(),
+            order_id: order_id.into(),
+            change_id: held.change_id.clone(),
+            expected_amount_fen: held.need_to_pay_fen,
+        })
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn change_then_confirm_and_change_then_cancel() {
     let app = app().await;
@@ -49,18 +96,7 @@ async fn change_then_confirm_and_change_then_cancel() {
         pb::TicketStatus::Changing as i32
     );
 
-    let held = wait_for_change(
-        &app,
-        &issued.order_id,
-        &change.change_id,
-        pb::ChangeStatus::Held,
-    )
-    .await;
-    let held_change = held
-        .changes
-        .iter()
-        .find(|c| c.change_id == change.change_id)
-        .unwrap();
+    let held_change = held_change(&app, &issued.order_id, &change.change_id).await;
     assert!(!held_change.confirm_deadline.is_empty());
     app.booking()
         .confirm_change(pb::ConfirmChangeRequest {
@@ -169,49 +205,22 @@ async fn a_changed_ticket_is_in_force_with_its_money_and_is_refunded_by_its_new_
     let issued = issued_order(&app, "change-refund").await;
     let original = issued.tickets[0].clone();
     let offer_id = offer_on(&app, 5).await.offer_id;
-    let change = app
-        .booking()
-        .change(pb::ChangeRequest {
-            idempotency_key: "cr-apply".into(),
-            order_id: issued.order_id.clone(),
-            ticket_ids: vec![original.ticket_id.clone()],
-            offer_id,
-            remark: "行程有变".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .change
-        .unwrap();
-    let held = wait_for_change(
+    let change = apply_change(
         &app,
+        "cr-apply",
         &issued.order_id,
-        &change.change_id,
-        pb::ChangeStatus::Held,
+        &original.ticket_id,
+        &offer_id,
     )
     .await;
-    let held_change = held
-        .changes
-        .iter()
-        .find(|c| c.change_id == change.change_id)
-        .unwrap()
-        .clone();
+    let held_change = held_change(&app, &issued.order_id, &change.change_id).await;
     assert_eq!(held_change.origin, pb::ChangeOrigin::Railgate as i32);
     assert_ne!(
         held_change.price_change,
         pb::PriceChange::Unspecified as i32,
         "{held_change:?}"
     );
-    app.booking()
-        .confirm_change(pb::ConfirmChangeRequest {
-            idempotency_key: "cr-confirm-change".into(),
-            order_id: issued.order_id.clone(),
-            change_id: change.change_id.clone(),
-            expected_amount_fen: held_change.need_to_pay_fen,
-        })
-        .await
-        .unwrap();
+    confirm_change(&app, "cr-confirm-change", &issued.order_id, &held_change).await;
     let changed = wait_for_change(
         &app,
         &issued.order_id,
@@ -280,21 +289,14 @@ async fn a_change_whose_answer_was_lost_is_found_in_the_detail_and_confirmed() {
     scripted
         .sim
         .set_response_delay(Some(std::time::Duration::from_secs(2)));
-    let change = app
-        .booking()
-        .change(pb::ChangeRequest {
-            idempotency_key: "lost-change-apply".into(),
-            order_id: issued.order_id.clone(),
-            ticket_ids: vec![issued.tickets[0].ticket_id.clone()],
-            offer_id,
-            remark: "行程有变".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .change
-        .unwrap();
+    let change = apply_change(
+        app,
+        "lost-change-apply",
+        &issued.order_id,
+        &issued.tickets[0].ticket_id,
+        &offer_id,
+    )
+    .await;
     scripted.sim.set_response_delay(None);
     assert!(change.provider_change_no.is_empty(), "{change:?}");
 
@@ -311,15 +313,13 @@ async fn a_change_whose_answer_was_lost_is_found_in_the_detail_and_confirmed() {
     assert_eq!(found.changes.len(), 1, "no second change: {found:?}");
     let held_change = &found.changes[0];
     assert_eq!(held_change.origin, pb::ChangeOrigin::Railgate as i32);
-    app.booking()
-        .confirm_change(pb::ConfirmChangeRequest {
-            idempotency_key: "lost-change-confirm-change".into(),
-            order_id: issued.order_id.clone(),
-            change_id: change.change_id.clone(),
-            expected_amount_fen: held_change.need_to_pay_fen,
-        })
-        .await
-        .unwrap();
+    confirm_change(
+        app,
+        "lost-change-confirm-change",
+        &issued.order_id,
+        held_change,
+    )
+    .await;
     wait_until(app, &issued.order_id, "the change issued", |order| {
         order.changes[0].status == pb::ChangeStatus::Issued as i32
             && order.tickets[0].replaced.is_some()
