@@ -1,5 +1,7 @@
 use super::*;
 use crate::domain::ProviderId;
+use crate::providers::juhe::JuhePaths;
+use crate::providers::panhe::PanhePaths;
 use crate::providers::panhe::credentials::CredentialAlgorithm;
 use secrecy::ExposeSecret;
 use std::io::Write;
