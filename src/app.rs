@@ -162,6 +162,12 @@ pub async fn run(
                  confirm them with Panhe, override them in [panhe.paths], then set panhe.paths_confirmed = true"
             );
         }
+        if config.offers.signing_key.is_none() {
+            tracing::warn!(
+                "offers.signing_key is unset: offer ids are sealed with a key of this process, so \
+                 they are refused after a restart or by another instance (RAILGATE_OFFER_SIGNING_KEY)"
+            );
+        }
     }
     if let Some(listener) = panhe_simulator {
         sandbox::spawn_panhe(&config, listener, stopped());
@@ -207,6 +213,7 @@ pub async fn run(
         SearchSettings {
             provider_timeout: config.search.provider_timeout(),
             cache_ttl: config.search.cache_ttl(),
+            offer_seal: config.offers.seal(clock.clone()),
         },
     );
     let store = Store::connect(&config.store_url())

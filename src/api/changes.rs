@@ -66,7 +66,7 @@ pub async fn change(
                 .ok()
         })
         .collect();
-    let offer = offer_from_request(&request.offer_id, "offer_id", &mut violations);
+    let offer = offer_from_request(state, &request.offer_id, "offer_id", &mut violations);
     if !request.seat_choices.is_empty() && request.seat_choices.len() != request.ticket_ids.len() {
         violations.push(Violation::new(
             "seat_choices",

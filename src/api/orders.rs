@@ -22,6 +22,8 @@ use secrecy::SecretString;
 pub(super) const MAX_PASSENGERS: usize = 9;
 /// Longest idempotency key accepted.
 const MAX_KEY_LENGTH: usize = 128;
+/// Most alternative trains or seat classes a grab request may list.
+const MAX_GRAB_ALTERNATIVES: usize = 16;
 
 /// Book.
 pub async fn book(
@@ -219,11 +221,11 @@ pub async fn list_orders(
 fn book_command(state: &ApiState, request: pb::BookRequest) -> Result<BookCommand, ApiError> {
     let mut violations = Vec::new();
     let key = idempotency_key(&request.idempotency_key, &mut violations);
-    let offer = offer_from_request(&request.offer_id, "offer_id", &mut violations);
+    let offer = offer_from_request(state, &request.offer_id, "offer_id", &mut violations);
     let grab = request
         .grab
         .as_ref()
-        .and_then(|grab| grab_command(grab, &mut violations));
+        .and_then(|grab| grab_command(state, grab, &mut violations));
     if request.passengers.is_empty() || request.passengers.len() > MAX_PASSENGERS {
         violations.push(Violation::new(
             "passengers",
@@ -313,7 +315,11 @@ fn book_command(state: &ApiState, request: pb::BookRequest) -> Result<BookComman
 /// The grab options of a Book request. Whether the offers can be grabbed
 /// together (same search, same stations, far enough ahead) is the grab
 /// provider's rule, checked by the order service.
-fn grab_command(grab: &pb::GrabOptions, violations: &mut Vec<Violation>) -> Option<GrabCommand> {
+fn grab_command(
+    state: &ApiState,
+    grab: &pb::GrabOptions,
+    violations: &mut Vec<Violation>,
+) -> Option<GrabCommand> {
     let deadline = match DateTime::parse_from_rfc3339(grab.deadline.trim()) {
         Ok(deadline) => Some(deadline.with_timezone(&Utc)),
         Err(_) => {
@@ -324,15 +330,30 @@ fn grab_command(grab: &pb::GrabOptions, violations: &mut Vec<Violation>) -> Opti
             None
         }
     };
+    // Counts first: an oversized list is not opened item by item. The
+    // grab provider's own limit (far lower) is checked with the order.
+    for (field, count) in [
+        (
+            "grab.alternative_offer_ids",
+            grab.alternative_offer_ids.len(),
+        ),
+        (
+            "grab.alternative_seat_classes",
+            grab.alternative_seat_classes.len(),
+        ),
+    ] {
+        if count > MAX_GRAB_ALTERNATIVES {
+            violations.push(Violation::new(
+                field,
+                format!("must list at most {MAX_GRAB_ALTERNATIVES} entries"),
+            ));
+            return None;
+        }
+    }
     let mut alternatives = Vec::new();
     for (index, offer_id) in grab.alternative_offer_ids.iter().enumerate() {
-        match Offer::decode(offer_id) {
-            Ok(offer) => alternatives.push(offer),
-            Err(error) => violations.push(Violation::new(
-                format!("grab.alternative_offer_ids[{index}]"),
-                error.to_string(),
-            )),
-        }
+        let field = format!("grab.alternative_offer_ids[{index}]");
+        alternatives.extend(offer_from_request(state, offer_id, &field, violations));
     }
     let mut alternative_seat_classes = Vec::new();
     for (index, value) in grab.alternative_seat_classes.iter().enumerate() {
@@ -477,8 +498,10 @@ fn contact(contact: Option<&pb::Contact>, violations: &mut Vec<Violation>) -> Op
 /// Longest offer id accepted: an id Search made is a few hundred bytes.
 pub(super) const MAX_OFFER_ID_BYTES: usize = 2048;
 
-/// Decodes an offer id; an oversized one is refused unread.
+/// Opens a sealed offer id; an oversized one is refused unread, a forged
+/// or expired one before any provider hears of it.
 pub(super) fn offer_from_request(
+    state: &ApiState,
     id: &str,
     field: &str,
     violations: &mut Vec<Violation>,
@@ -490,7 +513,10 @@ pub(super) fn offer_from_request(
         ));
         return None;
     }
-    Offer::decode(id)
+    state
+        .router
+        .offer_seal()
+        .open(id)
         .map_err(|error| violations.push(Violation::new(field, error.to_string())))
         .ok()
 }

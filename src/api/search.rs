@@ -7,8 +7,8 @@ use super::convert::{
     train_type_from_proto,
 };
 use super::status::{ApiError, Violation};
+use crate::domain::ProviderId;
 use crate::domain::time::parse_travel_date;
-use crate::domain::{Offer, ProviderId};
 use crate::proto as pb;
 use crate::providers::{SearchQuery, StopsQuery};
 use crate::routing::{ProviderOutcome, RoutingError};
@@ -96,9 +96,14 @@ pub async fn get_stops(
     let (provider, query) = if request.offer_id.trim().is_empty() {
         stops_query_by_train(state, &request).await?
     } else {
-        let offer = Offer::decode(&request.offer_id).map_err(|error| {
-            ApiError::InvalidArgument(vec![Violation::new("offer_id", error.to_string())])
-        })?;
+        let mut violations = Vec::new();
+        let offer = super::orders::offer_from_request(
+            state,
+            &request.offer_id,
+            "offer_id",
+            &mut violations,
+        )
+        .ok_or(ApiError::InvalidArgument(violations))?;
         if offer.train_no.is_empty() {
             // Juhe's offers carry no 12306 train number, which stop lists
             // need: find the train as a by-code request would.

@@ -30,6 +30,12 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "search.provider_timeout_ms",
     ),
     ("RAILGATE_SEARCH_CACHE_TTL_MS", "search.cache_ttl_ms"),
+    ("RAILGATE_OFFER_SIGNING_KEY", "offers.signing_key"),
+    (
+        "RAILGATE_OFFER_PREVIOUS_SIGNING_KEY",
+        "offers.previous_signing_key",
+    ),
+    ("RAILGATE_OFFER_TTL_SECS", "offers.ttl_secs"),
     ("RAILGATE_PANHE_BASE_URL", "panhe.base_url"),
     ("RAILGATE_PANHE_APP_KEY", "panhe.app_key"),
     ("RAILGATE_PANHE_SECRET_KEY", "panhe.secret_key"),
@@ -145,6 +151,9 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
                 .map(|name| super::routing::parse_provider(&name))
                 .transpose()?
         }
+        "RAILGATE_OFFER_SIGNING_KEY" => config.offers.signing_key = secret(value),
+        "RAILGATE_OFFER_PREVIOUS_SIGNING_KEY" => config.offers.previous_signing_key = secret(value),
+        "RAILGATE_OFFER_TTL_SECS" => config.offers.ttl_secs = parse_count(value)?,
         "RAILGATE_PANHE_BASE_URL" => config.panhe.base_url = optional(value),
         "RAILGATE_PANHE_APP_KEY" => config.panhe.app_key = secret(value),
         "RAILGATE_PANHE_SECRET_KEY" => config.panhe.secret_key = secret(value),

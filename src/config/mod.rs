@@ -5,10 +5,12 @@
 
 mod alitrip;
 mod env;
+mod offers;
 mod providers;
 mod routing;
 
 pub use alitrip::{AlitripConfig, AlitripTarget, Sm4Settings};
+pub use offers::OffersConfig;
 pub use providers::{JuheConfig, PanheConfig};
 pub use routing::RoutingConfig;
 
@@ -34,6 +36,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Search behaviour across providers.
     pub search: SearchConfig,
+    /// How offer ids are sealed.
+    pub offers: OffersConfig,
     /// The Panhe provider; unset `base_url` means the built-in simulator.
     pub panhe: PanheConfig,
     /// The Juhe provider.
@@ -324,6 +328,7 @@ impl Config {
         let mut problems = Vec::new();
         self.routing.validate(&mut problems);
         self.alitrip.validate(&mut problems);
+        self.offers.validate(&mut problems);
         let mut problem = |key: &str, message: String| {
             problems.push(ConfigProblem {
                 key: key.to_owned(),

@@ -85,6 +85,15 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_ROUTING_PREFERENCE", "juhe,panhe"),
             ("RAILGATE_ROUTING_DIRECT_BOOKING", "panhe"),
             ("RAILGATE_ROUTING_GRAB_ORDERS", "juhe"),
+            (
+                "RAILGATE_OFFER_SIGNING_KEY",
+                "offer-key-0123456789abcdef-0123456",
+            ),
+            (
+                "RAILGATE_OFFER_PREVIOUS_SIGNING_KEY",
+                "old-offer-key-0123456789abcdef-01",
+            ),
+            ("RAILGATE_OFFER_TTL_SECS", "900"),
             ("PATH", "/usr/bin"),
         ]),
     )
@@ -160,7 +169,21 @@ fn environment_overrides_every_documented_key() {
     assert_eq!(config.server.http_header_read_timeout_ms, 2500);
     assert_eq!(config.server.http_request_timeout_ms, 7000);
     assert_eq!(config.server.grpc_request_timeout_ms, 8000);
-    assert_eq!(ENV_KEYS.len(), 34, "README documents every key");
+    let offers = &config.offers;
+    assert_eq!(
+        offers.signing_key.as_ref().unwrap().expose_secret(),
+        "offer-key-0123456789abcdef-0123456"
+    );
+    assert_eq!(
+        offers
+            .previous_signing_key
+            .as_ref()
+            .unwrap()
+            .expose_secret(),
+        "old-offer-key-0123456789abcdef-01"
+    );
+    assert_eq!(offers.ttl_secs, 900);
+    assert_eq!(ENV_KEYS.len(), 37, "README documents every key");
 }
 
 #[test]
@@ -417,4 +440,31 @@ fn a_real_panhe_needs_a_usable_credential_cipher() {
             .credential_cipher
             .is_none()
     );
+}
+
+#[test]
+fn offer_keys_are_long_enough_and_rotate_only_beside_a_current_key() {
+    let problems = Config::load(
+        None,
+        &env(&[
+            ("RAILGATE_OFFER_PREVIOUS_SIGNING_KEY", "short"),
+            ("RAILGATE_OFFER_TTL_SECS", "0"),
+        ]),
+    )
+    .unwrap_err()
+    .problems;
+    let keys: Vec<&str> = problems
+        .iter()
+        .map(|problem| problem.key.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "offers.previous_signing_key",
+            "offers.previous_signing_key",
+            "offers.ttl_secs"
+        ],
+        "{problems:?}"
+    );
+    assert!(problems[0].message.contains("at least 32"), "{problems:?}");
 }

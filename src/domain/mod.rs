@@ -4,6 +4,7 @@
 pub mod booking;
 pub mod money;
 pub mod offer;
+pub mod offer_seal;
 pub mod order;
 pub mod personal;
 pub mod provider;
@@ -19,6 +20,7 @@ pub use booking::{
 };
 pub use money::Fen;
 pub use offer::{Offer, OfferError};
+pub use offer_seal::OfferSeal;
 pub use order::{ChangeStatus, OrderStatus, TicketStatus, TransitionError};
 pub use personal::{IdNumber, IdType, PassengerType, PersonName, PhoneNumber, Sex};
 pub use provider::ProviderId;

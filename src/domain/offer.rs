@@ -3,8 +3,10 @@
 //! again, so callers never handle provider details.
 //!
 //! Format: `o1.` + base64url(JSON). The version prefix lets the format evolve
-//! while old tokens still decode. Tokens are not secrets and not trusted for
-//! money: prices always come from the provider at booking time.
+//! while old tokens still decode. These ids are what adapters write; callers
+//! only ever see them sealed (`super::offer_seal`), so an id a caller sends
+//! back was made by railgate. Prices still always come from the provider at
+//! booking time.
 
 use super::{Berth, ProviderId, SeatClass};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -62,6 +64,13 @@ pub enum OfferError {
     /// Not produced by railgate, or damaged in transit.
     #[error("is not an offer_id issued by Search")]
     Malformed,
+    /// Shaped like an offer id but not sealed by this railgate's key, or
+    /// altered since.
+    #[error("was not issued by this railgate's Search, or was altered")]
+    Forged,
+    /// Past its validity or its train's departure.
+    #[error("has expired: search again for a current offer")]
+    Expired,
 }
 
 impl Offer {

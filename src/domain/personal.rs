@@ -79,7 +79,8 @@ macro_rules! personal_value {
     };
 }
 
-/// Trims, refuses empty, overlong and control-character values.
+/// Trims, refuses empty and overlong values and those with control or
+/// invisible formatting characters.
 fn clean(raw: String, what: &'static str, max: usize) -> Result<String, PersonalDataError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -88,7 +89,10 @@ fn clean(raw: String, what: &'static str, max: usize) -> Result<String, Personal
     if trimmed.chars().count() > max {
         return Err(PersonalDataError::TooLong { what, max });
     }
-    if trimmed.chars().any(char::is_control) {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() || is_invisible_format(c))
+    {
         return Err(PersonalDataError::BadCharacters(what));
     }
     Ok(if trimmed.len() == raw.len() {
@@ -96,6 +100,21 @@ fn clean(raw: String, what: &'static str, max: usize) -> Result<String, Personal
     } else {
         trimmed.to_owned()
     })
+}
+
+/// Characters that print nothing but change how text around them reads:
+/// the bidirectional overrides, embeddings, isolates and marks (U+202E
+/// makes "ABC" display as "CBA"), zero-width spaces and joiners, and the
+/// byte-order mark. No name on a ticket needs them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// `keep_start` characters, one `*` per hidden character, `keep_end`
@@ -123,7 +142,7 @@ pub struct PersonName(String);
 
 impl PersonName {
     /// At most 64 characters (12306 allows 30; transliterated foreign names
-    /// run longer); trimmed; no control characters.
+    /// run longer); trimmed; no control or bidi-override characters.
     pub fn new(raw: String) -> Result<Self, PersonalDataError> {
         clean(raw, "name", 64).map(PersonName)
     }
@@ -363,6 +382,26 @@ mod tests {
         assert_eq!(name("李").masked(), "*");
         assert_eq!(name("JOHN SMITH").masked(), "J********H");
         assert_eq!(name("  张三 ").expose(), "张三");
+    }
+
+    #[test]
+    fn names_refuse_control_and_bidi_override_characters() {
+        for raw in [
+            "张\u{202E}三",
+            "ADAM\u{2066}EVE",
+            "李\u{200B}四",
+            "\u{FEFF}王五",
+            "赵\n六",
+            "JOHN\u{200F}SMITH",
+        ] {
+            assert_eq!(
+                PersonName::new(raw.to_owned()),
+                Err(PersonalDataError::BadCharacters("name")),
+                "{raw:?}"
+            );
+        }
+        // Middle dots of minority and foreign names are ordinary text.
+        assert_eq!(name("阿依古丽·买买提").expose(), "阿依古丽·买买提");
     }
 
     #[test]

@@ -150,12 +150,14 @@ impl From<ProviderError> for RoutingError {
 }
 
 /// How searches are run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SearchSettings {
     /// How long a search waits for each provider.
     pub provider_timeout: Duration,
     /// How long a provider's answer is reused (zero: not cached).
     pub cache_ttl: Duration,
+    /// Seals the offer ids of every answer before it is cached.
+    pub offer_seal: crate::domain::OfferSeal,
 }
 
 /// Chooses providers for each call.
@@ -166,6 +168,7 @@ pub struct Router {
     routing: RoutingConfig,
     search_timeout: Duration,
     cache: SearchCache,
+    offer_seal: crate::domain::OfferSeal,
 }
 
 impl Router {
@@ -184,7 +187,13 @@ impl Router {
             routing,
             search_timeout: search.provider_timeout,
             cache: SearchCache::new(search.cache_ttl),
+            offer_seal: search.offer_seal,
         }
+    }
+
+    /// Opens the offer ids this router's searches sealed.
+    pub fn offer_seal(&self) -> &crate::domain::OfferSeal {
+        &self.offer_seal
     }
 
     /// The provider to serve `capability`: the one the request names,

@@ -95,7 +95,13 @@ impl Router {
         };
         self.cache
             .get_or_fetch(key, async {
-                let (trains, skipped) = adapter.search(query).await?;
+                let (mut trains, skipped) = adapter.search(query).await?;
+                // Sealed once per fetch, not per cache hit.
+                for train in &mut trains {
+                    for seat in &mut train.seats {
+                        seat.offer_id = self.offer_seal.seal(&seat.offer_id);
+                    }
+                }
                 if !skipped.is_empty() {
                     tracing::warn!(provider = %adapter.id(), ?skipped, "search answer had unmappable values");
                 }

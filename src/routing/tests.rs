@@ -27,6 +27,10 @@ fn panhe_only(routing: RoutingConfig) -> Router {
         SearchSettings {
             provider_timeout: Duration::from_secs(1),
             cache_ttl: Duration::ZERO,
+            offer_seal: crate::domain::OfferSeal::ephemeral(
+                Duration::from_secs(60),
+                std::sync::Arc::new(crate::domain::time::SystemClock),
+            ),
         },
     )
 }

@@ -532,17 +532,34 @@ async fn an_unpaid_order_expires() {
 
 #[tokio::test]
 async fn a_client_chosen_train_code_cannot_steer_how_a_refusal_reads() {
-    let app = app().await;
-    let genuine = railgate::domain::Offer::decode(&offer(&app).await.offer_id).unwrap();
-    // An offer id is the caller's to forge: Panhe's refusal quotes the
-    // train code, and the code spells words of other refusals.
+    // Offer ids are sealed, so only a caller holding the signing key could
+    // choose a train code; the classifier must hold even then.
+    const KEY: &str = "booking-test-offer-key-0123456789";
+    let app = TestApp::spawn_with(|config| {
+        config.sandbox.clock_scale = 60.0;
+        config.orders.reconcile_interval_ms = 50;
+        config.offers.signing_key = Some(KEY.to_owned().into());
+    })
+    .await;
+    let seal = railgate::domain::OfferSeal::new(
+        KEY.as_bytes(),
+        None,
+        Duration::from_secs(600),
+        std::sync::Arc::new(railgate::domain::time::SystemClock),
+    );
+    let genuine = seal.open(&offer(&app).await.offer_id).unwrap();
+    // Panhe's refusal quotes the train code, and the code spells words of
+    // other refusals.
     let forged = railgate::domain::Offer {
         train_code: "x' OR 1=1;--&appKey=evil#".into(),
         ..genuine
     };
     let status = app
         .booking()
-        .book(book_request("hostile-train-code", &forged.encode()))
+        .book(book_request(
+            "hostile-train-code",
+            &seal.seal(&forged.encode()),
+        ))
         .await
         .unwrap_err();
     let reason = details(&status).error_info().unwrap().reason.clone();

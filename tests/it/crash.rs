@@ -97,6 +97,11 @@ async fn a_booking_survives_a_kill_between_sending_and_answering() {
             "RAILGATE_CALLBACK_SECRET",
             "crash-test-callback-secret-0123",
         ),
+        // The retry sends the offer id the first process sealed.
+        (
+            "RAILGATE_OFFER_SIGNING_KEY",
+            "crash-test-offer-signing-key-0123",
+        ),
     ];
     let key = "crash-between-send-and-answer";
     let customer_order_no = customer_order_no(key);

@@ -6,7 +6,7 @@
 use crate::booking::wait_for;
 use crate::grab::{book, grab_request, hours_from_now, start_with};
 use crate::support::date_in;
-use railgate::domain::Offer;
+use railgate::domain::offer_seal::read_unverified;
 use railgate::proto::{self as pb};
 
 #[tokio::test]
@@ -49,7 +49,7 @@ async fn a_sleeper_is_booked_in_the_berth_and_at_the_price_search_quoted() {
             .any(|berth| berth.price_fen > cheapest.price_fen),
         "berths priced differently: {sleeper:?}"
     );
-    let quoted = Offer::decode(&sleeper.offer_id).unwrap();
+    let quoted = read_unverified(&sleeper.offer_id).unwrap();
     assert!(quoted.berth.is_some(), "{quoted:?}");
 
     let mut request = grab_request("juhe-sleeper", &sleeper.offer_id, hours_from_now(48));
