@@ -12,7 +12,6 @@ use crate::providers::panhe::credentials::{
     ConfiguredCipher, CredentialCipher, CredentialCipherError, SandboxCipher,
 };
 use crate::providers::panhe::{PanheAdapter, PanheClient, PanheClientConfig};
-use crate::providers::stack::ProviderLimits;
 use crate::routing::{Adapter, Router, SearchSettings};
 use crate::sandbox::{self, SandboxCredentials};
 use crate::stations::StationDirectory;
@@ -190,11 +189,7 @@ pub async fn run(
         base_url: panhe_base_url,
         app_key: panhe_app_key,
         paths: config.panhe.paths.clone(),
-        limits: ProviderLimits {
-            timeout: Duration::from_millis(config.panhe.timeout_ms),
-            max_concurrency: config.panhe.max_concurrency,
-            requests_per_second: config.panhe.requests_per_second,
-        },
+        limits: config.panhe.limits(),
     })
     .map_err(|source| AppError::HttpClient {
         provider: "panhe",
@@ -325,11 +320,7 @@ fn juhe_adapter(
         .key
         .clone()
         .unwrap_or_else(SandboxCredentials::juhe_key);
-    let limits = ProviderLimits {
-        timeout: Duration::from_millis(config.juhe.timeout_ms),
-        max_concurrency: config.juhe.max_concurrency,
-        requests_per_second: config.juhe.requests_per_second,
-    };
+    let limits = config.juhe.limits();
     let http = reqwest::Client::builder()
         .timeout(limits.timeout)
         .pool_idle_timeout(Duration::from_secs(90))

@@ -46,6 +46,10 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "panhe.requests_per_second",
     ),
     (
+        "RAILGATE_PANHE_SEARCH_SHARE_PERCENT",
+        "panhe.search_share_percent",
+    ),
+    (
         "RAILGATE_PANHE_CREDENTIAL_CIPHER",
         "panhe.credential_cipher.algorithm",
     ),
@@ -60,6 +64,10 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     (
         "RAILGATE_JUHE_REQUESTS_PER_SECOND",
         "juhe.requests_per_second",
+    ),
+    (
+        "RAILGATE_JUHE_SEARCH_SHARE_PERCENT",
+        "juhe.search_share_percent",
     ),
     (
         "RAILGATE_JUHE_SUBMIT_ID_NUMBERING",
@@ -161,6 +169,12 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         "RAILGATE_PANHE_MAX_CONCURRENCY" => config.panhe.max_concurrency = parse_count(value)?,
         "RAILGATE_PANHE_REQUESTS_PER_SECOND" => {
             config.panhe.requests_per_second = parse_count(value)?
+        }
+        "RAILGATE_PANHE_SEARCH_SHARE_PERCENT" => {
+            config.panhe.search_share_percent = parse_count(value)?
+        }
+        "RAILGATE_JUHE_SEARCH_SHARE_PERCENT" => {
+            config.juhe.search_share_percent = parse_count(value)?
         }
         "RAILGATE_PANHE_CREDENTIAL_CIPHER" => {
             let algorithm = CredentialAlgorithm::parse(value)

@@ -418,6 +418,20 @@ impl Config {
                 problem(key, "must be greater than 0".into());
             }
         }
+        for (key, share) in [
+            (
+                "panhe.search_share_percent",
+                self.panhe.search_share_percent,
+            ),
+            ("juhe.search_share_percent", self.juhe.search_share_percent),
+        ] {
+            if !(1..=99).contains(&share) {
+                problem(
+                    key,
+                    format!("{share} is not a percentage from 1 to 99 (the rest is for orders)"),
+                );
+            }
+        }
         let provider_paths = self
             .panhe
             .paths

@@ -4,8 +4,10 @@ use crate::providers::juhe::JuhePaths;
 use crate::providers::juhe::mapping::SubmitIdNumbering;
 use crate::providers::panhe::PanhePaths;
 use crate::providers::panhe::credentials::CredentialCipherConfig;
+use crate::providers::stack::{DEFAULT_SEARCH_SHARE_PERCENT, ProviderLimits};
 use secrecy::SecretString;
 use serde::Deserialize;
+use std::time::Duration;
 
 /// The Panhe provider.
 #[derive(Debug, Clone, Deserialize)]
@@ -23,6 +25,9 @@ pub struct PanheConfig {
     pub max_concurrency: usize,
     /// Calls started per second: set it to the account's quota.
     pub requests_per_second: u64,
+    /// Percentage of both limits above that searches may use; the rest is
+    /// reserved for bookings, payments, refunds, changes and order detail.
+    pub search_share_percent: u8,
     /// Endpoint path overrides.
     pub paths: PanhePaths,
     /// Whether the default paths still in `paths` were confirmed with
@@ -45,6 +50,7 @@ impl Default for PanheConfig {
             timeout_ms: 10_000,
             max_concurrency: 64,
             requests_per_second: 100,
+            search_share_percent: DEFAULT_SEARCH_SHARE_PERCENT,
             paths: PanhePaths::default(),
             paths_confirmed: false,
             credential_cipher: None,
@@ -53,6 +59,16 @@ impl Default for PanheConfig {
 }
 
 impl PanheConfig {
+    /// The provider stack's limits.
+    pub fn limits(&self) -> ProviderLimits {
+        ProviderLimits {
+            timeout: Duration::from_millis(self.timeout_ms),
+            max_concurrency: self.max_concurrency,
+            requests_per_second: self.requests_per_second,
+            search_share_percent: self.search_share_percent,
+        }
+    }
+
     /// The endpoints whose path is still railgate's unconfirmed guess: the
     /// default path, with a real Panhe configured and `paths_confirmed`
     /// unset. Empty for the sandbox simulator, which serves the defaults.
@@ -86,12 +102,27 @@ pub struct JuheConfig {
     pub max_concurrency: usize,
     /// Calls started per second: set it to the account's quota.
     pub requests_per_second: u64,
+    /// Percentage of both limits above that searches may use; the rest is
+    /// reserved for grab orders, cancellations, refunds and order detail.
+    pub search_share_percent: u8,
     /// How submitOrder's idCardType is numbered: `zero_based` (seed 001's
     /// submitOrder table, the default) or `one_based` (its dictionary).
     /// Confirm with Juhe before going live.
     pub submit_id_numbering: SubmitIdNumbering,
     /// Endpoint path overrides.
     pub paths: JuhePaths,
+}
+
+impl JuheConfig {
+    /// The provider stack's limits.
+    pub fn limits(&self) -> ProviderLimits {
+        ProviderLimits {
+            timeout: Duration::from_millis(self.timeout_ms),
+            max_concurrency: self.max_concurrency,
+            requests_per_second: self.requests_per_second,
+            search_share_percent: self.search_share_percent,
+        }
+    }
 }
 
 impl Default for JuheConfig {
@@ -102,6 +133,7 @@ impl Default for JuheConfig {
             timeout_ms: 10_000,
             max_concurrency: 32,
             requests_per_second: 50,
+            search_share_percent: DEFAULT_SEARCH_SHARE_PERCENT,
             submit_id_numbering: SubmitIdNumbering::default(),
             paths: JuhePaths::default(),
         }

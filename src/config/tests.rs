@@ -94,6 +94,8 @@ fn environment_overrides_every_documented_key() {
                 "old-offer-key-0123456789abcdef-01",
             ),
             ("RAILGATE_OFFER_TTL_SECS", "900"),
+            ("RAILGATE_PANHE_SEARCH_SHARE_PERCENT", "60"),
+            ("RAILGATE_JUHE_SEARCH_SHARE_PERCENT", "50"),
             ("PATH", "/usr/bin"),
         ]),
     )
@@ -183,7 +185,9 @@ fn environment_overrides_every_documented_key() {
         "old-offer-key-0123456789abcdef-01"
     );
     assert_eq!(offers.ttl_secs, 900);
-    assert_eq!(ENV_KEYS.len(), 37, "README documents every key");
+    assert_eq!(config.panhe.search_share_percent, 60);
+    assert_eq!(config.juhe.search_share_percent, 50);
+    assert_eq!(ENV_KEYS.len(), 39, "README documents every key");
 }
 
 #[test]
@@ -467,4 +471,26 @@ fn offer_keys_are_long_enough_and_rotate_only_beside_a_current_key() {
         "{problems:?}"
     );
     assert!(problems[0].message.contains("at least 32"), "{problems:?}");
+}
+
+#[test]
+fn search_shares_are_percentages_that_leave_room_for_orders() {
+    let problems = Config::load(
+        None,
+        &env(&[
+            ("RAILGATE_PANHE_SEARCH_SHARE_PERCENT", "100"),
+            ("RAILGATE_JUHE_SEARCH_SHARE_PERCENT", "0"),
+        ]),
+    )
+    .unwrap_err()
+    .problems;
+    let keys: Vec<&str> = problems
+        .iter()
+        .map(|problem| problem.key.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        ["panhe.search_share_percent", "juhe.search_share_percent"],
+        "{problems:?}"
+    );
 }

@@ -17,6 +17,7 @@ fn panhe_only(routing: RoutingConfig) -> Router {
             timeout: Duration::from_secs(1),
             max_concurrency: 1,
             requests_per_second: 1,
+            search_share_percent: crate::providers::stack::DEFAULT_SEARCH_SHARE_PERCENT,
         },
     })
     .unwrap();

@@ -38,6 +38,7 @@ async fn the_simulators_live_dictionary_is_the_seeds() {
                 timeout: Duration::from_secs(10),
                 max_concurrency: 1,
                 requests_per_second: 10,
+                search_share_percent: railgate::providers::stack::DEFAULT_SEARCH_SHARE_PERCENT,
             },
         },
     );

@@ -24,6 +24,7 @@ async fn adapter(paths: PanhePaths) -> PanheAdapter {
             timeout: Duration::from_secs(10),
             max_concurrency: 8,
             requests_per_second: 100,
+            search_share_percent: railgate::providers::stack::DEFAULT_SEARCH_SHARE_PERCENT,
         },
     })
     .unwrap();

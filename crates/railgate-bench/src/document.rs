@@ -288,6 +288,7 @@ fn markdown(results: &Results) -> String {
         "![Search latency percentiles against offered rate]({PLOT_FILE})\n"
     );
     watch_section(&mut doc, results);
+    flood_section(&mut doc, results);
     targets::targets_section(&mut doc, results);
     targets::bounds_section(&mut doc, results);
     if !results.skipped.is_empty() {
@@ -362,6 +363,46 @@ fn watch_section(doc: &mut String, results: &Results) {
         watch.delivery.ok,
         watch.missed
     );
+}
+
+fn flood_section(doc: &mut String, results: &Results) {
+    let Some(flood) = &results.search_flood else {
+        return;
+    };
+    let (quiet, flooded) = (&flood.quiet.latency_us, &flood.flooded.latency_us);
+    let _ = writeln!(doc, "## {}\n", super::search_flood::NAME);
+    let _ = writeln!(
+        doc,
+        "Books at {:.0}/s (open loop), on a gateway with the default Panhe quota (100 calls/s, \
+         64 in flight; 70% for searches) and no search cache: first alone, then while {} callers \
+         search as fast as they can. The searches got {:.0} req/s through (p50 {}; {}), bounded \
+         by the search lane's share of the quota.\n",
+        flood.quiet.shape.offered_rps.unwrap_or_default(),
+        super::search_flood::SEARCHERS,
+        flood.searches.rps,
+        micros(flood.searches.latency_us.p50),
+        errors(&flood.searches),
+    );
+    let _ = writeln!(
+        doc,
+        "| Book | calls | p50 | p90 | p99 | max | errors |\n|---|---:|---:|---:|---:|---:|---|"
+    );
+    for (name, report, latency) in [
+        ("alone", &flood.quiet, quiet),
+        ("during the flood", &flood.flooded, flooded),
+    ] {
+        let _ = writeln!(
+            doc,
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            report.requests,
+            micros(latency.p50),
+            micros(latency.p90),
+            micros(latency.p99),
+            micros(latency.max),
+            errors(report)
+        );
+    }
+    let _ = writeln!(doc);
 }
 
 fn ghz_section(doc: &mut String) {

@@ -37,6 +37,10 @@ pub struct GatewayOptions {
     /// The simulator's hold and issue delay (provider time); zero is "at
     /// once".
     pub provider_delay: Duration,
+    /// Keep the default Panhe quota (100 calls/s, 64 in flight, 70% of both
+    /// for searches) instead of raising it out of the way: for scenarios
+    /// about how railgate shares a quota.
+    pub default_quota: bool,
 }
 
 /// A running railgate plus its Panhe simulator.
@@ -88,9 +92,11 @@ impl Gateway {
             Some(railgate::providers::panhe::credentials::CredentialCipherConfig::plaintext());
         config.panhe.app_key = Some(SecretString::from(sim::panhe::DEFAULT_APP_KEY));
         config.panhe.secret_key = Some(SecretString::from(sim::panhe::DEFAULT_SECRET_KEY));
-        // The provider's quota is not what is measured.
-        config.panhe.requests_per_second = 1_000_000;
-        config.panhe.max_concurrency = 10_000;
+        if !options.default_quota {
+            // The provider's quota is not what is measured.
+            config.panhe.requests_per_second = 1_000_000;
+            config.panhe.max_concurrency = 10_000;
+        }
         let schema = match &options.store {
             StoreChoice::Sqlite => None,
             StoreChoice::Postgres(server) => {

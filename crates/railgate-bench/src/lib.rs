@@ -19,6 +19,7 @@ pub mod orders;
 pub mod plot;
 pub mod report;
 pub mod scenarios;
+pub mod search_flood;
 pub mod store_ceiling;
 pub mod suite;
 pub mod targets;
@@ -148,6 +149,7 @@ pub fn sqlite(cache_ttl_ms: u64) -> GatewayOptions {
         cache_ttl_ms,
         store: StoreChoice::Sqlite,
         provider_delay: std::time::Duration::ZERO,
+        default_quota: false,
     }
 }
 

@@ -55,7 +55,7 @@ impl OfferPool {
     }
 
     /// The next seat's offer id, or None when all are taken.
-    fn take(&self) -> Option<&str> {
+    pub(crate) fn take(&self) -> Option<&str> {
         let index = self.next.fetch_add(1, Ordering::Relaxed);
         self.seats.get(index).map(String::as_str)
     }

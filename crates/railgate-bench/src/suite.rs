@@ -7,6 +7,7 @@ use super::gateway::{Gateway, GatewayOptions, StoreChoice};
 use super::load::{self, CallFuture, LoadPlan, Stop, Workload};
 use super::report::Report;
 use super::scenarios::{self, Scenario};
+use super::search_flood::{self, FloodReport};
 use super::store_ceiling::{self, STORE_CEILING};
 use super::watch::{self, WatchReport};
 use super::{BaselineServer, BenchError, capture, scenario_workload};
@@ -143,6 +144,8 @@ pub struct Results {
     /// Search missing the cache at concurrency 1, for the added latency.
     pub uncached_serial: Option<SerialSearch>,
     pub watch: Option<WatchReport>,
+    /// Book with and without a search flood.
+    pub search_flood: Option<FloodReport>,
     /// Scenarios that could not run, and why.
     pub skipped: Vec<String>,
     pub wall_time_s: f64,
@@ -159,11 +162,19 @@ pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchErr
         sweeps: Vec::new(),
         uncached_serial: None,
         watch: None,
+        search_flood: None,
         skipped: Vec::new(),
         wall_time_s: 0.0,
     };
     cached_and_orders(&timing, &mut results).await?;
     uncached(&timing, &mut results).await?;
+    eprintln!("bench: {}", search_flood::NAME);
+    match search_flood::run(timing.orders).await {
+        Ok(report) => results.search_flood = Some(report),
+        Err(error) => results
+            .skipped
+            .push(format!("{}: {error}", search_flood::NAME)),
+    }
     let postgres = StoreChoice::Postgres(postgres.to_owned());
     for (name, store, delay) in [
         (BOOK_SQLITE, StoreChoice::Sqlite, Duration::ZERO),
@@ -198,6 +209,7 @@ async fn cached_and_orders(timing: &Timing, results: &mut Results) -> Result<(),
         cache_ttl_ms: 3_600_000,
         store: StoreChoice::Sqlite,
         provider_delay: Duration::ZERO,
+        default_quota: false,
     })
     .await?;
     let answer = capture(&gateway.uri()).await?;
@@ -267,6 +279,7 @@ async fn uncached(timing: &Timing, results: &mut Results) -> Result<(), BenchErr
         cache_ttl_ms: 0,
         store: StoreChoice::Sqlite,
         provider_delay: Duration::ZERO,
+        default_quota: false,
     })
     .await?;
     let channels = connect(&gateway.uri()).await?;
@@ -383,6 +396,7 @@ async fn book_confirm(
         cache_ttl_ms: 3_600_000,
         store,
         provider_delay,
+        default_quota: false,
     })
     .await?;
     let plan = timing.closed(BOOK_CONCURRENCY, timing.orders);

@@ -83,6 +83,17 @@ pub(super) fn targets_section(doc: &mut String, results: &Results) {
             }
         }
     }
+    if let Some(flood) = &results.search_flood {
+        let ratio = flood.p99_ratio();
+        let _ = writeln!(
+            doc,
+            "| Book p99 during a search flood within 2× of Book p99 alone | p99 {} vs {}: {:.2}× | {} |",
+            micros(flood.flooded.latency_us.p99),
+            micros(flood.quiet.latency_us.p99),
+            ratio,
+            verdict(ratio <= 2.0 && flood.flooded.failed() == 0)
+        );
+    }
     if let Some(watch) = &results.watch {
         let mib = (watch.rss_after_kib.saturating_sub(watch.rss_before_kib)) as f64 / 1024.0;
         let p99 = watch.delivery.latency_us.p99;

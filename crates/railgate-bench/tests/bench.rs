@@ -211,3 +211,25 @@ async fn the_bench_watch_command_reaches_every_stream() {
     assert_eq!(json["missed"], 0, "{json}");
     assert_eq!(json["delivery"]["ok"], 20, "{json}");
 }
+
+#[tokio::test]
+async fn the_search_flood_scenario_books_alone_and_during_the_flood() {
+    let flood = railgate_bench::search_flood::run(Duration::from_secs(2))
+        .await
+        .unwrap();
+    for report in [&flood.quiet, &flood.flooded] {
+        // 5 Books a second for 2 s, every one answered.
+        assert!(report.requests >= 8, "{report}");
+        assert!(report.errors.is_empty(), "{report}");
+    }
+    // The flood really searched, through the provider (no cache).
+    assert!(flood.searches.ok > 50, "{}", flood.searches);
+    eprintln!("{}\n{}\n{}", flood.quiet, flood.flooded, flood.searches);
+    eprintln!(
+        "Book p99 alone {:.0} µs, during the flood {:.0} µs ({:.2}×); searches {:.0}/s",
+        flood.quiet.latency_us.p99,
+        flood.flooded.latency_us.p99,
+        flood.p99_ratio(),
+        flood.searches.rps
+    );
+}

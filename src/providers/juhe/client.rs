@@ -169,7 +169,7 @@ impl JuheClient {
             .form(&form)
             .build()
             .map_err(|error| self.stack.classify(error.without_url().into()))?;
-        let response = self.stack.send(request).await?;
+        let response = self.stack.send(self.paths.lane(path), request).await?;
         let status = response.status();
         if !status.is_success() {
             tracing::warn!(provider = %PROVIDER, path, status = status.as_u16(), "provider http error");

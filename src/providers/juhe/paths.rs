@@ -45,6 +45,17 @@ impl Default for JuhePaths {
 }
 
 impl JuhePaths {
+    /// The lane of the provider's quota a call to `path` uses: searches
+    /// (and the data dictionary, read at start) in the search lane.
+    pub fn lane(&self, path: &str) -> crate::providers::stack::Lane {
+        use crate::providers::stack::Lane;
+        if path == self.search || path == self.data_dictionary {
+            Lane::Search
+        } else {
+            Lane::Orders
+        }
+    }
+
     /// Every path with its config key, for validation and the simulator.
     pub fn entries(&self) -> [(&'static str, &str); 7] {
         [

@@ -105,6 +105,7 @@ async fn stub_and_client(paths: JuhePaths) -> (Stub, JuheClient) {
                 timeout: Duration::from_secs(10),
                 max_concurrency: 4,
                 requests_per_second: 100,
+                search_share_percent: crate::providers::stack::DEFAULT_SEARCH_SHARE_PERCENT,
             },
         },
     );
@@ -366,6 +367,7 @@ async fn refusals_http_errors_and_dead_hosts_are_typed() {
                 timeout: Duration::from_secs(10),
                 max_concurrency: 4,
                 requests_per_second: 100,
+                search_share_percent: crate::providers::stack::DEFAULT_SEARCH_SHARE_PERCENT,
             },
         },
     );

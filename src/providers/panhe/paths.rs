@@ -95,6 +95,23 @@ impl Default for PanhePaths {
 }
 
 impl PanhePaths {
+    /// The lane of the provider's quota a call to `path` uses: the reads
+    /// callers ask for at will go in the search lane.
+    pub fn lane(&self, path: &str) -> crate::providers::stack::Lane {
+        use crate::providers::stack::Lane;
+        let searches = [
+            &self.query_tickets,
+            &self.stop_stations,
+            &self.stop_stations_v2,
+            &self.station_list,
+        ];
+        if searches.iter().any(|search| search.as_str() == path) {
+            Lane::Search
+        } else {
+            Lane::Orders
+        }
+    }
+
     /// Every path with its config key, for validation and the simulator.
     pub fn entries(&self) -> [(&'static str, &str); 24] {
         [

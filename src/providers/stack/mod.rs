@@ -11,6 +11,15 @@
 //!    so a timeout always means "sent, no answer" (the outcome is unknown),
 //!    never "still queued here".
 //!
+//! Each provider's quota is split into two lanes with a stack each: the
+//! **search** lane (Search, stop lists, station lists: what callers can
+//! flood) and the **order** lane (every mutating call and order detail).
+//! A flood of searches queues in its own lane and never delays a Book, a
+//! payment or the reconciler; the two lanes together never exceed the
+//! provider's quota. The split is a fixed share rather than a priority
+//! queue so that it needs no hand-written scheduler and its effect is
+//! exact: the order lane always has its reserve.
+//!
 //! Later resilience layers (retry budgets, circuit breakers, outlier
 //! ejection) go into [`build`] between the buffer and the limits.
 
@@ -26,16 +35,53 @@ use tower::{BoxError, Service, ServiceBuilder, ServiceExt};
 /// Calls queued in the buffer before callers wait for room.
 const BUFFER_CAPACITY: usize = 1024;
 
+/// The share of a provider's quota searches get when not configured.
+pub const DEFAULT_SEARCH_SHARE_PERCENT: u8 = 70;
+
 /// One provider's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProviderLimits {
     /// Time limit of one HTTP exchange.
     pub timeout: Duration,
-    /// Calls in flight at once.
+    /// Calls in flight at once, both lanes together.
     pub max_concurrency: usize,
-    /// Calls started per second (the provider's quota).
+    /// Calls started per second (the provider's quota), both lanes together.
     pub requests_per_second: u64,
+    /// The percentage of both limits the search lane gets; the order lane
+    /// gets the rest. Each lane gets at least one call.
+    pub search_share_percent: u8,
 }
+
+impl ProviderLimits {
+    /// `(max_concurrency, requests_per_second)` of `lane`.
+    pub fn of(&self, lane: Lane) -> (usize, u64) {
+        let share = u64::from(self.search_share_percent.min(100));
+        let split = |total: u64| {
+            let search = (total * share / 100).max(1);
+            let orders = total.saturating_sub(search).max(1);
+            match lane {
+                Lane::Search => search,
+                Lane::Orders => orders,
+            }
+        };
+        let concurrency = split(self.max_concurrency as u64);
+        (
+            usize::try_from(concurrency).unwrap_or(usize::MAX),
+            split(self.requests_per_second),
+        )
+    }
+}
+
+/// Which share of a provider's quota a call uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Reads callers ask for at will: searches, stop and station lists.
+    Search,
+    /// Bookings, payments, cancellations, refunds, changes and order detail.
+    Orders,
+}
+
+type Lanes = BoxCloneSyncService<reqwest::Request, reqwest::Response, BoxError>;
 
 /// A provider's HTTP stack: send a request, get a response or a
 /// [`ProviderError`] that says whether the request may have been sent.
@@ -43,7 +89,8 @@ pub struct ProviderLimits {
 pub struct ProviderStack {
     provider: ProviderId,
     limits: ProviderLimits,
-    inner: BoxCloneSyncService<reqwest::Request, reqwest::Response, BoxError>,
+    search: Lanes,
+    orders: Lanes,
 }
 
 impl std::fmt::Debug for ProviderStack {
@@ -62,36 +109,41 @@ pub fn build(provider: ProviderId, http: reqwest::Client, limits: ProviderLimits
     ProviderStack {
         provider,
         limits,
-        inner: layered(Http(http), limits),
+        search: layered(Http(http.clone()), limits, Lane::Search),
+        orders: layered(Http(http), limits, Lane::Orders),
     }
 }
 
-/// The layers of [`build`] around any transport (tests use a fake one).
-fn layered<S>(
-    transport: S,
-    limits: ProviderLimits,
-) -> BoxCloneSyncService<reqwest::Request, reqwest::Response, BoxError>
+/// The layers of [`build`] for one lane around any transport (tests use a
+/// fake one).
+fn layered<S>(transport: S, limits: ProviderLimits, lane: Lane) -> Lanes
 where
     S: Service<reqwest::Request, Response = reqwest::Response> + Send + 'static,
     S::Error: Into<BoxError> + Send + Sync,
     S::Future: Send + 'static,
 {
+    let (max_concurrency, requests_per_second) = limits.of(lane);
     let stack = ServiceBuilder::new()
         .buffer(BUFFER_CAPACITY)
-        .concurrency_limit(limits.max_concurrency.max(1))
-        .rate_limit(limits.requests_per_second.max(1), Duration::from_secs(1))
+        .concurrency_limit(max_concurrency)
+        .rate_limit(requests_per_second, Duration::from_secs(1))
         .timeout(limits.timeout)
         .service(transport);
     BoxCloneSyncService::new(stack)
 }
 
 impl ProviderStack {
-    /// Sends `request` through the limits.
+    /// Sends `request` through `lane`'s limits.
     pub async fn send(
         &self,
+        lane: Lane,
         request: reqwest::Request,
     ) -> Result<reqwest::Response, ProviderError> {
-        self.inner
+        let stack = match lane {
+            Lane::Search => &self.search,
+            Lane::Orders => &self.orders,
+        };
+        stack
             .clone()
             .oneshot(request)
             .await
