@@ -400,17 +400,15 @@ async fn serve_grpc(
         .add_service(booking)
         .add_service(account)
         .add_service(admin)
-        .serve_with_incoming_shutdown(grpc_incoming(listener), shutdown)
+        .serve_with_incoming_shutdown(
+            crate::grpc_incoming::incoming(
+                listener,
+                Duration::from_millis(server.grpc_handshake_timeout_ms),
+            ),
+            shutdown,
+        )
         .await?;
     Ok(())
-}
-
-/// Accepted gRPC connections with TCP_NODELAY. A listener handed to tonic
-/// keeps the kernel's default (Nagle on): the last segment of an answer
-/// then waits for the client's delayed ACK, up to 40 ms (measured by
-/// `railgate-bench`: a p99.9 of ~42 ms at any rate before this).
-pub fn grpc_incoming(listener: TcpListener) -> tonic::transport::server::TcpIncoming {
-    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))
 }
 
 /// Reflection over railgate's API, health, and both reflection versions, so

@@ -36,6 +36,7 @@ pub mod app;
 pub mod callbacks;
 pub mod config;
 pub mod domain;
+pub mod grpc_incoming;
 pub mod http_server;
 pub mod log_budget;
 pub mod notify;

@@ -23,6 +23,10 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "RAILGATE_GRPC_REQUEST_TIMEOUT_MS",
         "server.grpc_request_timeout_ms",
     ),
+    (
+        "RAILGATE_GRPC_HANDSHAKE_TIMEOUT_MS",
+        "server.grpc_handshake_timeout_ms",
+    ),
     ("RAILGATE_LOG", "log.filter"),
     ("RAILGATE_LOG_FORMAT", "log.format"),
     (
@@ -142,6 +146,9 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         }
         "RAILGATE_HTTP_REQUEST_TIMEOUT_MS" => {
             config.server.http_request_timeout_ms = parse_millis(value)?
+        }
+        "RAILGATE_GRPC_HANDSHAKE_TIMEOUT_MS" => {
+            config.server.grpc_handshake_timeout_ms = parse_millis(value)?
         }
         "RAILGATE_GRPC_REQUEST_TIMEOUT_MS" => {
             config.server.grpc_request_timeout_ms = parse_millis(value)?

@@ -165,6 +165,10 @@ pub struct ServerConfig {
     /// WatchOrder stream answers at once and then runs as long as it
     /// follows); a client's shorter `grpc-timeout` still applies.
     pub grpc_request_timeout_ms: u64,
+    /// A gRPC connection must send its HTTP/2 preface within this, in
+    /// milliseconds, or is closed (a client that connects and sends nothing
+    /// would otherwise hold it for ever).
+    pub grpc_handshake_timeout_ms: u64,
     /// HTTP/2 keepalive pings on gRPC connections, in milliseconds: a
     /// connection whose peer does not answer one within a third of this
     /// (or 10 s) is closed.
@@ -180,6 +184,7 @@ impl Default for ServerConfig {
             http_header_read_timeout_ms: 10_000,
             http_request_timeout_ms: 30_000,
             grpc_request_timeout_ms: 60_000,
+            grpc_handshake_timeout_ms: 10_000,
             grpc_keepalive_interval_ms: 30_000,
         }
     }
@@ -398,6 +403,10 @@ impl Config {
             (
                 "server.grpc_keepalive_interval_ms",
                 self.server.grpc_keepalive_interval_ms,
+            ),
+            (
+                "server.grpc_handshake_timeout_ms",
+                self.server.grpc_handshake_timeout_ms,
             ),
             ("juhe.max_concurrency", self.juhe.max_concurrency as u64),
             ("juhe.requests_per_second", self.juhe.requests_per_second),

@@ -78,6 +78,7 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_HTTP_HEADER_READ_TIMEOUT_MS", "2500"),
             ("RAILGATE_HTTP_REQUEST_TIMEOUT_MS", "7000"),
             ("RAILGATE_GRPC_REQUEST_TIMEOUT_MS", "8000"),
+            ("RAILGATE_GRPC_HANDSHAKE_TIMEOUT_MS", "4500"),
             (
                 "RAILGATE_CALLBACK_PREVIOUS_SECRET",
                 "previous-secret-0123456789",
@@ -187,7 +188,8 @@ fn environment_overrides_every_documented_key() {
     assert_eq!(offers.ttl_secs, 900);
     assert_eq!(config.panhe.search_share_percent, 60);
     assert_eq!(config.juhe.search_share_percent, 50);
-    assert_eq!(ENV_KEYS.len(), 39, "README documents every key");
+    assert_eq!(config.server.grpc_handshake_timeout_ms, 4500);
+    assert_eq!(ENV_KEYS.len(), 40, "README documents every key");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The listeners' limits against real connections: a client that sends
 //! nothing, or half a request, is closed after the header read timeout; a
-//! callback whose handling outlasts the request timeout is answered 503.
+//! callback whose handling outlasts the request timeout is answered 503; a
+//! gRPC client that does not greet within the handshake timeout is closed.
 
 use crate::scripted::{SECRET, Scripted, book, wait_status};
 use crate::support::TestApp;
@@ -42,6 +43,32 @@ async fn silent_and_slow_http_clients_are_disconnected() {
         .await
         .unwrap();
     assert_eq!(health.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn silent_and_half_greeting_grpc_clients_are_disconnected() {
+    let app = TestApp::spawn_with(|config| {
+        config.server.grpc_handshake_timeout_ms = 300;
+    })
+    .await;
+    let silent = TcpStream::connect(app.grpc_addr).await.unwrap();
+    let mut half = TcpStream::connect(app.grpc_addr).await.unwrap();
+    half.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+    let (silent, half) = tokio::join!(closed_after(silent), closed_after(half));
+    for elapsed in [silent, half] {
+        assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    }
+    // The listener still serves gRPC clients, also once they have been
+    // idle for longer than the handshake timeout.
+    let mut client = app.booking();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    client
+        .lookup_stations(pb::LookupStationsRequest {
+            query: "beijing".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("a served call");
 }
 
 #[tokio::test]

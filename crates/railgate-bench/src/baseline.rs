@@ -35,7 +35,10 @@ pub async fn serve(
     // listener, so the ceiling is comparable.
     tonic::transport::Server::builder()
         .add_service(BookingServiceServer::new(Baseline::new(answer)))
-        .serve_with_incoming_shutdown(railgate::app::grpc_incoming(listener), shutdown)
+        .serve_with_incoming_shutdown(
+            railgate::grpc_incoming::incoming(listener, std::time::Duration::from_secs(10)),
+            shutdown,
+        )
         .await
 }
 
