@@ -118,7 +118,7 @@ macro_rules! shared_queries {
                     .bind(rows.order.last_sequence)
                     .bind(kind.as_str())
                     .bind(occurred_at)
-                    .bind(Json(rows))
+                    .bind(Json(super::snapshot::strip(rows)))
                     .execute(&mut *conn)
                     .await?;
                 Self::after_event(conn, &rows.order.id, rows.order.last_sequence).await?;
@@ -204,6 +204,13 @@ macro_rules! shared_queries {
                 conn: &mut Connection,
                 row: OrderRow,
             ) -> Result<Order, StoreError> {
+                Self::load_child_rows(conn, row).await?.into_order()
+            }
+
+            async fn load_child_rows(
+                conn: &mut Connection,
+                row: OrderRow,
+            ) -> Result<OrderRows, StoreError> {
                 let tickets: Vec<TicketRow> = sqlx::query_as(&sql::SELECT_TICKETS)
                     .bind(&row.id)
                     .fetch_all(&mut *conn)
@@ -212,12 +219,12 @@ macro_rules! shared_queries {
                     .bind(&row.id)
                     .fetch_all(&mut *conn)
                     .await?;
-                OrderRows {
+                Ok(OrderRows {
                     order: row,
                     tickets,
                     changes,
-                }
-                .into_order()
+                    identity_stripped: false,
+                })
             }
 
             /// Loads the tickets and changes of `orders` in two queries.
@@ -289,12 +296,30 @@ macro_rules! shared_queries {
                 order_id: &OrderId,
                 after_sequence: i64,
             ) -> Result<Vec<OrderEvent>, StoreError> {
+                let mut tx = self.begin_read().await?;
                 let rows: Vec<EventRow> = sqlx::query_as(sql::SELECT_EVENTS)
                     .bind(order_id.as_str())
                     .bind(after_sequence)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *tx)
                     .await?;
-                rows.into_iter().map(EventRow::into_event).collect()
+                // Stripped snapshots take their identity from the order.
+                let current = if rows.iter().any(|row| row.snapshot.0.identity_stripped) {
+                    let condition = format!("{} WHERE id = $1", *sql::SELECT_ORDERS);
+                    let row: Option<OrderRow> = sqlx::query_as(&condition)
+                        .bind(order_id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    match row {
+                        Some(row) => Some(Self::load_child_rows(&mut tx, row).await?),
+                        None => None,
+                    }
+                } else {
+                    None
+                };
+                tx.commit().await?;
+                rows.into_iter()
+                    .map(|row| row.into_event(current.as_ref()))
+                    .collect()
             }
 
             pub(crate) async fn begin_idempotent(

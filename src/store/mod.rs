@@ -27,6 +27,7 @@ mod names;
 mod outbox;
 mod postgres;
 mod rows;
+mod snapshot;
 mod sql;
 mod sqlite;
 

@@ -140,6 +140,10 @@ pub(crate) struct OrderRows {
     pub order: OrderRow,
     pub tickets: Vec<TicketRow>,
     pub changes: Vec<ChangeRow>,
+    /// An event's snapshot without the identity its order's rows keep
+    /// (see `super::snapshot`); false in the tables and in older snapshots.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub identity_stripped: bool,
 }
 
 /// One `order_events` row.
@@ -232,6 +236,7 @@ impl OrderRows {
             order: row,
             tickets,
             changes,
+            identity_stripped: false,
         }
     }
 
@@ -294,15 +299,26 @@ impl OrderRows {
 }
 
 impl EventRow {
-    /// The domain event, with its snapshot decoded.
-    pub(crate) fn into_event(self) -> Result<OrderEvent, StoreError> {
+    /// The domain event, its snapshot made whole from the order's `current`
+    /// rows (needed only for stripped snapshots).
+    pub(crate) fn into_event(self, current: Option<&OrderRows>) -> Result<OrderEvent, StoreError> {
+        let snapshot = match current {
+            Some(current) => super::snapshot::restore(self.snapshot.0, current)?,
+            None if self.snapshot.0.identity_stripped => {
+                return Err(StoreError::Corrupt(format!(
+                    "event {} of order {} has no order to restore it from",
+                    self.sequence, self.order_id
+                )));
+            }
+            None => self.snapshot.0,
+        };
         Ok(OrderEvent {
             order_id: parse_id(OrderId::parse(&self.order_id))?,
             sequence: self.sequence,
             kind: OrderEventKind::from_name(&self.kind)
                 .ok_or_else(|| corrupt("event kind", &self.kind))?,
             occurred_at: self.occurred_at,
-            order: self.snapshot.0.into_order()?,
+            order: snapshot.into_order()?,
         })
     }
 }
@@ -519,6 +535,7 @@ pub(crate) fn assemble(
             order,
             tickets: Vec::new(),
             changes: Vec::new(),
+            identity_stripped: false,
         });
     }
     for ticket in tickets {

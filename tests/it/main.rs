@@ -26,6 +26,7 @@ mod provider_errors;
 mod scripted;
 mod search;
 mod server;
+mod snapshots;
 mod stops;
 mod store;
 mod support;
