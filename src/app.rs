@@ -214,7 +214,8 @@ pub async fn run(
     let store = Store::connect(&config.store_url())
         .await
         .map_err(AppError::Store)?
-        .with_clock(clock.clone());
+        .with_clock(clock.clone())
+        .with_identity_cipher(config.store.identity_cipher());
     tracing::info!(backend = store.backend_name(), "order store ready");
     let panhe_secret_key = config
         .panhe

@@ -78,6 +78,11 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "juhe.submit_id_numbering",
     ),
     ("RAILGATE_DATABASE_URL", "store.url"),
+    ("RAILGATE_STORE_IDENTITY_KEY", "store.identity_key"),
+    (
+        "RAILGATE_STORE_PREVIOUS_IDENTITY_KEY",
+        "store.previous_identity_key",
+    ),
     (
         "RAILGATE_RECONCILE_INTERVAL_MS",
         "orders.reconcile_interval_ms",
@@ -201,6 +206,10 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
                 .ok_or_else(|| format!("\"{value}\" is neither zero_based nor one_based"))?
         }
         "RAILGATE_DATABASE_URL" => config.store.url = optional(value),
+        "RAILGATE_STORE_IDENTITY_KEY" => config.store.identity_key = secret(value),
+        "RAILGATE_STORE_PREVIOUS_IDENTITY_KEY" => {
+            config.store.previous_identity_key = secret(value)
+        }
         "RAILGATE_RECONCILE_INTERVAL_MS" => {
             config.orders.reconcile_interval_ms = parse_millis(value)?
         }

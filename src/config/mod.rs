@@ -85,6 +85,34 @@ pub struct StoreConfig {
     /// `sqlite://path?mode=rwc` or `postgres://…`. Unset: a SQLite file
     /// `railgate.db` in the data directory.
     pub url: Option<String>,
+    /// 32 bytes as 64 hex digits: encrypts passengers' and contacts' names,
+    /// ID numbers and phones at rest (AES-256-GCM). Unset: stored in clear.
+    pub identity_key: Option<SecretString>,
+    /// The key before a rotation, still used to read values sealed with it.
+    pub previous_identity_key: Option<SecretString>,
+}
+
+impl StoreConfig {
+    /// The at-rest cipher of these settings (validated by `Config::load`).
+    pub fn identity_cipher(&self) -> crate::store::IdentityCipher {
+        let key = |key: &Option<SecretString>| key.as_ref().and_then(|key| identity_key(key).ok());
+        match key(&self.identity_key) {
+            Some(current) => crate::store::IdentityCipher::new(
+                &current,
+                key(&self.previous_identity_key).as_ref(),
+            ),
+            None => crate::store::IdentityCipher::none(),
+        }
+    }
+}
+
+fn identity_key(key: &SecretString) -> Result<[u8; 32], String> {
+    hex::decode(key.expose_secret().trim())
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| {
+            "must be 32 bytes as 64 hex digits (e.g. from `openssl rand -hex 32`)".into()
+        })
 }
 
 /// Booking flows.
@@ -103,7 +131,7 @@ pub struct OrdersConfig {
     /// Days processed callback inbox entries (raw provider bodies) are
     /// kept; 0 keeps them for ever.
     pub inbox_retention_days: u32,
-    /// Days a settled order's events (each a snapshot with its passengers)
+    /// Days a settled order's events (snapshots; older ones copy its passengers)
     /// are kept after its last change, all but the last; 0 keeps them.
     pub event_retention_days: u32,
 }
@@ -474,6 +502,25 @@ impl Config {
                 || url.starts_with("postgresql:"))
         {
             problem("store.url", "must start with sqlite: or postgres:".into());
+        }
+        for (key, value) in [
+            ("store.identity_key", &self.store.identity_key),
+            (
+                "store.previous_identity_key",
+                &self.store.previous_identity_key,
+            ),
+        ] {
+            if let Some(value) = value
+                && let Err(message) = identity_key(value)
+            {
+                problem(key, message);
+            }
+        }
+        if self.store.previous_identity_key.is_some() && self.store.identity_key.is_none() {
+            problem(
+                "store.previous_identity_key",
+                "is only used beside store.identity_key (RAILGATE_STORE_IDENTITY_KEY)".into(),
+            );
         }
         if let Some(url) = &self.callbacks.public_url
             && let Err(message) = check_base_url(url)

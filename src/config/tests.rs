@@ -96,6 +96,8 @@ fn environment_overrides_every_documented_key() {
             ),
             ("RAILGATE_OFFER_TTL_SECS", "900"),
             ("RAILGATE_PANHE_SEARCH_SHARE_PERCENT", "60"),
+            ("RAILGATE_STORE_IDENTITY_KEY", &"ab".repeat(32)),
+            ("RAILGATE_STORE_PREVIOUS_IDENTITY_KEY", &"cd".repeat(32)),
             ("RAILGATE_JUHE_SEARCH_SHARE_PERCENT", "50"),
             ("PATH", "/usr/bin"),
         ]),
@@ -189,7 +191,12 @@ fn environment_overrides_every_documented_key() {
     assert_eq!(config.panhe.search_share_percent, 60);
     assert_eq!(config.juhe.search_share_percent, 50);
     assert_eq!(config.server.grpc_handshake_timeout_ms, 4500);
-    assert_eq!(ENV_KEYS.len(), 40, "README documents every key");
+    assert_eq!(
+        config.store.identity_key.as_ref().unwrap().expose_secret(),
+        "ab".repeat(32)
+    );
+    assert!(config.store.previous_identity_key.is_some());
+    assert_eq!(ENV_KEYS.len(), 42, "README documents every key");
 }
 
 #[test]
@@ -494,5 +501,31 @@ fn search_shares_are_percentages_that_leave_room_for_orders() {
         keys,
         ["panhe.search_share_percent", "juhe.search_share_percent"],
         "{problems:?}"
+    );
+}
+
+#[test]
+fn identity_keys_are_32_bytes_of_hex() {
+    let problems = Config::load(
+        None,
+        &env(&[
+            ("RAILGATE_STORE_IDENTITY_KEY", "not hex"),
+            ("RAILGATE_STORE_PREVIOUS_IDENTITY_KEY", &"ab".repeat(16)),
+        ]),
+    )
+    .unwrap_err()
+    .problems;
+    let keys: Vec<&str> = problems
+        .iter()
+        .map(|problem| problem.key.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        ["store.identity_key", "store.previous_identity_key"],
+        "{problems:?}"
+    );
+    assert!(
+        !format!("{problems:?}").contains("not hex"),
+        "keys are not echoed"
     );
 }

@@ -28,7 +28,8 @@ macro_rules! shared_queries {
                 order: &Order,
                 now: DateTime<Utc>,
             ) -> Result<(), StoreError> {
-                let rows = OrderRows::from_order(order);
+                let mut rows = OrderRows::from_order(order);
+                self.identity.seal(&mut rows)?;
                 let mut tx = self.begin_write().await?;
                 sql::bind_order_row!(sqlx::query(&sql::INSERT_ORDER), rows.order)
                     .execute(&mut *tx)
@@ -47,7 +48,8 @@ macro_rules! shared_queries {
                 kind: OrderEventKind,
                 outbox: &[NewOutboxMessage],
             ) -> Result<(), StoreError> {
-                let rows = OrderRows::from_order(order);
+                let mut rows = OrderRows::from_order(order);
+                self.identity.seal(&mut rows)?;
                 let mut tx = self.begin_write().await?;
                 let updated = sql::bind_order_row!(sqlx::query(&sql::UPDATE_ORDER), rows.order)
                     .bind(expected_version)
@@ -151,7 +153,7 @@ macro_rules! shared_queries {
                     .fetch_optional(&mut *tx)
                     .await?;
                 let order = match row {
-                    Some(row) => Some(Self::load_children(&mut tx, row).await?),
+                    Some(row) => Some(Self::load_children(&mut tx, row, &self.identity).await?),
                     None => None,
                 };
                 tx.commit().await?;
@@ -193,7 +195,7 @@ macro_rules! shared_queries {
                     .fetch_optional(&mut *tx)
                     .await?;
                 let order = match row {
-                    Some(row) => Some(Self::load_children(&mut tx, row).await?),
+                    Some(row) => Some(Self::load_children(&mut tx, row, &self.identity).await?),
                     None => None,
                 };
                 tx.commit().await?;
@@ -203,13 +205,18 @@ macro_rules! shared_queries {
             async fn load_children(
                 conn: &mut Connection,
                 row: OrderRow,
+                identity: &$crate::store::IdentityCipher,
             ) -> Result<Order, StoreError> {
-                Self::load_child_rows(conn, row).await?.into_order()
+                Self::load_child_rows(conn, row, identity)
+                    .await?
+                    .into_order()
             }
 
+            /// The order's rows, its identity fields opened.
             async fn load_child_rows(
                 conn: &mut Connection,
                 row: OrderRow,
+                identity: &$crate::store::IdentityCipher,
             ) -> Result<OrderRows, StoreError> {
                 let tickets: Vec<TicketRow> = sqlx::query_as(&sql::SELECT_TICKETS)
                     .bind(&row.id)
@@ -219,18 +226,21 @@ macro_rules! shared_queries {
                     .bind(&row.id)
                     .fetch_all(&mut *conn)
                     .await?;
-                Ok(OrderRows {
+                let mut rows = OrderRows {
                     order: row,
                     tickets,
                     changes,
                     identity_stripped: false,
-                })
+                };
+                identity.open(&mut rows)?;
+                Ok(rows)
             }
 
             /// Loads the tickets and changes of `orders` in two queries.
             async fn load_many(
                 conn: &mut Connection,
                 orders: Vec<OrderRow>,
+                identity: &$crate::store::IdentityCipher,
             ) -> Result<Vec<Order>, StoreError> {
                 if orders.is_empty() {
                     return Ok(Vec::new());
@@ -248,7 +258,7 @@ macro_rules! shared_queries {
                     changes = changes.bind(&order.id);
                 }
                 let changes = changes.fetch_all(&mut *conn).await?;
-                rows::assemble(orders, tickets, changes)
+                rows::assemble(orders, tickets, changes, identity)
             }
 
             pub(crate) async fn list_orders(
@@ -268,7 +278,7 @@ macro_rules! shared_queries {
                 }
                 let mut tx = self.begin_read().await?;
                 let orders = query.fetch_all(&mut *tx).await?;
-                let orders = Self::load_many(&mut tx, orders).await?;
+                let orders = Self::load_many(&mut tx, orders, &self.identity).await?;
                 tx.commit().await?;
                 Ok(orders)
             }
@@ -286,7 +296,7 @@ macro_rules! shared_queries {
                     .bind(limit)
                     .fetch_all(&mut *tx)
                     .await?;
-                let orders = Self::load_many(&mut tx, orders).await?;
+                let orders = Self::load_many(&mut tx, orders, &self.identity).await?;
                 tx.commit().await?;
                 Ok(orders)
             }
@@ -310,7 +320,9 @@ macro_rules! shared_queries {
                         .fetch_optional(&mut *tx)
                         .await?;
                     match row {
-                        Some(row) => Some(Self::load_child_rows(&mut tx, row).await?),
+                        Some(row) => {
+                            Some(Self::load_child_rows(&mut tx, row, &self.identity).await?)
+                        }
                         None => None,
                     }
                 } else {

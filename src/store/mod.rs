@@ -23,11 +23,13 @@ macro_rules! dispatch {
 }
 
 mod common;
+mod identity_cipher;
 mod names;
 mod outbox;
 mod postgres;
 mod rows;
 mod snapshot;
+pub use identity_cipher::IdentityCipher;
 mod sql;
 mod sqlite;
 
@@ -187,6 +189,16 @@ impl Store {
             backend,
             clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Encrypts identity fields at rest with `cipher` (see
+    /// [`IdentityCipher`]).
+    pub fn with_identity_cipher(mut self, cipher: IdentityCipher) -> Self {
+        match &mut self.backend {
+            Backend::Sqlite(store) => store.set_identity_cipher(cipher),
+            Backend::Postgres(store) => store.set_identity_cipher(cipher),
+        }
+        self
     }
 
     /// Uses `clock` for every time the store records (updated_at, event
@@ -399,7 +411,7 @@ impl Store {
     /// Retention: deletes processed callback inbox entries (raw provider
     /// bodies) received before `inbox_before`, and every event but the
     /// last of settled orders last changed before `events_before` (each
-    /// event's snapshot copies the passengers).
+    /// event is a snapshot of the order; older ones copy its passengers).
     pub async fn prune(
         &self,
         inbox_before: DateTime<Utc>,

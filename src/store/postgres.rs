@@ -14,6 +14,7 @@ const MAX_CONNECTIONS: u32 = 16;
 #[derive(Clone)]
 pub(crate) struct PgStore {
     pool: PgPool,
+    identity: super::IdentityCipher,
 }
 
 // The shared operations; this also brings their imports (`sql`, `StoreError`,
@@ -22,6 +23,10 @@ super::common::shared_queries!(PgStore, Postgres);
 super::outbox::outbox_queries!(PgStore);
 
 impl PgStore {
+    pub(crate) fn set_identity_cipher(&mut self, cipher: super::IdentityCipher) {
+        self.identity = cipher;
+    }
+
     pub(crate) async fn connect(options: PgConnectOptions) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
@@ -30,7 +35,10 @@ impl PgStore {
         sqlx::sqlx_macros::migrate!("migrations/postgres")
             .run(&pool)
             .await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            identity: super::IdentityCipher::none(),
+        })
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {

@@ -526,6 +526,7 @@ pub(crate) fn assemble(
     orders: Vec<OrderRow>,
     tickets: Vec<TicketRow>,
     changes: Vec<ChangeRow>,
+    identity: &super::IdentityCipher,
 ) -> Result<Vec<Order>, StoreError> {
     let mut index = std::collections::HashMap::with_capacity(orders.len());
     let mut all = Vec::with_capacity(orders.len());
@@ -552,6 +553,7 @@ pub(crate) fn assemble(
         .map(|mut rows| {
             rows.tickets.sort_by_key(|ticket| ticket.position);
             rows.changes.sort_by_key(|change| change.position);
+            identity.open(&mut rows)?;
             rows.into_order()
         })
         .collect()

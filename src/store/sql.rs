@@ -204,7 +204,7 @@ pub(crate) const INBOX_PROCESSED: &str = "UPDATE callback_inbox SET processed_at
 pub(crate) const PRUNE_INBOX: &str = "DELETE FROM callback_inbox \
      WHERE processed_at IS NOT NULL AND received_at < $1";
 /// Retention: every event but the last of settled orders last changed
-/// before `$1` (their snapshots copy the passengers; the order row stays).
+/// before `$1` (snapshots written before `store::snapshot` copy the passengers; the order row stays).
 pub(crate) const PRUNE_EVENTS: &str = "DELETE FROM order_events \
      WHERE order_id IN (SELECT id FROM orders WHERE settled AND updated_at < $1) \
      AND sequence < (SELECT last_sequence FROM orders WHERE orders.id = order_events.order_id)";

@@ -20,6 +20,7 @@ const MAX_CONNECTIONS: u32 = 8;
 #[derive(Clone)]
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
+    identity: super::IdentityCipher,
 }
 
 // The shared operations; this also brings their imports (`sql`, `StoreError`,
@@ -28,6 +29,10 @@ super::common::shared_queries!(SqliteStore, Sqlite);
 super::outbox::outbox_queries!(SqliteStore);
 
 impl SqliteStore {
+    pub(crate) fn set_identity_cipher(&mut self, cipher: super::IdentityCipher) {
+        self.identity = cipher;
+    }
+
     pub(crate) async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
@@ -41,7 +46,10 @@ impl SqliteStore {
         sqlx::sqlx_macros::migrate!("migrations/sqlite")
             .run(&pool)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            identity: super::IdentityCipher::none(),
+        })
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
