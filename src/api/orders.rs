@@ -22,6 +22,9 @@ use secrecy::SecretString;
 pub(super) const MAX_PASSENGERS: usize = 9;
 /// Longest idempotency key accepted.
 const MAX_KEY_LENGTH: usize = 128;
+/// Longest 12306 user name or password accepted (12306's own are far
+/// shorter; the bound keeps a client's megabytes from reaching Panhe).
+const MAX_ACCOUNT_FIELD: usize = 128;
 /// Most alternative trains or seat classes a grab request may list.
 const MAX_GRAB_ALTERNATIVES: usize = 16;
 
@@ -269,6 +272,17 @@ fn book_command(state: &ApiState, request: pb::BookRequest) -> Result<BookComman
         }
     }
     let account = match request.account {
+        Some(account)
+            if account.username.trim().len() > MAX_ACCOUNT_FIELD
+                || account.password.len() > MAX_ACCOUNT_FIELD =>
+        {
+            // Never quoted: these are credentials.
+            violations.push(Violation::new(
+                "account",
+                format!("user name and password are at most {MAX_ACCOUNT_FIELD} bytes each"),
+            ));
+            None
+        }
         Some(account) if !account.username.trim().is_empty() && !account.password.is_empty() => {
             Some((
                 account.username.trim().to_owned(),

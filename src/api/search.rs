@@ -19,6 +19,8 @@ const DEFAULT_LOOKUP_SIZE: usize = 10;
 const MAX_LOOKUP_SIZE: usize = 100;
 /// Longest station input accepted (the longest pinyin is well under this).
 const MAX_STATION_INPUT: usize = 64;
+/// Longest train code accepted (12306's are at most 5 characters).
+const MAX_TRAIN_CODE: usize = 16;
 
 /// Search: every provider that can search, merged.
 pub async fn search(
@@ -138,13 +140,16 @@ async fn stops_query_by_train(
     request: &pb::GetStopsRequest,
 ) -> Result<(ProviderId, StopsQuery), ApiError> {
     let mut violations = Vec::new();
-    let train_code = request.train_code.trim().to_ascii_uppercase();
-    if train_code.is_empty() {
+    let train_code = request.train_code.trim();
+    if train_code.is_empty() || train_code.len() > MAX_TRAIN_CODE {
         violations.push(Violation::new(
             "train_code",
-            "is required without offer_id, e.g. \"G1\"",
+            format!(
+                "is required without offer_id, e.g. \"G1\" (at most {MAX_TRAIN_CODE} characters)"
+            ),
         ));
     }
+    let train_code = train_code.to_ascii_uppercase();
     let journey = journey(
         state,
         &request.from_station,

@@ -41,6 +41,21 @@ pub struct PanheConfig {
     pub credential_cipher: Option<CredentialCipherConfig>,
 }
 
+/// A provider section's limits as the stack takes them.
+fn limits(
+    timeout_ms: u64,
+    max_concurrency: usize,
+    requests_per_second: u64,
+    search_share_percent: u8,
+) -> ProviderLimits {
+    ProviderLimits {
+        timeout: Duration::from_millis(timeout_ms),
+        max_concurrency,
+        requests_per_second,
+        search_share_percent,
+    }
+}
+
 impl Default for PanheConfig {
     fn default() -> Self {
         Self {
@@ -61,12 +76,12 @@ impl Default for PanheConfig {
 impl PanheConfig {
     /// The provider stack's limits.
     pub fn limits(&self) -> ProviderLimits {
-        ProviderLimits {
-            timeout: Duration::from_millis(self.timeout_ms),
-            max_concurrency: self.max_concurrency,
-            requests_per_second: self.requests_per_second,
-            search_share_percent: self.search_share_percent,
-        }
+        limits(
+            self.timeout_ms,
+            self.max_concurrency,
+            self.requests_per_second,
+            self.search_share_percent,
+        )
     }
 
     /// The endpoints whose path is still railgate's unconfirmed guess: the
@@ -116,12 +131,12 @@ pub struct JuheConfig {
 impl JuheConfig {
     /// The provider stack's limits.
     pub fn limits(&self) -> ProviderLimits {
-        ProviderLimits {
-            timeout: Duration::from_millis(self.timeout_ms),
-            max_concurrency: self.max_concurrency,
-            requests_per_second: self.requests_per_second,
-            search_share_percent: self.search_share_percent,
-        }
+        limits(
+            self.timeout_ms,
+            self.max_concurrency,
+            self.requests_per_second,
+            self.search_share_percent,
+        )
     }
 }
 

@@ -63,57 +63,19 @@ impl IdentityCipher {
         let Some(keys) = &self.keys else {
             return Ok(());
         };
-        let order_id = rows.order.id.clone();
-        for (column, value) in [
-            ("orders.contact_name", &mut rows.order.contact_name),
-            ("orders.contact_phone", &mut rows.order.contact_phone),
-        ] {
-            if let Some(value) = value {
-                *value = seal_value(&keys.current, &aad(column, &order_id), value)?;
-            }
-        }
-        for ticket in &mut rows.tickets {
-            let id = ticket.id.clone();
-            ticket.passenger_name = seal_value(
-                &keys.current,
-                &aad("tickets.passenger_name", &id),
-                &ticket.passenger_name,
-            )?;
-            ticket.id_number = seal_value(
-                &keys.current,
-                &aad("tickets.id_number", &id),
-                &ticket.id_number,
-            )?;
-            if let Some(phone) = &mut ticket.phone {
-                *phone = seal_value(&keys.current, &aad("tickets.phone", &id), phone)?;
-            }
-        }
-        Ok(())
+        each_field(rows, |aad, value| {
+            *value = seal_value(&keys.current, aad, value)?;
+            Ok(())
+        })
     }
 
     /// Opens the identity fields of `rows` in place; clear values (written
     /// before a key was set) are left as they are.
     pub(crate) fn open(&self, rows: &mut OrderRows) -> Result<(), StoreError> {
-        let order_id = rows.order.id.clone();
-        for (column, value) in [
-            ("orders.contact_name", &mut rows.order.contact_name),
-            ("orders.contact_phone", &mut rows.order.contact_phone),
-        ] {
-            if let Some(value) = value {
-                *value = self.open_value(&aad(column, &order_id), value)?;
-            }
-        }
-        for ticket in &mut rows.tickets {
-            let id = ticket.id.clone();
-            ticket.passenger_name =
-                self.open_value(&aad("tickets.passenger_name", &id), &ticket.passenger_name)?;
-            ticket.id_number =
-                self.open_value(&aad("tickets.id_number", &id), &ticket.id_number)?;
-            if let Some(phone) = &mut ticket.phone {
-                *phone = self.open_value(&aad("tickets.phone", &id), phone)?;
-            }
-        }
-        Ok(())
+        each_field(rows, |aad, value| {
+            *value = self.open_value(aad, value)?;
+            Ok(())
+        })
     }
 
     fn open_value(&self, aad: &[u8], stored: &str) -> Result<String, StoreError> {
@@ -153,6 +115,35 @@ impl IdentityCipher {
         String::from_utf8(plain)
             .map_err(|_| StoreError::Corrupt("an encrypted identity value is not text".into()))
     }
+}
+
+/// Calls `apply` with each identity field of `rows` that has a value, and
+/// the associated data that binds it to its column and row.
+fn each_field(
+    rows: &mut OrderRows,
+    mut apply: impl FnMut(&[u8], &mut String) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let order = &mut rows.order;
+    for (column, value) in [
+        ("orders.contact_name", &mut order.contact_name),
+        ("orders.contact_phone", &mut order.contact_phone),
+    ] {
+        if let Some(value) = value {
+            apply(&aad(column, &order.id), value)?;
+        }
+    }
+    for ticket in &mut rows.tickets {
+        let id = &ticket.id;
+        apply(
+            &aad("tickets.passenger_name", id),
+            &mut ticket.passenger_name,
+        )?;
+        apply(&aad("tickets.id_number", id), &mut ticket.id_number)?;
+        if let Some(phone) = &mut ticket.phone {
+            apply(&aad("tickets.phone", id), phone)?;
+        }
+    }
+    Ok(())
 }
 
 fn aad(column: &str, row_id: &str) -> Vec<u8> {

@@ -93,6 +93,27 @@ async fn hostile_book_requests_are_refused_briefly_and_store_nothing() {
         status.message()
     );
 
+    // A 1 MB password is refused, and never quoted.
+    let mut password = book_request("hostile-password", &offer.offer_id);
+    password.account.as_mut().unwrap().password = "p".repeat(1_000_000);
+    let status = app.booking().book(password).await.unwrap_err();
+    assert_bounded(&status);
+    assert!(!status.message().contains("ppp"), "{}", status.message());
+
+    // A 1 MB train code for GetStops.
+    let status = app
+        .booking()
+        .get_stops(pb::GetStopsRequest {
+            train_code: "G".repeat(1_000_000),
+            from_station: "北京南".into(),
+            to_station: "上海虹桥".into(),
+            travel_date: crate::support::date_in(3),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_bounded(&status);
+
     assert_eq!(stored_orders(&app).await, before, "nothing stored");
 }
 

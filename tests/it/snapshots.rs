@@ -41,6 +41,22 @@ fn largest_book(key: &str, offer_id: &str) -> pb::BookRequest {
     request
 }
 
+/// Books [`largest_book`] on `app`, confirms it and waits until ISSUED.
+async fn issued_largest_order(app: &TestApp, key: &str) -> pb::Order {
+    let offer = offer_via(&mut app.booking(), 3).await;
+    let booked = app
+        .booking()
+        .book(largest_book(key, &offer.offer_id))
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    let held = crate::scripted::wait_status(app, &booked.order_id, pb::OrderStatus::Held).await;
+    crate::scripted::confirm(app, &format!("{key}-confirm"), &held).await;
+    crate::scripted::wait_status(app, &booked.order_id, pb::OrderStatus::Issued).await
+}
+
 /// The text of one column per row of `sql` (one `$1`, bound to
 /// `order_id`), read straight from railgate's database.
 async fn stored_text(app: &TestApp, sql: &str, order_id: &str) -> Vec<String> {
@@ -93,24 +109,12 @@ async fn with_an_identity_key_no_name_id_number_or_phone_is_stored_in_clear() {
         config.store.identity_key = Some("0f".repeat(32).into());
     })
     .await;
-    let offer = offer_via(&mut app.booking(), 3).await;
-    let booked = app
-        .booking()
-        .book(largest_book("encrypted", &offer.offer_id))
-        .await
-        .unwrap()
-        .into_inner()
-        .order
-        .unwrap();
-    let held = crate::scripted::wait_status(&app, &booked.order_id, pb::OrderStatus::Held).await;
-    crate::scripted::confirm(&app, "encrypted-confirm", &held).await;
-    let issued =
-        crate::scripted::wait_status(&app, &booked.order_id, pb::OrderStatus::Issued).await;
+    let issued = issued_largest_order(&app, "encrypted").await;
     // Read back as ever (masked in answers).
     assert_eq!(issued.tickets.len(), 2);
     assert_eq!(issued.tickets[0].passenger_name.chars().count(), 2);
 
-    let id = booked.order_id.as_str();
+    let id = issued.order_id.as_str();
     let mut stored = stored_text(
         &app,
         "SELECT passenger_name || ' ' || id_number || ' ' || COALESCE(phone, '') \
@@ -142,18 +146,7 @@ async fn with_an_identity_key_no_name_id_number_or_phone_is_stored_in_clear() {
 #[tokio::test]
 async fn event_snapshots_keep_no_copy_of_identity_or_channel_but_read_whole() {
     let app = app().await;
-    let offer = offer_via(&mut app.booking(), 3).await;
-    let booked = app
-        .booking()
-        .book(largest_book("snapshot-size", &offer.offer_id))
-        .await
-        .unwrap()
-        .into_inner()
-        .order
-        .unwrap();
-    let held = crate::scripted::wait_status(&app, &booked.order_id, pb::OrderStatus::Held).await;
-    crate::scripted::confirm(&app, "snapshot-size-confirm", &held).await;
-    crate::scripted::wait_status(&app, &booked.order_id, pb::OrderStatus::Issued).await;
+    let booked = issued_largest_order(&app, "snapshot-size").await;
 
     let snapshots = stored_snapshots(&app, &booked.order_id).await;
     assert!(snapshots.len() >= 3, "{} events", snapshots.len());
