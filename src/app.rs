@@ -101,6 +101,9 @@ pub enum AppError {
     /// A sandbox simulator could not start.
     #[error("cannot start the sandbox")]
     Sandbox(#[from] sandbox::SandboxError),
+    /// The clients file of token authentication cannot be used.
+    #[error("cannot authenticate callers")]
+    Auth(#[from] crate::auth::tokens::ClientsFileError),
 }
 
 /// Runs railgate until `shutdown` completes, then drains and returns.
@@ -293,7 +296,26 @@ pub async fn run(
         config.server.http_limits(),
         stopped(),
     ));
-    let grpc = serve_grpc(state, listeners.grpc, &config.server, stopped());
+    let authenticator = config.auth.authenticator()?;
+    match &authenticator {
+        crate::auth::layer::Authenticator::None => tracing::warn!(
+            "auth.mode is none: any process that reaches the gRPC port may search, book, pay, \
+             refund and read every order (set auth.mode = tokens in production)"
+        ),
+        crate::auth::layer::Authenticator::Tokens(table) => {
+            tracing::info!(
+                clients = table.len(),
+                "callers authenticate with bearer tokens"
+            )
+        }
+    }
+    let grpc = serve_grpc(
+        state,
+        listeners.grpc,
+        &config.server,
+        authenticator,
+        stopped(),
+    );
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown requested: draining connections");
@@ -365,6 +387,7 @@ async fn serve_grpc(
     state: Arc<ApiState>,
     listener: TcpListener,
     server: &crate::config::ServerConfig,
+    authenticator: crate::auth::layer::Authenticator,
     stopped: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), AppError> {
     let keepalive = Duration::from_millis(server.grpc_keepalive_interval_ms);
@@ -395,6 +418,8 @@ async fn serve_grpc(
         .http2_keepalive_interval(Some(keepalive))
         .http2_keepalive_timeout(Some((keepalive / 3).min(Duration::from_secs(10))))
         .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
+        // Who is calling, and may they: before any service runs.
+        .layer(crate::auth::layer::AuthLayer::new(authenticator))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -33,6 +33,7 @@
 pub mod alitrip;
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod callbacks;
 pub mod config;
 pub mod domain;

@@ -63,6 +63,15 @@ pub enum ApiError {
     /// An operator's notification request failed.
     #[error(transparent)]
     Outbox(#[from] OutboxError),
+    /// The call names no caller railgate knows.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(&'static str),
+    /// The caller lacks the RPC's scope.
+    #[error("this call needs the {scope} scope, which the caller does not hold")]
+    PermissionDenied {
+        /// The scope the RPC needs.
+        scope: crate::auth::Scope,
+    },
 }
 
 impl From<ProviderError> for ApiError {
@@ -120,6 +129,18 @@ impl From<ApiError> for Status {
             ApiError::Routing(routing) => routing_status(routing),
             ApiError::Orders(orders) => order_status(orders),
             ApiError::Outbox(outbox) => outbox_status(outbox),
+            ApiError::Unauthenticated(_) => with_info(
+                Code::Unauthenticated,
+                error.to_string(),
+                "UNAUTHENTICATED",
+                [],
+            ),
+            ApiError::PermissionDenied { scope } => with_info(
+                Code::PermissionDenied,
+                error.to_string(),
+                "MISSING_SCOPE",
+                [("scope", scope.as_str().to_owned())],
+            ),
         }
     }
 }

@@ -34,6 +34,8 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "search.provider_timeout_ms",
     ),
     ("RAILGATE_SEARCH_CACHE_TTL_MS", "search.cache_ttl_ms"),
+    ("RAILGATE_AUTH_MODE", "auth.mode"),
+    ("RAILGATE_AUTH_CLIENTS_FILE", "auth.clients_file"),
     ("RAILGATE_OFFER_SIGNING_KEY", "offers.signing_key"),
     (
         "RAILGATE_OFFER_PREVIOUS_SIGNING_KEY",
@@ -171,6 +173,13 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
                 .map(|name| super::routing::parse_provider(&name))
                 .transpose()?
         }
+        "RAILGATE_AUTH_MODE" => {
+            config.auth.mode = Some(
+                super::AuthMode::parse(value)
+                    .ok_or_else(|| format!("\"{value}\" is neither none nor tokens"))?,
+            )
+        }
+        "RAILGATE_AUTH_CLIENTS_FILE" => config.auth.clients_file = optional(value).map(Into::into),
         "RAILGATE_OFFER_SIGNING_KEY" => config.offers.signing_key = secret(value),
         "RAILGATE_OFFER_PREVIOUS_SIGNING_KEY" => config.offers.previous_signing_key = secret(value),
         "RAILGATE_OFFER_TTL_SECS" => config.offers.ttl_secs = parse_count(value)?,

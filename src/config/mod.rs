@@ -4,12 +4,14 @@
 //! environment. Every problem is reported at once, naming its key.
 
 mod alitrip;
+mod auth;
 mod env;
 mod offers;
 mod providers;
 mod routing;
 
 pub use alitrip::{AlitripConfig, AlitripTarget, Sm4Settings};
+pub use auth::{AuthConfig, AuthMode};
 pub use offers::OffersConfig;
 pub use providers::{JuheConfig, PanheConfig};
 pub use routing::RoutingConfig;
@@ -38,6 +40,8 @@ pub struct Config {
     pub search: SearchConfig,
     /// How offer ids are sealed.
     pub offers: OffersConfig,
+    /// How gRPC callers authenticate.
+    pub auth: AuthConfig,
     /// The Panhe provider; unset `base_url` means the built-in simulator.
     pub panhe: PanheConfig,
     /// The Juhe provider.
@@ -362,6 +366,7 @@ impl Config {
         self.routing.validate(&mut problems);
         self.alitrip.validate(&mut problems);
         self.offers.validate(&mut problems);
+        self.auth.validate(self.panhe_is_simulated(), &mut problems);
         let mut problem = |key: &str, message: String| {
             problems.push(ConfigProblem {
                 key: key.to_owned(),

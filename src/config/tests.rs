@@ -47,6 +47,7 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_SEARCH_PROVIDER_TIMEOUT_MS", "750"),
             ("RAILGATE_SEARCH_CACHE_TTL_MS", "0"),
             ("RAILGATE_PANHE_BASE_URL", "http://api.panhe.net"),
+            ("RAILGATE_AUTH_MODE", "none"),
             ("RAILGATE_PANHE_APP_KEY", "app"),
             ("RAILGATE_PANHE_SECRET_KEY", "secret"),
             (
@@ -196,7 +197,8 @@ fn environment_overrides_every_documented_key() {
         "ab".repeat(32)
     );
     assert!(config.store.previous_identity_key.is_some());
-    assert_eq!(ENV_KEYS.len(), 42, "README documents every key");
+    assert_eq!(config.auth.mode, Some(AuthMode::None));
+    assert_eq!(ENV_KEYS.len(), 44, "README documents every key");
 }
 
 #[test]
@@ -212,6 +214,7 @@ fn file_then_environment() {
         &env(&[
             ("RAILGATE_PANHE_APP_KEY", "from-env"),
             ("RAILGATE_PANHE_CREDENTIAL_CIPHER", "plaintext"),
+            ("RAILGATE_AUTH_MODE", "none"),
         ]),
     )
     .unwrap();
@@ -231,6 +234,7 @@ fn reports_every_problem_with_its_key() {
         &env(&[
             ("RAILGATE_GRPC_ADDR", "localhost"),
             ("RAILGATE_PANHE_BASE_URL", "ftp://x"),
+            ("RAILGATE_AUTH_MODE", "none"),
             ("RAILGATE_JUHE_BASE_URL", "not a url"),
             ("RAILGATE_PANHE_TIMEOUT_MS", "soon"),
             ("RAILGATE_LOG_FORMAT", "xml"),
@@ -306,6 +310,7 @@ fn secrets_do_not_print() {
         None,
         &env(&[
             ("RAILGATE_PANHE_BASE_URL", "http://p.test"),
+            ("RAILGATE_AUTH_MODE", "none"),
             ("RAILGATE_PANHE_APP_KEY", "hunter2"),
             ("RAILGATE_PANHE_SECRET_KEY", "hunter3"),
             ("RAILGATE_CALLBACK_SECRET", "hunter4-hunter4-hunter4"),
@@ -407,6 +412,7 @@ fn juhe_id_numbering_is_read_from_the_file_and_checked_in_the_environment() {
 fn a_real_panhe_needs_a_usable_credential_cipher() {
     let real = [
         ("RAILGATE_PANHE_BASE_URL", "http://api.panhe.test"),
+        ("RAILGATE_AUTH_MODE", "none"),
         ("RAILGATE_PANHE_APP_KEY", "app"),
         ("RAILGATE_PANHE_SECRET_KEY", "secret"),
     ];
@@ -437,7 +443,7 @@ fn a_real_panhe_needs_a_usable_credential_cipher() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(
         file,
-        "[panhe]\nbase_url = \"http://api.panhe.test\"\napp_key = \"a\"\nsecret_key = \"s\"\n[panhe.credential_cipher]\nalgorithm = \"plaintext\""
+        "[panhe]\nbase_url = \"http://api.panhe.test\"\napp_key = \"a\"\nsecret_key = \"s\"\n[panhe.credential_cipher]\nalgorithm = \"plaintext\"\n[auth]\nmode = \"none\""
     )
     .unwrap();
     let config = Config::load(Some(file.path()), &HashMap::new()).unwrap();
@@ -528,4 +534,34 @@ fn identity_keys_are_32_bytes_of_hex() {
         !format!("{problems:?}").contains("not hex"),
         "keys are not echoed"
     );
+}
+
+#[test]
+fn outside_sandbox_mode_auth_must_be_chosen_and_tokens_need_a_usable_file() {
+    let real = [
+        ("RAILGATE_PANHE_BASE_URL", "http://api.panhe.test"),
+        ("RAILGATE_PANHE_APP_KEY", "app"),
+        ("RAILGATE_PANHE_SECRET_KEY", "secret"),
+        ("RAILGATE_PANHE_CREDENTIAL_CIPHER", "plaintext"),
+    ];
+    let error = Config::load(None, &env(&real)).unwrap_err();
+    assert_eq!(keys(error), ["auth.mode"]);
+    // The sandbox defaults to none.
+    assert_eq!(
+        Config::load(None, &HashMap::new()).unwrap().auth.mode(),
+        AuthMode::None
+    );
+    let error = Config::load(None, &env(&[("RAILGATE_AUTH_MODE", "tokens")])).unwrap_err();
+    assert_eq!(keys(error), ["auth.clients_file"]);
+    let error = Config::load(
+        None,
+        &env(&[
+            ("RAILGATE_AUTH_MODE", "tokens"),
+            ("RAILGATE_AUTH_CLIENTS_FILE", "/nonexistent/clients.toml"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(keys(error), ["auth.clients_file"]);
+    let error = Config::load(None, &env(&[("RAILGATE_AUTH_MODE", "maybe")])).unwrap_err();
+    assert_eq!(keys(error), ["RAILGATE_AUTH_MODE"]);
 }

@@ -107,6 +107,8 @@ fn invalid_config_fails_at_start_naming_the_key() {
     );
     // A real Panhe never gets 12306 credentials in clear by default.
     assert!(stderr.contains("panhe.credential_cipher"), "{stderr}");
+    // Nor railgate's gRPC port to anyone, unless chosen.
+    assert!(stderr.contains("auth.mode"), "{stderr}");
 }
 
 #[test]

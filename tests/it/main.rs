@@ -3,6 +3,7 @@
 //! link step on a 2-core machine); each area is a module.
 
 mod alitrip;
+mod auth;
 mod binary;
 mod booking;
 mod callbacks;

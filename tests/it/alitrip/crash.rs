@@ -92,6 +92,7 @@ async fn a_callback_cut_off_by_a_kill_is_delivered_after_restart_once() {
         ("RAILGATE_DATABASE_URL", database.url().to_owned()),
         ("RAILGATE_PANHE_BASE_URL", panhe_url),
         ("RAILGATE_PANHE_CREDENTIAL_CIPHER", "plaintext".to_owned()),
+        ("RAILGATE_AUTH_MODE", "none".to_owned()),
         ("RAILGATE_PANHE_APP_KEY", DEFAULT_APP_KEY.to_owned()),
         ("RAILGATE_PANHE_SECRET_KEY", DEFAULT_SECRET_KEY.to_owned()),
         ("RAILGATE_RECONCILE_INTERVAL_MS", "100".to_owned()),
