@@ -113,6 +113,7 @@ pub fn issued_order() -> Order {
         updated_at: created,
         version: 3,
         last_sequence: 3,
+        owner: String::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! (`search`, `orders`, `changes`, `watch`).
 
 use super::ApiState;
+use super::caller;
 use super::changes;
 use super::orders;
 use super::search;
@@ -61,63 +62,72 @@ impl BookingService for BookingApi {
         &self,
         request: Request<pb::BookRequest>,
     ) -> Result<Response<pb::BookResponse>, Status> {
-        respond(orders::book(&self.state, request.into_inner()).await)
+        let caller = caller::of(&request)?;
+        respond(orders::book(&self.state, &caller, request.into_inner()).await)
     }
 
     async fn confirm(
         &self,
         request: Request<pb::ConfirmRequest>,
     ) -> Result<Response<pb::ConfirmResponse>, Status> {
-        respond(orders::confirm(&self.state, request.into_inner()).await)
+        let caller = caller::of(&request)?;
+        respond(orders::confirm(&self.state, &caller, request.into_inner()).await)
     }
 
     async fn cancel(
         &self,
         request: Request<pb::CancelRequest>,
     ) -> Result<Response<pb::CancelResponse>, Status> {
-        respond(orders::cancel(&self.state, request.into_inner()).await)
+        let caller = caller::of(&request)?;
+        respond(orders::cancel(&self.state, &caller, request.into_inner()).await)
     }
 
     async fn refund(
         &self,
         request: Request<pb::RefundRequest>,
     ) -> Result<Response<pb::RefundResponse>, Status> {
-        respond(orders::refund(&self.state, request.into_inner()).await)
+        let caller = caller::of(&request)?;
+        respond(orders::refund(&self.state, &caller, request.into_inner()).await)
     }
 
     async fn change(
         &self,
         request: Request<pb::ChangeRequest>,
     ) -> Result<Response<pb::ChangeResponse>, Status> {
-        respond(changes::change(&self.state, request.into_inner()).await)
+        let caller = caller::of(&request)?;
+        respond(changes::change(&self.state, &caller, request.into_inner()).await)
     }
 
     async fn confirm_change(
         &self,
         request: Request<pb::ConfirmChangeRequest>,
     ) -> Result<Response<pb::ConfirmChangeResponse>, Status> {
-        respond(changes::confirm_change(&self.state, request.into_inner()).await)
+        let caller = caller::of(&request)?;
+        respond(changes::confirm_change(&self.state, &caller, request.into_inner()).await)
     }
 
     async fn cancel_change(
         &self,
         request: Request<pb::CancelChangeRequest>,
     ) -> Result<Response<pb::CancelChangeResponse>, Status> {
-        respond(changes::cancel_change(&self.state, request.into_inner()).await)
+        let caller = caller::of(&request)?;
+        respond(changes::cancel_change(&self.state, &caller, request.into_inner()).await)
     }
 
     async fn get_order(
         &self,
         request: Request<pb::GetOrderRequest>,
     ) -> Result<Response<pb::GetOrderResponse>, Status> {
-        respond(orders::get_order(&self.state, request.into_inner()).await)
+        let caller = caller::of(&request)?;
+        respond(orders::get_order(&self.state, &caller, request.into_inner()).await)
     }
 
     async fn list_orders(
         &self,
         request: Request<pb::ListOrdersRequest>,
     ) -> Result<Response<pb::ListOrdersResponse>, Status> {
-        respond(orders::list_orders(&self.state, request.into_inner()).await)
+        let caller = caller::of(&request)?;
+        respond(orders::list_orders(&self.state, &caller, request.into_inner()).await)
     }
 
     type WatchOrderStream = WatchOrderStream;
@@ -126,7 +136,8 @@ impl BookingService for BookingApi {
         &self,
         request: Request<pb::WatchOrderRequest>,
     ) -> Result<Response<Self::WatchOrderStream>, Status> {
-        let stream = watch::watch_order(&self.state, request.into_inner()).await?;
+        let caller = caller::of(&request)?;
+        let stream = watch::watch_order(&self.state, &caller, request.into_inner()).await?;
         Ok(Response::new(Box::pin(stream)))
     }
 }

@@ -2,12 +2,14 @@
 //! order service.
 
 use super::ApiState;
+use super::caller::{scoped_key, visible_order};
 use super::convert::berth_from_proto;
 use super::convert_order::{change_to_proto, order_to_proto};
 use super::orders::{
     MAX_PASSENGERS, idempotency_key, is_seat_choice, offer_from_request, order_id, station_ref,
 };
 use super::status::{ApiError, Violation};
+use crate::auth::Caller;
 use crate::domain::{ChangeId, Fen, TicketId};
 use crate::orders::ChangeCommand;
 use crate::proto as pb;
@@ -15,6 +17,7 @@ use crate::proto as pb;
 /// Change.
 pub async fn change(
     state: &ApiState,
+    caller: &Caller,
     request: pb::ChangeRequest,
 ) -> Result<pb::ChangeResponse, ApiError> {
     let mut violations = Vec::new();
@@ -100,8 +103,9 @@ pub async fn change(
     if !violations.is_empty() {
         return Err(ApiError::InvalidArgument(violations));
     }
+    visible_order(state, caller, &order_id).await?;
     let command = ChangeCommand {
-        idempotency_key: key,
+        idempotency_key: scoped_key(caller, key),
         order_id,
         ticket_ids,
         from_station: station_ref(state, &offer.from_station),
@@ -125,6 +129,7 @@ pub async fn change(
 /// ConfirmChange.
 pub async fn confirm_change(
     state: &ApiState,
+    caller: &Caller,
     request: pb::ConfirmChangeRequest,
 ) -> Result<pb::ConfirmChangeResponse, ApiError> {
     let mut violations = Vec::new();
@@ -143,6 +148,8 @@ pub async fn confirm_change(
     if !violations.is_empty() {
         return Err(ApiError::InvalidArgument(violations));
     }
+    visible_order(state, caller, &order_id).await?;
+    let key = scoped_key(caller, key);
     let order = state
         .orders
         .confirm_change(
@@ -160,6 +167,7 @@ pub async fn confirm_change(
 /// CancelChange.
 pub async fn cancel_change(
     state: &ApiState,
+    caller: &Caller,
     request: pb::CancelChangeRequest,
 ) -> Result<pb::CancelChangeResponse, ApiError> {
     let mut violations = Vec::new();
@@ -172,6 +180,8 @@ pub async fn cancel_change(
     let remark = Some(request.remark.trim())
         .filter(|remark| !remark.is_empty())
         .unwrap_or("取消改签");
+    visible_order(state, caller, &order_id).await?;
+    let key = scoped_key(caller, key);
     let order = state
         .orders
         .cancel_change(&key, &order_id, &change_id, remark)

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod booking;
+mod caller;
 pub mod changes;
 pub mod channel;
 pub mod codec;

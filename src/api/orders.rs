@@ -2,11 +2,13 @@
 //! the order service.
 
 use super::ApiState;
+use super::caller::{scoped_key, visible_order};
 use super::convert::{berth_from_proto, provider_from_proto, seat_class_from_proto};
 use super::convert_order::{
     id_type_from_proto, order_status_from_proto, order_to_proto, passenger_type_from_proto,
 };
 use super::status::{ApiError, Violation};
+use crate::auth::Caller;
 use crate::domain::{
     Contact, Fen, IdNumber, IdType, Offer, OrderId, Passenger, PersonName, PhoneNumber, Sex,
     StationRef, TicketId,
@@ -31,9 +33,12 @@ const MAX_GRAB_ALTERNATIVES: usize = 16;
 /// Book.
 pub async fn book(
     state: &ApiState,
+    caller: &Caller,
     request: pb::BookRequest,
 ) -> Result<pb::BookResponse, ApiError> {
-    let command = book_command(state, request)?;
+    let mut command = book_command(state, request)?;
+    command.idempotency_key = scoped_key(caller, command.idempotency_key);
+    command.owner = caller.id().to_owned();
     // The offer names its provider; routing says whether that provider is
     // configured and can do what is asked (a grab order, or a direct
     // booking), before anything is stored.
@@ -54,6 +59,7 @@ pub async fn book(
 /// Confirm.
 pub async fn confirm(
     state: &ApiState,
+    caller: &Caller,
     request: pb::ConfirmRequest,
 ) -> Result<pb::ConfirmResponse, ApiError> {
     let mut violations = Vec::new();
@@ -71,6 +77,8 @@ pub async fn confirm(
     if !violations.is_empty() {
         return Err(ApiError::InvalidArgument(violations));
     }
+    visible_order(state, caller, &order_id).await?;
+    let key = scoped_key(caller, key);
     let order = state
         .orders
         .confirm(&key, &order_id, Fen::new(request.expected_amount_fen))
@@ -83,6 +91,7 @@ pub async fn confirm(
 /// Cancel.
 pub async fn cancel(
     state: &ApiState,
+    caller: &Caller,
     request: pb::CancelRequest,
 ) -> Result<pb::CancelResponse, ApiError> {
     let mut violations = Vec::new();
@@ -91,6 +100,8 @@ pub async fn cancel(
     let (Some(key), Some(order_id)) = (key, order_id) else {
         return Err(ApiError::InvalidArgument(violations));
     };
+    visible_order(state, caller, &order_id).await?;
+    let key = scoped_key(caller, key);
     let order = state.orders.cancel(&key, &order_id).await?;
     Ok(pb::CancelResponse {
         order: Some(order_to_proto(&order, state.stations)),
@@ -100,6 +111,7 @@ pub async fn cancel(
 /// Refund.
 pub async fn refund(
     state: &ApiState,
+    caller: &Caller,
     request: pb::RefundRequest,
 ) -> Result<pb::RefundResponse, ApiError> {
     let mut violations = Vec::new();
@@ -123,6 +135,8 @@ pub async fn refund(
     if !violations.is_empty() {
         return Err(ApiError::InvalidArgument(violations));
     }
+    visible_order(state, caller, &order_id).await?;
+    let key = scoped_key(caller, key);
     let order = state
         .orders
         .refund(&key, &order_id, &ticket_id, remark)
@@ -135,13 +149,14 @@ pub async fn refund(
 /// GetOrder.
 pub async fn get_order(
     state: &ApiState,
+    caller: &Caller,
     request: pb::GetOrderRequest,
 ) -> Result<pb::GetOrderResponse, ApiError> {
     let mut violations = Vec::new();
     let Some(order_id) = order_id(&request.order_id, &mut violations) else {
         return Err(ApiError::InvalidArgument(violations));
     };
-    let order = state.orders.get(&order_id).await?;
+    let order = visible_order(state, caller, &order_id).await?;
     Ok(pb::GetOrderResponse {
         order: Some(order_to_proto(&order, state.stations)),
     })
@@ -150,6 +165,7 @@ pub async fn get_order(
 /// ListOrders.
 pub async fn list_orders(
     state: &ApiState,
+    caller: &Caller,
     request: pb::ListOrdersRequest,
 ) -> Result<pb::ListOrdersResponse, ApiError> {
     let mut violations = Vec::new();
@@ -195,6 +211,7 @@ pub async fn list_orders(
         provider,
         created_after,
         created_before,
+        owner: (!caller.sees_all_orders()).then(|| caller.id().to_owned()),
     };
     let token = Some(request.page_token.as_str()).filter(|token| !token.is_empty());
     let page = state
@@ -320,6 +337,8 @@ fn book_command(state: &ApiState, request: pb::BookRequest) -> Result<BookComman
                 account,
                 channel,
                 grab,
+                // Set by `book` from the caller.
+                owner: String::new(),
             })
         }
         _ => Err(ApiError::InvalidArgument(violations)),

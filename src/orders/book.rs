@@ -49,6 +49,9 @@ pub struct BookCommand {
     pub channel: Option<Channel>,
     /// Present for a grab order (抢票): deadline and alternatives.
     pub grab: Option<super::GrabCommand>,
+    /// The caller booking (the order's owner); its idempotency key is
+    /// already scoped to it.
+    pub owner: String,
 }
 
 impl BookCommand {
@@ -284,5 +287,6 @@ pub(super) fn new_order(
         updated_at: now,
         version: 0,
         last_sequence: 0,
+        owner: command.owner.clone(),
     }
 }

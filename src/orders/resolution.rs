@@ -316,6 +316,7 @@ mod tests {
             updated_at: now,
             version: 0,
             last_sequence: 0,
+            owner: String::new(),
         }
     }
 

@@ -126,6 +126,8 @@ pub struct OrderFilter {
     pub created_after: Option<DateTime<Utc>>,
     /// Created before.
     pub created_before: Option<DateTime<Utc>>,
+    /// Only orders this caller booked (None: everyone's).
+    pub owner: Option<String>,
 }
 
 /// One page of orders, newest first.

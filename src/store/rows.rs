@@ -44,6 +44,9 @@ pub(crate) struct OrderRow {
     pub updated_at: DateTime<Utc>,
     pub version: i64,
     pub last_sequence: i64,
+    /// Absent from snapshots written before the column existed.
+    #[serde(default)]
+    pub owner: String,
 }
 
 /// One `tickets` row. Columns in [`super::sql::TICKET_COLUMNS`] order.
@@ -219,6 +222,7 @@ impl OrderRows {
             updated_at: order.updated_at,
             version: order.version,
             last_sequence: order.last_sequence,
+            owner: order.owner.clone(),
         };
         let tickets = order
             .tickets
@@ -294,6 +298,7 @@ impl OrderRows {
             updated_at: row.updated_at,
             version: row.version,
             last_sequence: row.last_sequence,
+            owner: row.owner,
         })
     }
 }

@@ -38,6 +38,7 @@ pub(crate) const ORDER_COLUMNS: &[&str] = &[
     "updated_at",
     "version",
     "last_sequence",
+    "owner",
 ];
 
 /// `tickets` columns, in [`super::rows::TicketRow`] order.
@@ -253,6 +254,7 @@ macro_rules! bind_order_row {
             .bind($row.updated_at)
             .bind($row.version)
             .bind($row.last_sequence)
+            .bind(&$row.owner)
     };
 }
 
@@ -394,6 +396,10 @@ pub(crate) fn list_orders(
             .collect();
         conditions.push(format!("status IN ({})", params.join(", ")));
     }
+    if let Some(owner) = &filter.owner {
+        let param = next(Arg::Text(owner.clone()), &mut args);
+        conditions.push(format!("owner = {param}"));
+    }
     if let Some(provider) = filter.provider {
         let param = next(Arg::Text(provider.as_str().to_owned()), &mut args);
         conditions.push(format!("provider = {param}"));
@@ -459,7 +465,7 @@ mod tests {
              ORDER BY created_at DESC, id DESC LIMIT $4"
         ));
         assert_eq!(args.len(), 4);
-        assert!(UPDATE_ORDER.ends_with("WHERE id = $1 AND version = $29"));
-        assert!(INSERT_ORDER.ends_with("$27, $28)"));
+        assert!(UPDATE_ORDER.ends_with("WHERE id = $1 AND version = $30"));
+        assert!(INSERT_ORDER.ends_with("$28, $29)"));
     }
 }

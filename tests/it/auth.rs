@@ -177,3 +177,124 @@ async fn calls_need_a_known_token_and_the_scope_of_their_rpc() {
         tonic_health::pb::health_check_response::ServingStatus::Serving as i32
     );
 }
+
+#[tokio::test]
+async fn orders_belong_to_the_caller_that_booked_them() {
+    let (app, _clients) = app_with_clients().await;
+    let mut shop = BookingServiceClient::new(with_token(&app.channel, Some(SHOP)));
+    let mut payer = BookingServiceClient::new(with_token(&app.channel, Some(PAYER)));
+    let seats: Vec<pb::SeatOffer> = shop
+        .search(search_request())
+        .await
+        .unwrap()
+        .into_inner()
+        .trains
+        .iter()
+        .flat_map(|train| train.seats.clone())
+        .filter(|seat| {
+            seat.provider == pb::Provider::Panhe as i32
+                && seat.seat_class == pb::SeatClass::Second as i32
+                && seat.remaining >= 2
+        })
+        .collect();
+    // The same idempotency key from two callers: two orders.
+    let mine = shop
+        .book(book_request("same-key", &seats[0].offer_id))
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    let theirs = payer
+        .book(book_request("same-key", &seats[1].offer_id))
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_ne!(mine.order_id, theirs.order_id);
+
+    // The payer cannot see, watch, pay, cancel or refund the shop's order:
+    // NOT_FOUND, exactly as for an order that does not exist.
+    let id = mine.order_id.clone();
+    let not_found = |status: tonic::Status| {
+        assert_eq!(status.code(), Code::NotFound, "{status:?}");
+        assert_eq!(
+            details(&status).error_info().unwrap().reason,
+            "ORDER_NOT_FOUND"
+        );
+    };
+    not_found(
+        payer
+            .get_order(pb::GetOrderRequest {
+                order_id: id.clone(),
+            })
+            .await
+            .unwrap_err(),
+    );
+    not_found(
+        payer
+            .watch_order(pb::WatchOrderRequest {
+                order_id: id.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err(),
+    );
+    not_found(
+        payer
+            .confirm(pb::ConfirmRequest {
+                idempotency_key: "steal-confirm".into(),
+                order_id: id.clone(),
+                expected_amount_fen: mine.total_amount_fen.max(1),
+            })
+            .await
+            .unwrap_err(),
+    );
+    not_found(
+        payer
+            .cancel(pb::CancelRequest {
+                idempotency_key: "steal-cancel".into(),
+                order_id: id.clone(),
+            })
+            .await
+            .unwrap_err(),
+    );
+    not_found(
+        payer
+            .refund(pb::RefundRequest {
+                idempotency_key: "steal-refund".into(),
+                order_id: id.clone(),
+                ticket_id: mine.tickets[0].ticket_id.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err(),
+    );
+    // Its owner still sees it; each lists only its own.
+    shop.get_order(pb::GetOrderRequest {
+        order_id: id.clone(),
+    })
+    .await
+    .expect("the owner reads its order");
+    let listed = |orders: Vec<pb::Order>| {
+        orders
+            .into_iter()
+            .map(|order| order.order_id)
+            .collect::<Vec<_>>()
+    };
+    let shop_list = shop
+        .list_orders(pb::ListOrdersRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .orders;
+    assert_eq!(listed(shop_list), [id]);
+    let payer_list = payer
+        .list_orders(pb::ListOrdersRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .orders;
+    assert_eq!(listed(payer_list), [theirs.order_id]);
+}

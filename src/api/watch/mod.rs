@@ -26,6 +26,7 @@ use tonic::Status;
 /// stream opens.
 pub async fn watch_order(
     state: &ApiState,
+    caller: &crate::auth::Caller,
     request: pb::WatchOrderRequest,
 ) -> Result<impl Stream<Item = Result<pb::WatchOrderResponse, Status>> + Send + use<>, ApiError> {
     let order_id = OrderId::parse(request.order_id.trim()).map_err(|_| {
@@ -40,6 +41,8 @@ pub async fn watch_order(
             "must not be negative",
         )]));
     }
+    // Another caller's order is not found, as a missing one.
+    super::caller::visible_order(state, caller, &order_id).await?;
     let watcher = Watcher::open(
         &state.watch_hub,
         order_id,

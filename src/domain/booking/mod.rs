@@ -235,6 +235,9 @@ pub struct Order {
     pub version: i64,
     /// Sequence number of the latest event (set by the store).
     pub last_sequence: i64,
+    /// The caller that booked it (its clients-file id); empty when booked
+    /// without authentication. Other callers cannot see it.
+    pub owner: String,
 }
 
 /// Where a FAILED order failed: Panhe tells 占位失败 (orderStatus 3) from
@@ -450,6 +453,7 @@ mod tests {
             updated_at: now,
             version: 0,
             last_sequence: 0,
+            owner: String::new(),
         }
     }
 

@@ -72,6 +72,7 @@ pub fn order_at(created_at: DateTime<Utc>) -> Order {
         updated_at: created_at,
         version: 0,
         last_sequence: 0,
+        owner: String::new(),
     }
 }
 

@@ -217,7 +217,25 @@ pub(super) async fn list_filters_and_pages_without_gaps_or_duplicates(store: &St
         provider: Some(ProviderId::Panhe),
         created_after: Some(base_time() + Duration::seconds(20)),
         created_before: Some(base_time() + Duration::seconds(100)),
+        owner: None,
     };
+    // An owner filter: these orders were booked without authentication.
+    let nobody = OrderFilter {
+        owner: Some("someone-else".into()),
+        ..OrderFilter::default()
+    };
+    assert!(collect_pages(store, &nobody, 3).await.concat().is_empty());
+    let anonymous = OrderFilter {
+        owner: Some(String::new()),
+        ..OrderFilter::default()
+    };
+    assert_eq!(
+        collect_pages(store, &anonymous, 50).await.concat().len(),
+        collect_pages(store, &OrderFilter::default(), 50)
+            .await
+            .concat()
+            .len()
+    );
     let filtered: Vec<OrderId> = collect_pages(store, &filter, 3)
         .await
         .into_iter()

@@ -94,6 +94,7 @@ fn grab_order(customer_order_no: &str, passengers: &[(&str, &str)]) -> Order {
         updated_at: now,
         version: 1,
         last_sequence: 1,
+        owner: String::new(),
     }
 }
 

@@ -78,6 +78,7 @@ fn booked_order() -> Order {
         updated_at: now,
         version: 1,
         last_sequence: 1,
+        owner: String::new(),
     }
 }
 
