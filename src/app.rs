@@ -6,7 +6,6 @@ use crate::api::{self, ApiState};
 use crate::config::{AlitripTarget, Config};
 use crate::domain::time::SharedClock;
 use crate::orders::{OrderService, OrderServiceConfig, reconciler};
-use crate::proto;
 use crate::providers::juhe::{JuheAdapter, JuheClient, JuheClientConfig};
 use crate::providers::panhe::credentials::{
     ConfiguredCipher, CredentialCipher, CredentialCipherError, SandboxCipher,
@@ -101,9 +100,12 @@ pub enum AppError {
     /// A sandbox simulator could not start.
     #[error("cannot start the sandbox")]
     Sandbox(#[from] sandbox::SandboxError),
-    /// The clients file of token authentication cannot be used.
+    /// Callers cannot be authenticated (the clients file or JWT keys).
     #[error("cannot authenticate callers")]
-    Auth(#[from] crate::auth::tokens::ClientsFileError),
+    Auth(#[from] crate::config::AuthSetupError),
+    /// The gRPC listener's TLS files cannot be used.
+    #[error("cannot serve TLS")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Runs railgate until `shutdown` completes, then drains and returns.
@@ -278,7 +280,10 @@ pub async fn run(
     let watch_hub = api::watch::WatchHub::start(
         orders.store().clone(),
         stations,
-        api::watch::WatchSettings::default(),
+        api::watch::WatchSettings {
+            streams_per_caller: config.limits.watch_streams_per_caller,
+            ..api::watch::WatchSettings::default()
+        },
         orders.subscribe(),
     );
     let state = Arc::new(ApiState {
@@ -293,29 +298,11 @@ pub async fn run(
         listeners.http,
         state.orders.clone(),
         crate::callbacks::CallbackSecrets::from_config(&config),
+        config.callbacks.allowlists(),
         config.server.http_limits(),
         stopped(),
     ));
-    let authenticator = config.auth.authenticator()?;
-    match &authenticator {
-        crate::auth::layer::Authenticator::None => tracing::warn!(
-            "auth.mode is none: any process that reaches the gRPC port may search, book, pay, \
-             refund and read every order (set auth.mode = tokens in production)"
-        ),
-        crate::auth::layer::Authenticator::Tokens(table) => {
-            tracing::info!(
-                clients = table.len(),
-                "callers authenticate with bearer tokens"
-            )
-        }
-    }
-    let grpc = serve_grpc(
-        state,
-        listeners.grpc,
-        &config.server,
-        authenticator,
-        stopped(),
-    );
+    let grpc = crate::grpc_server::start(state, listeners.grpc, &config, &stopped).await?;
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown requested: draining connections");
@@ -383,84 +370,21 @@ fn credential_cipher(config: &Config) -> Result<Arc<dyn CredentialCipher>, AppEr
     }
 }
 
-async fn serve_grpc(
-    state: Arc<ApiState>,
-    listener: TcpListener,
-    server: &crate::config::ServerConfig,
-    authenticator: crate::auth::layer::Authenticator,
-    stopped: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), AppError> {
-    let keepalive = Duration::from_millis(server.grpc_keepalive_interval_ms);
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    let admin = api::admin_service(state.clone());
-    let (booking, account) = api::services(state);
-    health_reporter.set_serving::<proto::booking_service_server::BookingServiceServer<api::booking::BookingApi>>().await;
-    // Every AccountService RPC answers UNIMPLEMENTED until the 12306
-    // account endpoints are built: health must not say it serves.
-    health_reporter.set_not_serving::<proto::account_service_server::AccountServiceServer<api::account::AccountApi>>().await;
-    health_reporter
-        .set_serving::<proto::admin_service_server::AdminServiceServer<api::admin::AdminApi>>()
-        .await;
-    let reflection_v1 = reflection().build_v1()?;
-    let reflection_v1alpha = reflection().build_v1alpha()?;
-    let shutdown = async move {
-        stopped.await;
-        // Tell load balancers before the listener closes.
-        health_reporter
-            .set_service_status("", tonic_health::ServingStatus::NotServing)
-            .await;
-    };
-    tonic::transport::Server::builder()
-        // A handler's answer (a stream's first message) within this; a
-        // client's shorter grpc-timeout still applies.
-        .timeout(Duration::from_millis(server.grpc_request_timeout_ms))
-        // Dead peers are found and their connections closed.
-        .http2_keepalive_interval(Some(keepalive))
-        .http2_keepalive_timeout(Some((keepalive / 3).min(Duration::from_secs(10))))
-        .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
-        // Who is calling, and may they: before any service runs.
-        .layer(crate::auth::layer::AuthLayer::new(authenticator))
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(booking)
-        .add_service(account)
-        .add_service(admin)
-        .serve_with_incoming_shutdown(
-            crate::grpc_incoming::incoming(
-                listener,
-                Duration::from_millis(server.grpc_handshake_timeout_ms),
-            ),
-            shutdown,
-        )
-        .await?;
-    Ok(())
-}
-
-/// Reflection over railgate's API, health, and both reflection versions, so
-/// clients of either version (grpcurl 1.8 speaks v1alpha) list everything.
-fn reflection() -> tonic_reflection::server::Builder<'static> {
-    tonic_reflection::server::Builder::configure()
-        .include_reflection_service(false)
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        // google.rpc error details, so grpcurl can show ErrorInfo and
-        // BadRequest of a failed call.
-        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
-}
-
 async fn serve_http(
     listener: TcpListener,
     orders: Arc<OrderService>,
     callback_secrets: crate::callbacks::CallbackSecrets,
+    allowlists: crate::callbacks::allowlist::SourceAllowlists,
     limits: crate::http_server::HttpLimits,
     stopped: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), AppError> {
     let app = axum::Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
-        .merge(crate::callbacks::router(orders, callback_secrets));
+        .merge(crate::callbacks::router(
+            orders,
+            callback_secrets,
+            allowlists,
+        ));
     crate::http_server::serve(listener, app, limits, stopped)
         .await
         .map_err(AppError::Http)

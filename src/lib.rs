@@ -38,6 +38,7 @@ pub mod callbacks;
 pub mod config;
 pub mod domain;
 pub mod grpc_incoming;
+pub mod grpc_server;
 pub mod http_server;
 pub mod log_budget;
 pub mod notify;
@@ -48,6 +49,7 @@ pub mod routing;
 pub mod sandbox;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 pub use railgate_stations as stations;
 

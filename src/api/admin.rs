@@ -42,10 +42,11 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::ReplayNotificationRequest>,
     ) -> Result<Response<pb::ReplayNotificationResponse>, Status> {
-        replay_notification(&self.state, request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(Status::from)
+        let state = &self.state;
+        super::audit::audited("ReplayNotification", request, |_, request| async move {
+            replay_notification(state, request).await
+        })
+        .await
     }
 }
 

@@ -2,6 +2,7 @@
 //! (`search`, `orders`, `changes`, `watch`).
 
 use super::ApiState;
+use super::audit::audited;
 use super::caller;
 use super::changes;
 use super::orders;
@@ -62,56 +63,77 @@ impl BookingService for BookingApi {
         &self,
         request: Request<pb::BookRequest>,
     ) -> Result<Response<pb::BookResponse>, Status> {
-        let caller = caller::of(&request)?;
-        respond(orders::book(&self.state, &caller, request.into_inner()).await)
+        let state = &self.state;
+        audited("Book", request, |caller, request| async move {
+            orders::book(state, &caller, request).await
+        })
+        .await
     }
 
     async fn confirm(
         &self,
         request: Request<pb::ConfirmRequest>,
     ) -> Result<Response<pb::ConfirmResponse>, Status> {
-        let caller = caller::of(&request)?;
-        respond(orders::confirm(&self.state, &caller, request.into_inner()).await)
+        let state = &self.state;
+        audited("Confirm", request, |caller, request| async move {
+            orders::confirm(state, &caller, request).await
+        })
+        .await
     }
 
     async fn cancel(
         &self,
         request: Request<pb::CancelRequest>,
     ) -> Result<Response<pb::CancelResponse>, Status> {
-        let caller = caller::of(&request)?;
-        respond(orders::cancel(&self.state, &caller, request.into_inner()).await)
+        let state = &self.state;
+        audited("Cancel", request, |caller, request| async move {
+            orders::cancel(state, &caller, request).await
+        })
+        .await
     }
 
     async fn refund(
         &self,
         request: Request<pb::RefundRequest>,
     ) -> Result<Response<pb::RefundResponse>, Status> {
-        let caller = caller::of(&request)?;
-        respond(orders::refund(&self.state, &caller, request.into_inner()).await)
+        let state = &self.state;
+        audited("Refund", request, |caller, request| async move {
+            orders::refund(state, &caller, request).await
+        })
+        .await
     }
 
     async fn change(
         &self,
         request: Request<pb::ChangeRequest>,
     ) -> Result<Response<pb::ChangeResponse>, Status> {
-        let caller = caller::of(&request)?;
-        respond(changes::change(&self.state, &caller, request.into_inner()).await)
+        let state = &self.state;
+        audited("Change", request, |caller, request| async move {
+            changes::change(state, &caller, request).await
+        })
+        .await
     }
 
     async fn confirm_change(
         &self,
         request: Request<pb::ConfirmChangeRequest>,
     ) -> Result<Response<pb::ConfirmChangeResponse>, Status> {
-        let caller = caller::of(&request)?;
-        respond(changes::confirm_change(&self.state, &caller, request.into_inner()).await)
+        let state = &self.state;
+        audited("ConfirmChange", request, |caller, request| async move {
+            changes::confirm_change(state, &caller, request).await
+        })
+        .await
     }
 
     async fn cancel_change(
         &self,
         request: Request<pb::CancelChangeRequest>,
     ) -> Result<Response<pb::CancelChangeResponse>, Status> {
-        let caller = caller::of(&request)?;
-        respond(changes::cancel_change(&self.state, &caller, request.into_inner()).await)
+        let state = &self.state;
+        audited("CancelChange", request, |caller, request| async move {
+            changes::cancel_change(state, &caller, request).await
+        })
+        .await
     }
 
     async fn get_order(

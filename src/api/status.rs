@@ -72,6 +72,21 @@ pub enum ApiError {
         /// The scope the RPC needs.
         scope: crate::auth::Scope,
     },
+    /// The caller is over its rate.
+    #[error("this caller is over its rate limit; retry after {retry_after:?}")]
+    RateLimited {
+        /// When a call would be admitted.
+        retry_after: std::time::Duration,
+    },
+    /// railgate is handling as many calls as it may (`limits.max_in_flight`).
+    #[error("railgate is at its limit of calls in flight; retry shortly, or another instance")]
+    Overloaded,
+    /// The caller has as many WatchOrder streams open as it may.
+    #[error("this caller has {limit} WatchOrder streams open, the most it may")]
+    TooManyStreams {
+        /// The per-caller cap.
+        limit: usize,
+    },
 }
 
 impl From<ProviderError> for ApiError {
@@ -140,6 +155,27 @@ impl From<ApiError> for Status {
                 error.to_string(),
                 "MISSING_SCOPE",
                 [("scope", scope.as_str().to_owned())],
+            ),
+            ApiError::RateLimited { retry_after } => {
+                let mut details =
+                    ErrorDetails::with_error_info("RATE_LIMITED", ERROR_DOMAIN, HashMap::new());
+                // Whole milliseconds, never zero: a client told to retry
+                // at once would come straight back.
+                let retry_after = retry_after.max(std::time::Duration::from_millis(1));
+                details.set_retry_info(Some(retry_after));
+                Status::with_error_details(Code::ResourceExhausted, error.to_string(), details)
+            }
+            ApiError::Overloaded => {
+                let mut details =
+                    ErrorDetails::with_error_info("OVERLOADED", ERROR_DOMAIN, HashMap::new());
+                details.set_retry_info(Some(std::time::Duration::from_millis(100)));
+                Status::with_error_details(Code::Unavailable, error.to_string(), details)
+            }
+            ApiError::TooManyStreams { limit } => with_info(
+                Code::ResourceExhausted,
+                error.to_string(),
+                "TOO_MANY_STREAMS",
+                [("limit", limit.to_string())],
             ),
         }
     }

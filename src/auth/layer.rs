@@ -1,14 +1,23 @@
-//! The tower layer that authenticates every gRPC call and checks its
-//! scope before any service sees it. A refusal is a gRPC status built from
-//! [`crate::api::status::ApiError`], so its code, reason and details are mapped in
-//! the one place every error is.
+//! The tower layer in front of every gRPC service: it authenticates the
+//! call, checks its scope and admits it under the caller's rate and the
+//! in-flight limit, before any service sees it. A refusal is a gRPC status
+//! built from [`crate::api::status::ApiError`], so its code, reason and
+//! details are mapped in the one place every error is.
 
-use super::tokens::TokenTable;
+use super::admission::{Admission, InFlight};
+use super::clients::ClientTable;
+use super::jwt::JwtVerifier;
 use super::{Caller, required_scope};
 use crate::api::status::ApiError;
+use crate::grpc_incoming::PeerInfo;
+use crate::log_budget::LogBudget;
+use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tonic::body::Body;
+
+/// Refusals anyone can trigger are logged a few times a minute at most.
+static REFUSED: LogBudget = LogBudget::per_minute(20);
 
 /// How callers prove who they are.
 #[derive(Debug, Clone)]
@@ -16,49 +25,93 @@ pub enum Authenticator {
     /// Nobody is asked: every call is the anonymous caller's.
     None,
     /// `authorization: Bearer <token>`, looked up in a clients file.
-    Tokens(Arc<TokenTable>),
+    Tokens(Arc<ClientTable>),
+    /// `authorization: Bearer <JWT>`, verified against a JWKS.
+    Jwt(Arc<JwtVerifier>),
+    /// The identity of the client certificate (mTLS), looked up by id in
+    /// a clients file.
+    Certificates(Arc<ClientTable>),
 }
 
 impl Authenticator {
-    /// The caller of a request with these headers.
-    fn caller(&self, headers: &http::HeaderMap) -> Result<Caller, ApiError> {
-        let table = match self {
-            Authenticator::None => return Ok(Caller::anonymous()),
-            Authenticator::Tokens(table) => table,
-        };
-        let value = headers
-            .get(http::header::AUTHORIZATION)
-            .ok_or(ApiError::Unauthenticated(
-                "send authorization: Bearer <token>",
-            ))?;
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|token| !token.is_empty())
-            .ok_or(ApiError::Unauthenticated(
-                "the authorization header must be Bearer <token>",
-            ))?;
-        table
-            .caller(token)
-            .cloned()
-            .ok_or(ApiError::Unauthenticated(
-                "the token is not one railgate knows",
-            ))
+    /// The caller of a request with these headers over this connection.
+    fn caller(
+        &self,
+        headers: &http::HeaderMap,
+        peer: Option<&PeerInfo>,
+    ) -> Result<Caller, ApiError> {
+        match self {
+            Authenticator::None => Ok(Caller::anonymous()),
+            Authenticator::Tokens(table) => {
+                table
+                    .caller(bearer(headers)?)
+                    .cloned()
+                    .ok_or(ApiError::Unauthenticated(
+                        "the token is not one railgate knows",
+                    ))
+            }
+            Authenticator::Jwt(verifier) => verifier
+                .caller(bearer(headers)?)
+                .map_err(|refusal| ApiError::Unauthenticated(refusal.message())),
+            Authenticator::Certificates(table) => {
+                let identity = peer
+                    .and_then(|peer| peer.certificate_identity.as_deref())
+                    .ok_or(ApiError::Unauthenticated(
+                        "connect with a client certificate (mTLS)",
+                    ))?;
+                table
+                    .by_identity(identity)
+                    .cloned()
+                    .ok_or(ApiError::Unauthenticated(
+                        "the client certificate names no caller railgate knows",
+                    ))
+            }
+        }
     }
+
+    /// Clients with a rate of their own.
+    pub fn own_rates(&self) -> Vec<(Arc<str>, super::admission::Rate)> {
+        match self {
+            Authenticator::Tokens(table) | Authenticator::Certificates(table) => {
+                table.rates().collect()
+            }
+            Authenticator::None | Authenticator::Jwt(_) => Vec::new(),
+        }
+    }
+}
+
+/// The token of `authorization: Bearer <token>`.
+fn bearer(headers: &http::HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(http::header::AUTHORIZATION)
+        .ok_or(ApiError::Unauthenticated(
+            "send authorization: Bearer <token>",
+        ))?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or(ApiError::Unauthenticated(
+            "the authorization header must be Bearer <token>",
+        ))
 }
 
 /// Adds [`AuthService`] around a service.
 #[derive(Debug, Clone)]
 pub struct AuthLayer {
     authenticator: Authenticator,
+    admission: Arc<Admission>,
 }
 
 impl AuthLayer {
-    /// Checks calls with `authenticator`.
-    pub fn new(authenticator: Authenticator) -> Self {
-        Self { authenticator }
+    /// Checks calls with `authenticator` and admits them under `admission`.
+    pub fn new(authenticator: Authenticator, admission: Arc<Admission>) -> Self {
+        Self {
+            authenticator,
+            admission,
+        }
     }
 }
 
@@ -69,61 +122,69 @@ impl<S> tower::Layer<S> for AuthLayer {
         AuthService {
             inner,
             authenticator: self.authenticator.clone(),
+            admission: self.admission.clone(),
         }
     }
 }
 
-/// Refuses calls without a known caller or without their RPC's scope;
-/// passes the rest on with the [`Caller`] in the request's extensions.
+/// Refuses calls without a known caller, without their RPC's scope or
+/// over a limit; passes the rest on with the [`Caller`] in the request's
+/// extensions.
 #[derive(Debug, Clone)]
 pub struct AuthService<S> {
     inner: S,
     authenticator: Authenticator,
+    admission: Arc<Admission>,
 }
 
 impl<S> tower::Service<http::Request<Body>> for AuthService<S>
 where
     S: tower::Service<http::Request<Body>, Response = http::Response<Body>>,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
 {
     type Response = http::Response<Body>;
     type Error = S::Error;
-    type Future = futures_util::future::Either<
-        S::Future,
-        std::future::Ready<Result<http::Response<Body>, S::Error>>,
-    >;
+    type Future = BoxFuture<'static, Result<http::Response<Body>, S::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
-        use futures_util::future::Either;
         let Some(scope) = required_scope(request.uri().path()) else {
             // Health, reflection: open to every client.
-            return Either::Left(self.inner.call(request));
+            return Box::pin(self.inner.call(request));
         };
-        let checked = self
+        let admitted = self
             .authenticator
-            .caller(request.headers())
+            .caller(request.headers(), request.extensions().get::<PeerInfo>())
             .and_then(|caller| {
                 if caller.may(scope) {
                     Ok(caller)
                 } else {
                     Err(ApiError::PermissionDenied { scope })
                 }
+            })
+            .and_then(|caller| {
+                let in_flight = self.admission.admit(&caller)?;
+                Ok((caller, in_flight))
             });
-        match checked {
-            Ok(caller) => {
+        match admitted {
+            Ok((caller, in_flight)) => {
                 request.extensions_mut().insert(caller);
-                Either::Left(self.inner.call(request))
+                let answer = self.inner.call(request);
+                Box::pin(async move {
+                    let _in_flight: InFlight = in_flight;
+                    answer.await
+                })
             }
             Err(refusal) => {
-                if let ApiError::PermissionDenied { .. } = &refusal {
-                    tracing::info!(rpc = request.uri().path(), %scope, "call refused: scope missing");
+                if let Some(suppressed) = REFUSED.admit() {
+                    tracing::info!(rpc = request.uri().path(), reason = %refusal, suppressed, "call refused");
                 }
                 let status = tonic::Status::from(refusal);
-                Either::Right(std::future::ready(Ok(status.into_http())))
+                Box::pin(std::future::ready(Ok(status.into_http())))
             }
         }
     }

@@ -1,13 +1,16 @@
 //! Who may call railgate, and what for. Every gRPC call to railgate's own
-//! services names a caller (a bearer token from the clients file, or the
-//! anonymous caller when authentication is off) and needs the scope of its
+//! services names a caller (a bearer token from the clients file, a JWT,
+//! an mTLS client certificate, or the anonymous caller when
+//! authentication is off) and needs the scope of its
 //! RPC. Health and reflection stay open, so probes and grpcurl's listing
 //! work without a token. The check runs as a tower layer in front of every
 //! service ([`layer::AuthLayer`]); handlers read the [`Caller`] it leaves
 //! in the request's extensions.
 
+pub mod admission;
+pub mod clients;
+pub mod jwt;
 pub mod layer;
-pub mod tokens;
 
 use std::fmt;
 use std::sync::Arc;
@@ -114,6 +117,11 @@ impl Caller {
     /// are owned by it and idempotency keys are scoped by it.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The id, shared (rate buckets and stream counts are keyed by it).
+    pub fn shared_id(&self) -> Arc<str> {
+        self.id.clone()
     }
 
     /// Whether the caller holds `scope`.

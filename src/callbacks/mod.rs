@@ -20,6 +20,7 @@
 //! applies the transition and publishes the event. The reconciler covers
 //! every callback that is lost, refused or fails.
 
+pub mod allowlist;
 mod body;
 pub mod juhe;
 mod panhe;
@@ -186,16 +187,33 @@ fn routable(ip: IpAddr) -> bool {
 }
 
 /// The callback routes, ready to merge into the HTTP listener's router.
-pub fn router(orders: Arc<OrderService>, secrets: CallbackSecrets) -> axum::Router {
+pub fn router(
+    orders: Arc<OrderService>,
+    secrets: CallbackSecrets,
+    allowlists: allowlist::SourceAllowlists,
+) -> axum::Router {
     let ingress = Arc::new(Ingress {
         orders,
         secrets,
         retry: Mutex::new(HashSet::new()),
     });
-    axum::Router::new()
+    let allowlists = Arc::new(allowlists);
+    let only_from = |provider: ProviderId| {
+        let lists = allowlists.clone();
+        axum::middleware::from_fn(move |request, next| {
+            allowlist::check(lists.clone(), provider, request, next)
+        })
+    };
+    let panhe = axum::Router::new()
         .route("/callbacks/panhe/{secret}/order", post(panhe::order))
         .route("/callbacks/panhe/{secret}/refund", post(panhe::refund))
+        .route_layer(only_from(ProviderId::Panhe));
+    let juhe = axum::Router::new()
         .route("/callbacks/juhe/{secret}/{kind}", post(juhe::callback))
+        .route_layer(only_from(ProviderId::Juhe));
+    panhe
+        .merge(juhe)
+        // A bigger body is refused with 413 before it is read whole.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(ingress)
 }

@@ -36,6 +36,18 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("RAILGATE_SEARCH_CACHE_TTL_MS", "search.cache_ttl_ms"),
     ("RAILGATE_AUTH_MODE", "auth.mode"),
     ("RAILGATE_AUTH_CLIENTS_FILE", "auth.clients_file"),
+    ("RAILGATE_AUTH_JWT_ISSUER", "auth.jwt.issuer"),
+    ("RAILGATE_AUTH_JWT_AUDIENCE", "auth.jwt.audience"),
+    ("RAILGATE_AUTH_JWT_JWKS_URL", "auth.jwt.jwks_url"),
+    ("RAILGATE_AUTH_JWT_JWKS_FILE", "auth.jwt.jwks_file"),
+    ("RAILGATE_TLS_CERT_FILE", "tls.cert_file"),
+    ("RAILGATE_TLS_KEY_FILE", "tls.key_file"),
+    ("RAILGATE_TLS_CLIENT_CA_FILE", "tls.client_ca_file"),
+    ("RAILGATE_LIMITS_MAX_IN_FLIGHT", "limits.max_in_flight"),
+    (
+        "RAILGATE_LIMITS_CALLER_REQUESTS_PER_SECOND",
+        "limits.caller_requests_per_second",
+    ),
     ("RAILGATE_OFFER_SIGNING_KEY", "offers.signing_key"),
     (
         "RAILGATE_OFFER_PREVIOUS_SIGNING_KEY",
@@ -176,10 +188,25 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         "RAILGATE_AUTH_MODE" => {
             config.auth.mode = Some(
                 super::AuthMode::parse(value)
-                    .ok_or_else(|| format!("\"{value}\" is neither none nor tokens"))?,
+                    .ok_or_else(|| format!("\"{value}\" is not none, tokens, jwt or mtls"))?,
             )
         }
         "RAILGATE_AUTH_CLIENTS_FILE" => config.auth.clients_file = optional(value).map(Into::into),
+        "RAILGATE_AUTH_JWT_ISSUER" => config.auth.jwt.issuer = optional(value),
+        "RAILGATE_AUTH_JWT_AUDIENCE" => config.auth.jwt.audience = optional(value),
+        "RAILGATE_AUTH_JWT_JWKS_URL" => config.auth.jwt.jwks_url = optional(value),
+        "RAILGATE_AUTH_JWT_JWKS_FILE" => {
+            config.auth.jwt.jwks_file = optional(value).map(Into::into)
+        }
+        "RAILGATE_TLS_CERT_FILE" => config.tls.cert_file = optional(value).map(Into::into),
+        "RAILGATE_TLS_KEY_FILE" => config.tls.key_file = optional(value).map(Into::into),
+        "RAILGATE_TLS_CLIENT_CA_FILE" => {
+            config.tls.client_ca_file = optional(value).map(Into::into)
+        }
+        "RAILGATE_LIMITS_MAX_IN_FLIGHT" => config.limits.max_in_flight = parse_count(value)?,
+        "RAILGATE_LIMITS_CALLER_REQUESTS_PER_SECOND" => {
+            config.limits.caller_requests_per_second = parse_count(value)?
+        }
         "RAILGATE_OFFER_SIGNING_KEY" => config.offers.signing_key = secret(value),
         "RAILGATE_OFFER_PREVIOUS_SIGNING_KEY" => config.offers.previous_signing_key = secret(value),
         "RAILGATE_OFFER_TTL_SECS" => config.offers.ttl_secs = parse_count(value)?,

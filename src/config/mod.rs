@@ -5,13 +5,17 @@
 
 mod alitrip;
 mod auth;
+mod callbacks;
+mod edge;
 mod env;
 mod offers;
 mod providers;
 mod routing;
 
 pub use alitrip::{AlitripConfig, AlitripTarget, Sm4Settings};
-pub use auth::{AuthConfig, AuthMode};
+pub use auth::{AuthConfig, AuthMode, AuthSetupError, JwtConfig};
+pub use callbacks::{CallbacksConfig, MIN_CALLBACK_SECRET_LEN};
+pub use edge::{LimitsConfig, TlsConfig};
 pub use offers::OffersConfig;
 pub use providers::{JuheConfig, PanheConfig};
 pub use routing::RoutingConfig;
@@ -42,6 +46,10 @@ pub struct Config {
     pub offers: OffersConfig,
     /// How gRPC callers authenticate.
     pub auth: AuthConfig,
+    /// TLS on the gRPC listener.
+    pub tls: TlsConfig,
+    /// What the gRPC listener lets in.
+    pub limits: LimitsConfig,
     /// The Panhe provider; unset `base_url` means the built-in simulator.
     pub panhe: PanheConfig,
     /// The Juhe provider.
@@ -59,28 +67,6 @@ pub struct Config {
     /// Booking results to Alibaba business travel (TOP callbacks).
     pub alitrip: AlitripConfig,
 }
-
-/// Provider callback ingress (the HTTP listener's `/callbacks/...` routes).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CallbacksConfig {
-    /// The base URL providers reach the HTTP listener at, e.g.
-    /// `https://railgate.example.com`. Unset: `http://<server.http_addr>`
-    /// (loopback when that address is unspecified).
-    pub public_url: Option<String>,
-    /// The per-deployment secret in every callback path. Unset: a random
-    /// one per process (callbacks of orders booked before a restart are
-    /// then refused and only the reconciler moves those orders on). Each
-    /// provider's URLs carry a secret derived from it, so one provider's
-    /// URL does not open the other's routes.
-    pub secret: Option<SecretString>,
-    /// The secret before a rotation, still accepted (derived per provider
-    /// the same way) until the orders booked under it have settled.
-    pub previous_secret: Option<SecretString>,
-}
-
-/// Shortest accepted callback secret.
-pub const MIN_CALLBACK_SECRET_LEN: usize = 16;
 
 /// The order store.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -366,7 +352,13 @@ impl Config {
         self.routing.validate(&mut problems);
         self.alitrip.validate(&mut problems);
         self.offers.validate(&mut problems);
-        self.auth.validate(self.panhe_is_simulated(), &mut problems);
+        self.tls.validate(&mut problems);
+        self.limits.validate(&mut problems);
+        self.auth.validate(
+            self.panhe_is_simulated(),
+            self.tls.requires_client_certificates(),
+            &mut problems,
+        );
         let mut problem = |key: &str, message: String| {
             problems.push(ConfigProblem {
                 key: key.to_owned(),
@@ -527,21 +519,7 @@ impl Config {
                 "is only used beside store.identity_key (RAILGATE_STORE_IDENTITY_KEY)".into(),
             );
         }
-        if let Some(url) = &self.callbacks.public_url
-            && let Err(message) = check_base_url(url)
-        {
-            problem("callbacks.public_url", message);
-        }
-        for (key, secret) in [
-            ("callbacks.secret", &self.callbacks.secret),
-            ("callbacks.previous_secret", &self.callbacks.previous_secret),
-        ] {
-            if let Some(secret) = secret
-                && let Err(message) = check_callback_secret(secret.expose_secret())
-            {
-                problem(key, message);
-            }
-        }
+        self.callbacks.validate(&mut problem);
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             problem("log.filter", error.to_string());
         }
@@ -549,7 +527,7 @@ impl Config {
     }
 }
 
-fn check_base_url(url: &str) -> Result<(), String> {
+pub(super) fn check_base_url(url: &str) -> Result<(), String> {
     match reqwest::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
             Ok(())
@@ -561,22 +539,6 @@ fn check_base_url(url: &str) -> Result<(), String> {
     }
 }
 
-/// A secret goes into URL paths as is: unreserved characters only.
-fn check_callback_secret(secret: &str) -> Result<(), String> {
-    if secret.len() < MIN_CALLBACK_SECRET_LEN {
-        return Err(format!(
-            "must be at least {MIN_CALLBACK_SECRET_LEN} characters (RAILGATE_CALLBACK_SECRET)"
-        ));
-    }
-    if !secret
-        .bytes()
-        .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~'))
-    {
-        return Err("may hold only letters, digits and - _ . ~ (it goes into URL paths)".into());
-    }
-    Ok(())
-}
-
 fn single(key: &str, message: String) -> ConfigError {
     ConfigError {
         problems: vec![ConfigProblem {
@@ -586,5 +548,7 @@ fn single(key: &str, message: String) -> ConfigError {
     }
 }
 
+#[cfg(test)]
+mod edge_tests;
 #[cfg(test)]
 mod tests;

@@ -36,6 +36,20 @@ fn defaults_are_sandbox_on_loopback() {
 
 #[test]
 fn environment_overrides_every_documented_key() {
+    let tls = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let certificate = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let cert_file = tls.path().join("tls.crt");
+    let key_file = tls.path().join("tls.key");
+    std::fs::write(&cert_file, certificate.pem()).unwrap();
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    let (cert_path, key_path) = (
+        cert_file.display().to_string(),
+        key_file.display().to_string(),
+    );
     let config = Config::load(
         None,
         &env(&[
@@ -100,6 +114,18 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_STORE_IDENTITY_KEY", &"ab".repeat(32)),
             ("RAILGATE_STORE_PREVIOUS_IDENTITY_KEY", &"cd".repeat(32)),
             ("RAILGATE_JUHE_SEARCH_SHARE_PERCENT", "50"),
+            ("RAILGATE_AUTH_JWT_ISSUER", "https://idp.example.com"),
+            ("RAILGATE_AUTH_JWT_AUDIENCE", "railgate"),
+            (
+                "RAILGATE_AUTH_JWT_JWKS_URL",
+                "https://idp.example.com/jwks.json",
+            ),
+            ("RAILGATE_AUTH_JWT_JWKS_FILE", "/etc/railgate/jwks.json"),
+            ("RAILGATE_TLS_CERT_FILE", &cert_path),
+            ("RAILGATE_TLS_KEY_FILE", &key_path),
+            ("RAILGATE_TLS_CLIENT_CA_FILE", &cert_path),
+            ("RAILGATE_LIMITS_MAX_IN_FLIGHT", "77"),
+            ("RAILGATE_LIMITS_CALLER_REQUESTS_PER_SECOND", "12"),
             ("PATH", "/usr/bin"),
         ]),
     )
@@ -198,7 +224,23 @@ fn environment_overrides_every_documented_key() {
     );
     assert!(config.store.previous_identity_key.is_some());
     assert_eq!(config.auth.mode, Some(AuthMode::None));
-    assert_eq!(ENV_KEYS.len(), 44, "README documents every key");
+    let jwt = &config.auth.jwt;
+    assert_eq!(jwt.issuer.as_deref(), Some("https://idp.example.com"));
+    assert_eq!(jwt.audience.as_deref(), Some("railgate"));
+    assert_eq!(
+        jwt.jwks_url.as_deref(),
+        Some("https://idp.example.com/jwks.json")
+    );
+    assert_eq!(
+        jwt.jwks_file.as_deref(),
+        Some(std::path::Path::new("/etc/railgate/jwks.json"))
+    );
+    assert_eq!(config.tls.cert_file.as_deref(), Some(cert_file.as_path()));
+    assert_eq!(config.tls.key_file.as_deref(), Some(key_file.as_path()));
+    assert!(config.tls.requires_client_certificates());
+    assert_eq!(config.limits.max_in_flight, 77);
+    assert_eq!(config.limits.caller_requests_per_second, 12);
+    assert_eq!(ENV_KEYS.len(), 53, "README documents every key");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use crate::booking::book_request;
 use crate::support::{TestApp, date_in, details};
-use railgate::auth::tokens::token_hash;
+use railgate::auth::clients::token_hash;
 use railgate::proto::{
     self as pb, admin_service_client::AdminServiceClient,
     booking_service_client::BookingServiceClient,

@@ -36,7 +36,7 @@ pub async fn serve(
     tonic::transport::Server::builder()
         .add_service(BookingServiceServer::new(Baseline::new(answer)))
         .serve_with_incoming_shutdown(
-            railgate::grpc_incoming::incoming(listener, std::time::Duration::from_secs(10)),
+            railgate::grpc_incoming::incoming(listener, std::time::Duration::from_secs(10), None),
             shutdown,
         )
         .await

@@ -22,6 +22,8 @@ pub struct WatchSettings {
     /// Events a feed keeps for a watcher that has not sent them yet; a
     /// watcher further behind reads the store instead.
     pub capacity: usize,
+    /// Streams one caller may hold open.
+    pub streams_per_caller: usize,
 }
 
 impl Default for WatchSettings {
@@ -29,6 +31,7 @@ impl Default for WatchSettings {
         Self {
             poll_interval: Duration::from_secs(2),
             capacity: 64,
+            streams_per_caller: 64,
         }
     }
 }
@@ -41,6 +44,8 @@ pub struct WatchHub {
     /// Weak: a feed lives as long as its watchers hold it, and removes
     /// itself from here when the last one drops it.
     feeds: Mutex<HashMap<OrderId, Weak<OrderFeed>>>,
+    /// Open streams per caller.
+    quota: Arc<super::quota::StreamQuota>,
 }
 
 impl std::fmt::Debug for WatchHub {
@@ -64,6 +69,7 @@ impl WatchHub {
         let hub = Arc::new(Self {
             store,
             stations,
+            quota: super::quota::StreamQuota::new(settings.streams_per_caller),
             settings,
             feeds: Mutex::new(HashMap::new()),
         });
@@ -84,6 +90,11 @@ impl WatchHub {
             receiver: feed.sender.subscribe(),
             _feed: Some(feed),
         })
+    }
+
+    /// The per-caller cap on open streams.
+    pub fn quota(&self) -> &Arc<super::quota::StreamQuota> {
+        &self.quota
     }
 
     /// The store the feeds and their watchers read.

@@ -9,6 +9,7 @@
 
 mod feed;
 mod hub;
+mod quota;
 mod stream;
 #[cfg(test)]
 mod tests;
@@ -19,7 +20,7 @@ use crate::domain::OrderId;
 use crate::proto as pb;
 pub use hub::{WatchHub, WatchSettings};
 use stream::Watcher;
-use tokio_stream::Stream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::Status;
 
 /// Starts watching; validation and NOT_FOUND are answered before the
@@ -43,6 +44,8 @@ pub async fn watch_order(
     }
     // Another caller's order is not found, as a missing one.
     super::caller::visible_order(state, caller, &order_id).await?;
+    // Held by the stream: its slot is given back when the stream drops.
+    let slot = state.watch_hub.quota().acquire(caller)?;
     let watcher = Watcher::open(
         &state.watch_hub,
         order_id,
@@ -50,5 +53,8 @@ pub async fn watch_order(
         request.follow,
     )
     .await?;
-    Ok(watcher.into_stream())
+    Ok(watcher.into_stream().map(move |event| {
+        let _held = &slot;
+        event
+    }))
 }

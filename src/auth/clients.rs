@@ -1,17 +1,29 @@
-//! Static bearer tokens: a file of clients, each with an id, the SHA-256 of
-//! its token (the token itself is never stored) and its scopes.
+//! The clients file: each client's id, scopes, optional rate and, for
+//! bearer tokens, the SHA-256 of its token (the token itself is never
+//! stored).
 //!
 //! ```toml
 //! [[client]]
 //! id = "checkout"
 //! token_sha256 = "834e953eab5f082a9d4a1de22cbf7ae1afbcd8c6c942425446e2d8095dc0c4cd"
 //! scopes = ["search", "book", "pay"]
+//! requests_per_second = 200   # optional; else [limits] caller_requests_per_second
+//! burst = 400                 # optional; else requests_per_second
+//!
+//! [[client]]
+//! id = "spiffe://cluster.local/ns/shop/sa/reports"   # mTLS: the certificate's identity
+//! scopes = ["search"]
 //! ```
+//!
+//! With `auth.mode = tokens` every client needs `token_sha256`; with
+//! `mtls` the id is what the client certificate names
+//! ([`crate::tls::peer`]) and a token is not used.
 //!
 //! A presented token is hashed and compared with every client's hash in
 //! constant time (`subtle`), so neither a match nor its position shows in
 //! the time taken.
 
+use super::admission::Rate;
 use super::{Caller, Scope};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -30,8 +42,12 @@ struct ClientsFile {
 #[serde(deny_unknown_fields)]
 struct ClientEntry {
     id: String,
-    token_sha256: String,
+    token_sha256: Option<String>,
     scopes: Vec<String>,
+    #[serde(default)]
+    requests_per_second: u32,
+    #[serde(default)]
+    burst: u32,
 }
 
 /// A clients file that cannot be used.
@@ -67,11 +83,18 @@ pub enum ClientsFileError {
 
 /// The callers a clients file names.
 #[derive(Debug, Clone)]
-pub struct TokenTable {
-    clients: Vec<(Caller, [u8; 32])>,
+pub struct ClientTable {
+    clients: Vec<Client>,
 }
 
-impl TokenTable {
+#[derive(Debug, Clone)]
+struct Client {
+    caller: Caller,
+    token_hash: Option<[u8; 32]>,
+    rate: Option<Rate>,
+}
+
+impl ClientTable {
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<Self, ClientsFileError> {
         let shown = path.display().to_string();
@@ -101,16 +124,27 @@ impl TokenTable {
             }
             if clients
                 .iter()
-                .any(|(caller, _): &(Caller, _)| caller.id() == id)
+                .any(|client: &Client| client.caller.id() == id)
             {
                 return Err(problem(format!("id {id:?} is listed twice")));
             }
-            let hash = hex::decode(entry.token_sha256.trim())
-                .ok()
-                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-                .ok_or_else(|| {
-                    problem("token_sha256 must be 64 hex digits: the SHA-256 of the token".into())
-                })?;
+            let token_hash = match &entry.token_sha256 {
+                None => None,
+                Some(hash) => Some(
+                    hex::decode(hash.trim())
+                        .ok()
+                        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                        .ok_or_else(|| {
+                            problem(
+                                "token_sha256 must be 64 hex digits: the SHA-256 of the token"
+                                    .into(),
+                            )
+                        })?,
+                ),
+            };
+            if entry.burst > 0 && entry.requests_per_second == 0 {
+                return Err(problem("burst needs requests_per_second".into()));
+            }
             let mut scopes = Vec::with_capacity(entry.scopes.len());
             for name in &entry.scopes {
                 scopes.push(Scope::parse(name.trim()).ok_or_else(|| {
@@ -119,9 +153,44 @@ impl TokenTable {
                     ))
                 })?);
             }
-            clients.push((Caller::new(id, scopes), hash));
+            clients.push(Client {
+                caller: Caller::new(id, scopes),
+                token_hash,
+                rate: Rate::new(entry.requests_per_second, entry.burst),
+            });
         }
         Ok(Self { clients })
+    }
+
+    /// Refuses a table with a client that has no token (tokens mode).
+    pub fn require_tokens(self, path: &str) -> Result<Self, ClientsFileError> {
+        match self
+            .clients
+            .iter()
+            .position(|client| client.token_hash.is_none())
+        {
+            Some(index) => Err(ClientsFileError::Entry {
+                path: path.to_owned(),
+                index,
+                message: "token_sha256 is required with auth.mode = tokens".into(),
+            }),
+            None => Ok(self),
+        }
+    }
+
+    /// The rates of clients that have their own.
+    pub fn rates(&self) -> impl Iterator<Item = (std::sync::Arc<str>, Rate)> + '_ {
+        self.clients
+            .iter()
+            .filter_map(|client| Some((client.caller.shared_id(), client.rate?)))
+    }
+
+    /// The client whose id is `identity` (an mTLS certificate's identity).
+    pub fn by_identity(&self, identity: &str) -> Option<&Caller> {
+        self.clients
+            .iter()
+            .map(|client| &client.caller)
+            .find(|caller| caller.id() == identity)
     }
 
     /// Clients in the file.
@@ -139,9 +208,11 @@ impl TokenTable {
         let presented: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let mut found = None;
         // Every entry is compared, whatever matched before.
-        for (caller, hash) in &self.clients {
-            if bool::from(presented.ct_eq(hash)) {
-                found = Some(caller);
+        for client in &self.clients {
+            if let Some(hash) = &client.token_hash
+                && bool::from(presented.ct_eq(hash))
+            {
+                found = Some(&client.caller);
             }
         }
         found
@@ -157,8 +228,8 @@ pub fn token_hash(token: &str) -> String {
 mod tests {
     use super::*;
 
-    fn file(entries: &str) -> Result<TokenTable, ClientsFileError> {
-        TokenTable::parse(entries, "clients.toml")
+    fn file(entries: &str) -> Result<ClientTable, ClientsFileError> {
+        ClientTable::parse(entries, "clients.toml")
     }
 
     #[test]
@@ -208,5 +279,41 @@ mod tests {
         assert!(twice.contains("listed twice"), "{twice}");
         assert!(file("client = 3").is_err());
         assert!(file("").unwrap().is_empty());
+        let burst_alone = file("[[client]]\nid = \"a\"\nscopes = []\nburst = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(burst_alone.contains("burst needs"), "{burst_alone}");
+    }
+
+    #[test]
+    fn certificate_clients_have_no_token_and_tokens_mode_refuses_them() {
+        let text = format!(
+            "[[client]]\nid = \"spiffe://cluster.local/ns/shop/sa/reports\"\nscopes = [\"search\"]\n\
+             requests_per_second = 5\n\
+             [[client]]\nid = \"checkout\"\ntoken_sha256 = \"{}\"\nscopes = [\"book\"]\n",
+            token_hash("t")
+        );
+        let table = file(&text).unwrap();
+        let reports = table
+            .by_identity("spiffe://cluster.local/ns/shop/sa/reports")
+            .unwrap();
+        assert!(reports.may(Scope::Search) && !reports.may(Scope::Book));
+        assert!(
+            table
+                .by_identity("spiffe://cluster.local/ns/shop/sa/other")
+                .is_none()
+        );
+        let rates: Vec<_> = table.rates().collect();
+        assert_eq!(rates.len(), 1);
+        assert_eq!(rates[0].1, Rate::new(5, 5).unwrap());
+        assert_eq!(table.caller("t").unwrap().id(), "checkout");
+        let refused = table
+            .require_tokens("clients.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("client 0") && refused.contains("required"),
+            "{refused}"
+        );
     }
 }

@@ -1,0 +1,180 @@
+//! The audit log: one structured line per mutating call — who (the
+//! caller's id), what (the RPC), which order, how it ended, and the trace
+//! id to find the rest of the call by. Nothing personal: an order id and
+//! a caller id are railgate's own identifiers, and the request's
+//! passengers, contacts and credentials are never read here.
+//!
+//! Lines go to the `railgate::audit` target at info level, so a log
+//! pipeline can route them apart (`log.filter` can keep them when other
+//! lines are cut: `warn,railgate::audit=info`).
+
+use super::status::ApiError;
+use crate::auth::Caller;
+use crate::proto as pb;
+use std::future::Future;
+use tonic::{Request, Response, Status};
+
+/// The order a mutating request names ("" for Book, which makes one).
+pub trait OrderOfRequest {
+    /// The order id as sent.
+    fn order_id(&self) -> &str;
+}
+
+/// The order a mutating call's answer carries.
+pub trait OrderOfAnswer {
+    /// The order id, when the answer holds an order.
+    fn order_id(&self) -> Option<&str>;
+}
+
+macro_rules! order_of {
+    (requests: $($request:ty),*; answers: $($answer:ty),*) => {
+        $(impl OrderOfRequest for $request {
+            fn order_id(&self) -> &str {
+                &self.order_id
+            }
+        })*
+        $(impl OrderOfAnswer for $answer {
+            fn order_id(&self) -> Option<&str> {
+                self.order.as_ref().map(|order| order.order_id.as_str())
+            }
+        })*
+    };
+}
+
+order_of!(
+    requests: pb::ConfirmRequest, pb::CancelRequest, pb::RefundRequest, pb::ChangeRequest,
+        pb::ConfirmChangeRequest, pb::CancelChangeRequest;
+    answers: pb::BookResponse, pb::ConfirmResponse, pb::CancelResponse, pb::RefundResponse,
+        pb::ChangeResponse, pb::ConfirmChangeResponse, pb::CancelChangeResponse
+);
+
+impl OrderOfRequest for pb::BookRequest {
+    fn order_id(&self) -> &str {
+        ""
+    }
+}
+
+/// A replayed notification is about an order, but names the notification.
+impl OrderOfRequest for pb::ReplayNotificationRequest {
+    fn order_id(&self) -> &str {
+        ""
+    }
+}
+
+impl OrderOfAnswer for pb::ReplayNotificationResponse {
+    fn order_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// Runs a mutating RPC's `handle` for the request's caller and logs its
+/// audit line.
+pub async fn audited<Req, Resp, Fut>(
+    rpc: &'static str,
+    request: Request<Req>,
+    handle: impl FnOnce(Caller, Req) -> Fut,
+) -> Result<Response<Resp>, Status>
+where
+    Req: OrderOfRequest,
+    Resp: OrderOfAnswer,
+    Fut: Future<Output = Result<Resp, ApiError>>,
+{
+    let trace_id = trace_id(request.metadata());
+    let caller = super::caller::of(&request)?;
+    let request = request.into_inner();
+    // Bounded: an order id is 36 characters; a caller may send anything.
+    let asked: String = request.order_id().chars().take(64).collect();
+    let result = handle(caller.clone(), request).await.map_err(Status::from);
+    let order_id = match &result {
+        Ok(answer) => answer.order_id().map(str::to_owned).unwrap_or(asked),
+        Err(_) => asked,
+    };
+    let (outcome, reason) = match &result {
+        Ok(_) => ("OK".to_owned(), String::new()),
+        Err(status) => (format!("{:?}", status.code()), reason_of(status)),
+    };
+    tracing::info!(
+        target: "railgate::audit",
+        audit = true,
+        caller = caller.id(),
+        rpc,
+        order_id = %order_id,
+        outcome = %outcome,
+        reason = %reason,
+        trace_id = %trace_id,
+        "audit"
+    );
+    result.map(Response::new)
+}
+
+/// The ErrorInfo reason of a refusal (stable, and never personal).
+fn reason_of(status: &Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_details_error_info()
+        .map(|info| info.reason)
+        .unwrap_or_default()
+}
+
+/// The call's W3C trace id from its `traceparent`, or a fresh one when
+/// the caller sent none (so the line still has an id to quote).
+fn trace_id(metadata: &tonic::metadata::MetadataMap) -> String {
+    metadata
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+        .and_then(parse_traceparent)
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{:032x}", rand::random::<u128>()))
+}
+
+/// The trace id of a `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), if
+/// it is well formed and not all zeros.
+fn parse_traceparent(value: &str) -> Option<&str> {
+    let mut parts = value.trim().split('-');
+    let (version, trace, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |text: &str, len: usize| {
+        text.len() == len
+            && text
+                .bytes()
+                .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    let valid = hex(version, 2)
+        && version != "ff"
+        && hex(trace, 32)
+        && trace.bytes().any(|byte| byte != b'0')
+        && hex(parent, 16)
+        && hex(flags, 2);
+    valid.then_some(trace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_traceparent_gives_its_trace_id_and_a_bad_one_gives_none() {
+        assert_eq!(
+            parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(parse_traceparent(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn without_a_traceparent_a_fresh_id_is_made() {
+        let metadata = tonic::metadata::MetadataMap::new();
+        let first = trace_id(&metadata);
+        assert_eq!(first.len(), 32);
+        assert_ne!(first, trace_id(&metadata));
+    }
+}
