@@ -18,14 +18,14 @@ const SHOP: &str = "shop-token-0123456789abcdef0123456789";
 const PAYER: &str = "payer-token-0123456789abcdef012345678";
 const OPS: &str = "ops-token-0123456789abcdef0123456789ab";
 
-type Authorized = InterceptedService<
+pub type Authorized = InterceptedService<
     Channel,
     Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>,
 >;
 
 /// A channel whose calls carry `authorization: Bearer <token>` (none
 /// for None).
-fn with_token(channel: &Channel, token: Option<&'static str>) -> Authorized {
+pub fn with_token(channel: &Channel, token: Option<&'static str>) -> Authorized {
     InterceptedService::new(
         channel.clone(),
         Box::new(move |mut request: tonic::Request<()>| {

@@ -51,11 +51,11 @@ impl TestApp {
         let server = tokio::spawn(app::run(config, listeners, Arc::new(SystemClock), async {
             let _ = stopped.await;
         }));
+        // Lazy: a TLS listener refuses this plaintext channel, and the
+        // tests of one make channels of their own.
         let channel = Channel::from_shared(format!("http://{grpc_addr}"))
             .unwrap()
-            .connect()
-            .await
-            .expect("connect to railgate");
+            .connect_lazy();
         Self {
             grpc_addr,
             http_addr,
