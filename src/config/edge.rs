@@ -115,7 +115,7 @@ impl Default for LimitsConfig {
             max_in_flight: 1024,
             caller_requests_per_second: 0,
             caller_burst: 0,
-            watch_streams_per_caller: 64,
+            watch_streams_per_caller: 1000,
             max_message_bytes: 4 * 1024 * 1024,
             max_concurrent_streams: 256,
             max_connection_age_secs: 1800,

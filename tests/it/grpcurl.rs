@@ -36,6 +36,11 @@ fn readme_block(name: &str) -> String {
 /// terminal shows them. Panics with that output if the script fails.
 async fn run_against(app: &TestApp, script: &str) -> String {
     let script = script.replace(README_ADDR, &app.grpc_addr.to_string());
+    run_in(script, None).await
+}
+
+/// Runs `script` in bash in `dir` (the current directory when None).
+async fn run_in(script: String, dir: Option<std::path::PathBuf>) -> String {
     // The clone's .venv first, as `make` puts it, so `cargo test` finds
     // grpcurl after `make tools` without a PATH change.
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin");
@@ -45,11 +50,15 @@ async fn run_against(app: &TestApp, script: &str) -> String {
         std::env::var("PATH").unwrap_or_default()
     );
     let output = tokio::task::spawn_blocking(move || {
-        Command::new("bash")
+        let mut command = Command::new("bash");
+        command
             .arg("-c")
             .arg(format!("exec 2>&1\nset -euo pipefail\n{script}"))
-            .env("PATH", path)
-            .output()
+            .env("PATH", path);
+        if let Some(dir) = dir {
+            command.current_dir(dir);
+        }
+        command.output()
     })
     .await
     .unwrap()
@@ -89,6 +98,43 @@ async fn readme_walkthrough_works_with_real_grpcurl() {
     );
     assert!(stdout.contains("\"priceFen\""), "search result:\n{stdout}");
     assert!(stdout.contains("\"SERVING\""), "health check:\n{stdout}");
+}
+
+/// The README's mTLS block, as written, in a directory holding the files it
+/// names (a CA, and a client certificate the clients file lists), against
+/// a TLS listener whose certificate is for `localhost`.
+#[tokio::test]
+async fn readme_mtls_walkthrough_works_with_real_grpcurl() {
+    use crate::tls::{Authority, replace, write_server_files};
+    let dir = tempfile::tempdir().unwrap();
+    let authority = Authority::new("readme CA");
+    let (cert, key) = write_server_files(dir.path(), &authority.server());
+    replace(&dir.path().join("ca.crt"), &authority.pem());
+    let checkout = authority.client("spiffe://cluster.local/ns/shop/sa/checkout");
+    replace(&dir.path().join("checkout.crt"), &checkout.cert_pem);
+    replace(&dir.path().join("checkout.key"), &checkout.key_pem);
+    let clients = dir.path().join("clients.toml");
+    std::fs::write(
+        &clients,
+        "[[client]]\nid = \"spiffe://cluster.local/ns/shop/sa/checkout\"\nscopes = [\"search\"]\n",
+    )
+    .unwrap();
+    let ca = dir.path().join("ca.crt");
+    let app = TestApp::spawn_with(|config| {
+        config.tls.cert_file = Some(cert);
+        config.tls.key_file = Some(key);
+        config.tls.client_ca_file = Some(ca);
+        config.auth.mode = Some(railgate::config::AuthMode::Mtls);
+        config.auth.clients_file = Some(clients);
+    })
+    .await;
+    let script = readme_block("grpcurl-mtls").replace(
+        "localhost:50051",
+        &format!("localhost:{}", app.grpc_addr.port()),
+    );
+    let output = run_in(script, Some(dir.path().to_owned())).await;
+    assert!(output.contains("\"北京南\"") || output.contains("北京"), "{output}");
+    assert!(output.contains("\"SERVING\""), "{output}");
 }
 
 /// One line the README's `tickets` function prints:

@@ -31,7 +31,7 @@ impl Default for WatchSettings {
         Self {
             poll_interval: Duration::from_secs(2),
             capacity: 64,
-            streams_per_caller: 64,
+            streams_per_caller: 1000,
         }
     }
 }
