@@ -133,7 +133,10 @@ async fn readme_mtls_walkthrough_works_with_real_grpcurl() {
         &format!("localhost:{}", app.grpc_addr.port()),
     );
     let output = run_in(script, Some(dir.path().to_owned())).await;
-    assert!(output.contains("\"北京南\"") || output.contains("北京"), "{output}");
+    assert!(
+        output.contains("\"北京南\"") || output.contains("北京"),
+        "{output}"
+    );
     assert!(output.contains("\"SERVING\""), "{output}");
 }
 

@@ -41,6 +41,9 @@ pub struct GatewayOptions {
     /// for searches) instead of raising it out of the way: for scenarios
     /// about how railgate shares a quota.
     pub default_quota: bool,
+    /// Bearer-token authentication with a clients file that knows this
+    /// token (with every scope); None: `auth.mode = none`.
+    pub auth_token: Option<String>,
 }
 
 /// A running railgate plus its Panhe simulator.
@@ -96,6 +99,21 @@ impl Gateway {
             // The provider's quota is not what is measured.
             config.panhe.requests_per_second = 1_000_000;
             config.panhe.max_concurrency = 10_000;
+        }
+        if let Some(token) = &options.auth_token {
+            std::fs::create_dir_all(&data_dir).map_err(BenchError::Io)?;
+            let clients = data_dir.join("clients.toml");
+            std::fs::write(
+                &clients,
+                format!(
+                    "[[client]]\nid = \"bench\"\ntoken_sha256 = \"{}\"\n\
+                     scopes = [\"search\", \"book\", \"pay\", \"refund\", \"accounts\", \"admin\"]\n",
+                    railgate::auth::clients::token_hash(token)
+                ),
+            )
+            .map_err(BenchError::Io)?;
+            config.auth.mode = Some(railgate::config::AuthMode::Tokens);
+            config.auth.clients_file = Some(clients);
         }
         let schema = match &options.store {
             StoreChoice::Sqlite => None,

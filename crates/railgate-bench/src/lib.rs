@@ -11,6 +11,7 @@
 //!   report.
 
 pub mod args;
+pub mod auth_cost;
 pub mod baseline;
 pub mod document;
 pub mod gateway;
@@ -150,6 +151,7 @@ pub fn sqlite(cache_ttl_ms: u64) -> GatewayOptions {
         store: StoreChoice::Sqlite,
         provider_delay: std::time::Duration::ZERO,
         default_quota: false,
+        auth_token: None,
     }
 }
 

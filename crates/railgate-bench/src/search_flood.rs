@@ -50,6 +50,7 @@ pub async fn run(length: Duration) -> Result<FloodReport, BenchError> {
         store: StoreChoice::Sqlite,
         provider_delay: Duration::ZERO,
         default_quota: true,
+        auth_token: None,
     })
     .await?;
     let result = phases(&gateway, length).await;

@@ -2,6 +2,7 @@
 //! concurrency and over a sweep of open-loop rates, each next to the
 //! baseline measured in the same run; written out by [`super::document`].
 
+use super::auth_cost::{self, AuthCostReport};
 use super::document::{self, Machine};
 use super::gateway::{Gateway, GatewayOptions, StoreChoice};
 use super::load::{self, CallFuture, LoadPlan, Stop, Workload};
@@ -146,6 +147,8 @@ pub struct Results {
     pub watch: Option<WatchReport>,
     /// Book with and without a search flood.
     pub search_flood: Option<FloodReport>,
+    /// Cached Search with token authentication and without.
+    pub auth_cost: Option<AuthCostReport>,
     /// Scenarios that could not run, and why.
     pub skipped: Vec<String>,
     pub wall_time_s: f64,
@@ -163,6 +166,7 @@ pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchErr
         uncached_serial: None,
         watch: None,
         search_flood: None,
+        auth_cost: None,
         skipped: Vec::new(),
         wall_time_s: 0.0,
     };
@@ -174,6 +178,13 @@ pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchErr
         Err(error) => results
             .skipped
             .push(format!("{}: {error}", search_flood::NAME)),
+    }
+    eprintln!("bench: {}", auth_cost::NAME);
+    match auth_cost::run(timing.closed, timing.warmup, CONCURRENCY, CONNECTIONS).await {
+        Ok(report) => results.auth_cost = Some(report),
+        Err(error) => results
+            .skipped
+            .push(format!("{}: {error}", auth_cost::NAME)),
     }
     let postgres = StoreChoice::Postgres(postgres.to_owned());
     for (name, store, delay) in [
@@ -210,6 +221,7 @@ async fn cached_and_orders(timing: &Timing, results: &mut Results) -> Result<(),
         store: StoreChoice::Sqlite,
         provider_delay: Duration::ZERO,
         default_quota: false,
+        auth_token: None,
     })
     .await?;
     let answer = capture(&gateway.uri()).await?;
@@ -280,6 +292,7 @@ async fn uncached(timing: &Timing, results: &mut Results) -> Result<(), BenchErr
         store: StoreChoice::Sqlite,
         provider_delay: Duration::ZERO,
         default_quota: false,
+        auth_token: None,
     })
     .await?;
     let channels = connect(&gateway.uri()).await?;
@@ -397,6 +410,7 @@ async fn book_confirm(
         store,
         provider_delay,
         default_quota: false,
+        auth_token: None,
     })
     .await?;
     let plan = timing.closed(BOOK_CONCURRENCY, timing.orders);

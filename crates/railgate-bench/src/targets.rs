@@ -94,6 +94,23 @@ pub(super) fn targets_section(doc: &mut String, results: &Results) {
             verdict(ratio <= 2.0 && flood.flooded.failed() == 0)
         );
     }
+    if let Some(auth) = &results.auth_cost {
+        let ratio = auth.ratio();
+        let rates = |runs: &[super::report::Report]| {
+            runs.iter()
+                .map(|run| format!("{:.0}", run.rps))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            doc,
+            "| Search from the cache with token auth ≥ 95% of auth off | on {} vs off {} req/s: {:.0}% | {} |",
+            rates(&auth.on),
+            rates(&auth.off),
+            ratio * 100.0,
+            verdict(ratio >= 0.95)
+        );
+    }
     if let Some(watch) = &results.watch {
         let mib = (watch.rss_after_kib.saturating_sub(watch.rss_before_kib)) as f64 / 1024.0;
         let p99 = watch.delivery.latency_us.p99;

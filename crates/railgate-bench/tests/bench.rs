@@ -233,3 +233,24 @@ async fn the_search_flood_scenario_books_alone_and_during_the_flood() {
         flood.searches.rps
     );
 }
+
+#[tokio::test]
+async fn the_auth_cost_scenario_searches_with_and_without_a_token() {
+    let report = railgate_bench::auth_cost::run(
+        Duration::from_millis(500),
+        Duration::from_millis(100),
+        8,
+        2,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.on.len(), report.off.len());
+    for run in report.on.iter().chain(&report.off) {
+        // Every search answered: the token was accepted on one gateway,
+        // and not needed on the other.
+        assert!(run.ok > 10, "{run}");
+        assert!(run.errors.is_empty(), "{run}");
+    }
+    assert!(report.ratio() > 0.0);
+    eprintln!("auth on/off: {:.2}", report.ratio());
+}
