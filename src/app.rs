@@ -185,6 +185,7 @@ pub async fn run(
     })?;
 
     let stations = StationDirectory::embedded();
+    let metrics = crate::metrics::Metrics::new();
     let panhe_app_key = config
         .panhe
         .app_key
@@ -199,11 +200,12 @@ pub async fn run(
     .map_err(|source| AppError::HttpClient {
         provider: "panhe",
         source,
-    })?;
+    })?
+    .with_metrics(metrics.clone());
     let panhe = PanheAdapter::new(panhe_client, stations);
     let mut adapters = vec![Adapter::Panhe(panhe.clone())];
     let juhe = match juhe_base_url {
-        Some(base_url) => Some(juhe_adapter(&config, base_url, stations)?),
+        Some(base_url) => Some(juhe_adapter(&config, base_url, stations, &metrics)?),
         None => None,
     };
     adapters.extend(juhe.clone().map(Adapter::Juhe));
@@ -214,6 +216,7 @@ pub async fn run(
             provider_timeout: config.search.provider_timeout(),
             cache_ttl: config.search.cache_ttl(),
             offer_seal: config.offers.seal(clock.clone()),
+            metrics: metrics.clone(),
         },
     );
     let store = Store::connect(&config.store_url())
@@ -282,6 +285,7 @@ pub async fn run(
         stations,
         api::watch::WatchSettings {
             streams_per_caller: config.limits.watch_streams_per_caller,
+            metrics: metrics.clone(),
             ..api::watch::WatchSettings::default()
         },
         orders.subscribe(),
@@ -299,10 +303,12 @@ pub async fn run(
         state.orders.clone(),
         crate::callbacks::CallbackSecrets::from_config(&config),
         config.callbacks.allowlists(),
+        metrics.clone(),
         config.server.http_limits(),
         stopped(),
     ));
-    let grpc = crate::grpc_server::start(state, listeners.grpc, &config, &stopped).await?;
+    let grpc = crate::grpc_server::start(state, listeners.grpc, &config, metrics.clone(), &stopped)
+        .await?;
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown requested: draining connections");
@@ -324,6 +330,7 @@ fn juhe_adapter(
     config: &Config,
     base_url: String,
     stations: &'static StationDirectory,
+    metrics: &crate::metrics::Metrics,
 ) -> Result<JuheAdapter, AppError> {
     let key = config
         .juhe
@@ -348,7 +355,8 @@ fn juhe_adapter(
             paths: config.juhe.paths.clone(),
             limits,
         },
-    );
+    )
+    .with_metrics(metrics.clone());
     Ok(
         JuheAdapter::new(client, stations)
             .with_submit_id_numbering(config.juhe.submit_id_numbering),
@@ -375,11 +383,25 @@ async fn serve_http(
     orders: Arc<OrderService>,
     callback_secrets: crate::callbacks::CallbackSecrets,
     allowlists: crate::callbacks::allowlist::SourceAllowlists,
+    metrics: crate::metrics::Metrics,
     limits: crate::http_server::HttpLimits,
     stopped: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), AppError> {
     let app = axum::Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            axum::routing::get(move |headers: axum::http::HeaderMap| {
+                let metrics = metrics.clone();
+                async move {
+                    let accept = headers
+                        .get(axum::http::header::ACCEPT)
+                        .and_then(|value| value.to_str().ok());
+                    let (content_type, text) = metrics.exposition(accept);
+                    ([(axum::http::header::CONTENT_TYPE, content_type)], text)
+                }
+            }),
+        )
         .merge(crate::callbacks::router(
             orders,
             callback_secrets,

@@ -21,6 +21,7 @@ pub async fn start<S, F>(
     state: Arc<ApiState>,
     listener: TcpListener,
     config: &Config,
+    metrics: crate::metrics::Metrics,
     stopped: &S,
 ) -> Result<impl Future<Output = Result<(), AppError>> + use<S, F>, AppError>
 where
@@ -93,8 +94,10 @@ where
     }
     let router = builder
         .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
+        // Every call timed and counted, refused ones included.
+        .layer(crate::metrics::MetricsLayer::new(metrics.clone()))
         // Who is calling, may they, and is there room: before any service.
-        .layer(AuthLayer::new(authenticator, admission))
+        .layer(AuthLayer::new(authenticator, admission, metrics))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -41,6 +41,7 @@ pub mod grpc_incoming;
 pub mod grpc_server;
 pub mod http_server;
 pub mod log_budget;
+pub mod metrics;
 pub mod notify;
 pub mod orders;
 pub mod privacy;

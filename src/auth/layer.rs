@@ -11,6 +11,7 @@ use super::{Caller, required_scope};
 use crate::api::status::ApiError;
 use crate::grpc_incoming::PeerInfo;
 use crate::log_budget::LogBudget;
+use crate::metrics::{Metrics, Refusal};
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -103,14 +104,17 @@ fn bearer(headers: &http::HeaderMap) -> Result<&str, ApiError> {
 pub struct AuthLayer {
     authenticator: Authenticator,
     admission: Arc<Admission>,
+    metrics: Metrics,
 }
 
 impl AuthLayer {
-    /// Checks calls with `authenticator` and admits them under `admission`.
-    pub fn new(authenticator: Authenticator, admission: Arc<Admission>) -> Self {
+    /// Checks calls with `authenticator`, admits them under `admission`
+    /// and counts refusals in `metrics`.
+    pub fn new(authenticator: Authenticator, admission: Arc<Admission>, metrics: Metrics) -> Self {
         Self {
             authenticator,
             admission,
+            metrics,
         }
     }
 }
@@ -123,6 +127,7 @@ impl<S> tower::Layer<S> for AuthLayer {
             inner,
             authenticator: self.authenticator.clone(),
             admission: self.admission.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -135,6 +140,7 @@ pub struct AuthService<S> {
     inner: S,
     authenticator: Authenticator,
     admission: Arc<Admission>,
+    metrics: Metrics,
 }
 
 impl<S> tower::Service<http::Request<Body>> for AuthService<S>
@@ -180,6 +186,9 @@ where
                 })
             }
             Err(refusal) => {
+                if let Some(reason) = refusal_reason(&refusal) {
+                    self.metrics.refused(reason);
+                }
                 if let Some(suppressed) = REFUSED.admit() {
                     tracing::info!(rpc = request.uri().path(), reason = %refusal, suppressed, "call refused");
                 }
@@ -187,5 +196,16 @@ where
                 Box::pin(std::future::ready(Ok(status.into_http())))
             }
         }
+    }
+}
+
+/// The metrics label of a refusal.
+fn refusal_reason(refusal: &ApiError) -> Option<Refusal> {
+    match refusal {
+        ApiError::Unauthenticated(_) => Some(Refusal::unauthenticated),
+        ApiError::PermissionDenied { .. } => Some(Refusal::permission_denied),
+        ApiError::RateLimited { .. } => Some(Refusal::rate_limited),
+        ApiError::Overloaded => Some(Refusal::overloaded),
+        _ => None,
     }
 }

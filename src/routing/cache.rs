@@ -78,14 +78,46 @@ impl SearchCache {
     where
         F: Future<Output = Result<ProviderAnswer, ProviderError>>,
     {
-        match &self.answers {
-            None => fetch.await.map(Arc::new).map_err(Arc::new),
-            Some(answers) => {
-                answers
-                    .try_get_with(key, async move { fetch.await.map(Arc::new) })
-                    .await
-            }
+        self.get_or_fetch_traced(key, fetch).await.0
+    }
+
+    /// As [`Self::get_or_fetch`], saying where the answer came from.
+    pub async fn get_or_fetch_traced<F>(
+        &self,
+        key: SearchKey,
+        fetch: F,
+    ) -> (
+        Result<Arc<ProviderAnswer>, Arc<ProviderError>>,
+        crate::metrics::CacheOutcome,
+    )
+    where
+        F: Future<Output = Result<ProviderAnswer, ProviderError>>,
+    {
+        use crate::metrics::CacheOutcome;
+        let Some(answers) = &self.answers else {
+            return (
+                fetch.await.map(Arc::new).map_err(Arc::new),
+                CacheOutcome::miss,
+            );
+        };
+        if let Some(answer) = answers.get(&key).await {
+            return (Ok(answer), CacheOutcome::hit);
         }
+        // Set when this caller's fetch is the one that runs; otherwise it
+        // joined another caller's (or one that just finished).
+        let fetched = std::sync::atomic::AtomicBool::new(false);
+        let answer = answers
+            .try_get_with(key, async {
+                fetched.store(true, std::sync::atomic::Ordering::Relaxed);
+                fetch.await.map(Arc::new)
+            })
+            .await;
+        let outcome = if fetched.load(std::sync::atomic::Ordering::Relaxed) {
+            CacheOutcome::miss
+        } else {
+            CacheOutcome::joined
+        };
+        (answer, outcome)
     }
 }
 

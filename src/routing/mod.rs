@@ -158,6 +158,8 @@ pub struct SearchSettings {
     pub cache_ttl: Duration,
     /// Seals the offer ids of every answer before it is cached.
     pub offer_seal: crate::domain::OfferSeal,
+    /// Where cache hits, misses and joins are counted.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Chooses providers for each call.
@@ -169,6 +171,7 @@ pub struct Router {
     search_timeout: Duration,
     cache: SearchCache,
     offer_seal: crate::domain::OfferSeal,
+    metrics: crate::metrics::Metrics,
 }
 
 impl Router {
@@ -188,6 +191,7 @@ impl Router {
             search_timeout: search.provider_timeout,
             cache: SearchCache::new(search.cache_ttl),
             offer_seal: search.offer_seal,
+            metrics: search.metrics,
         }
     }
 

@@ -93,8 +93,9 @@ impl Router {
             to: query.to.telecode.clone(),
             date: query.date,
         };
-        self.cache
-            .get_or_fetch(key, async {
+        let (answer, outcome) = self
+            .cache
+            .get_or_fetch_traced(key, async {
                 let (mut trains, skipped) = adapter.search(query).await?;
                 // Sealed once per fetch, not per cache hit.
                 for train in &mut trains {
@@ -111,7 +112,9 @@ impl Router {
                     fetched_at: Instant::now(),
                 })
             })
-            .await
+            .await;
+        self.metrics.search_answer(adapter.id().as_str(), outcome);
+        answer
     }
 }
 

@@ -32,6 +32,7 @@ fn panhe_only(routing: RoutingConfig) -> Router {
                 Duration::from_secs(60),
                 std::sync::Arc::new(crate::domain::time::SystemClock),
             ),
+            metrics: crate::metrics::Metrics::new(),
         },
     )
 }

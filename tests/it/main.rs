@@ -21,6 +21,7 @@ mod jwt;
 mod limits;
 mod listeners;
 mod lookup;
+mod metrics;
 mod multi_provider;
 mod panhe_adapter;
 mod privacy;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::sync::{OnceCell, broadcast, mpsc};
 
 /// How the hub's feeds behave.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WatchSettings {
     /// How often each feed reads the store for events stored by another
     /// instance sharing the database.
@@ -24,6 +24,8 @@ pub struct WatchSettings {
     pub capacity: usize,
     /// Streams one caller may hold open.
     pub streams_per_caller: usize,
+    /// Where open streams are counted.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Default for WatchSettings {
@@ -32,6 +34,7 @@ impl Default for WatchSettings {
             poll_interval: Duration::from_secs(2),
             capacity: 64,
             streams_per_caller: 1000,
+            metrics: crate::metrics::Metrics::new(),
         }
     }
 }
@@ -69,7 +72,10 @@ impl WatchHub {
         let hub = Arc::new(Self {
             store,
             stations,
-            quota: super::quota::StreamQuota::new(settings.streams_per_caller),
+            quota: super::quota::StreamQuota::new(
+                settings.streams_per_caller,
+                settings.metrics.clone(),
+            ),
             settings,
             feeds: Mutex::new(HashMap::new()),
         });

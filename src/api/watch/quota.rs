@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 pub struct StreamQuota {
     limit: usize,
     open: Mutex<HashMap<Arc<str>, usize>>,
+    metrics: crate::metrics::Metrics,
 }
 
 /// One open stream of a caller; gives its slot back when dropped.
@@ -23,11 +24,12 @@ pub struct StreamSlot {
 }
 
 impl StreamQuota {
-    /// At most `limit` open streams per caller.
-    pub fn new(limit: usize) -> Arc<Self> {
+    /// At most `limit` open streams per caller, counted in `metrics`.
+    pub fn new(limit: usize, metrics: crate::metrics::Metrics) -> Arc<Self> {
         Arc::new(Self {
             limit,
             open: Mutex::new(HashMap::new()),
+            metrics,
         })
     }
 
@@ -40,6 +42,7 @@ impl StreamQuota {
             return Err(ApiError::TooManyStreams { limit: self.limit });
         }
         *count += 1;
+        self.metrics.watch_stream(1);
         Ok(StreamSlot {
             quota: self.clone(),
             caller: id,
@@ -55,6 +58,7 @@ impl StreamQuota {
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
+        self.quota.metrics.watch_stream(-1);
         let mut open = self.quota.open.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(count) = open.get_mut(&self.caller) {
             *count -= 1;
@@ -72,7 +76,7 @@ mod tests {
 
     #[test]
     fn a_caller_at_its_cap_is_refused_until_a_stream_closes_and_others_are_not() {
-        let quota = StreamQuota::new(2);
+        let quota = StreamQuota::new(2, crate::metrics::Metrics::new());
         let shop = Caller::new("shop", [Scope::Book]);
         let first = quota.acquire(&shop).unwrap();
         let _second = quota.acquire(&shop).unwrap();

@@ -51,6 +51,12 @@ pub struct JuheClient {
 }
 
 impl JuheClient {
+    /// Records every call's duration and outcome in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.stack.set_metrics(metrics);
+        self
+    }
+
     /// A client sending through `http` and Juhe's limits. Must run inside
     /// a tokio runtime.
     pub fn new(http: reqwest::Client, config: JuheClientConfig) -> Self {

@@ -40,6 +40,12 @@ pub struct PanheClient {
 }
 
 impl PanheClient {
+    /// Records every call's duration and outcome in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.stack.set_metrics(metrics);
+        self
+    }
+
     /// Builds a client with its own connection pool and provider stack.
     /// Must run inside a tokio runtime.
     pub fn new(config: PanheClientConfig) -> Result<Self, reqwest::Error> {

@@ -28,7 +28,7 @@ use crate::providers::ProviderError;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, Service, ServiceBuilder, ServiceExt};
 
@@ -91,6 +91,8 @@ pub struct ProviderStack {
     limits: ProviderLimits,
     search: Lanes,
     orders: Lanes,
+    /// Where each call's duration and outcome are recorded.
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for ProviderStack {
@@ -111,6 +113,7 @@ pub fn build(provider: ProviderId, http: reqwest::Client, limits: ProviderLimits
         limits,
         search: layered(Http(http.clone()), limits, Lane::Search),
         orders: layered(Http(http), limits, Lane::Orders),
+        metrics: None,
     }
 }
 
@@ -133,7 +136,15 @@ where
 }
 
 impl ProviderStack {
-    /// Sends `request` through `lane`'s limits.
+    /// Records every call's duration and outcome in `metrics`.
+    pub fn set_metrics(&mut self, metrics: crate::metrics::Metrics) {
+        self.metrics = Some(metrics);
+    }
+
+    /// Sends `request` through `lane`'s limits. With metrics, the call is
+    /// timed until the answer's headers, queueing in the limits included
+    /// (what the caller waits for), labelled by the URL's path: the
+    /// configured endpoint, never a query (Juhe's key is one).
     pub async fn send(
         &self,
         lane: Lane,
@@ -143,11 +154,33 @@ impl ProviderStack {
             Lane::Search => &self.search,
             Lane::Orders => &self.orders,
         };
-        stack
+        let timing = self
+            .metrics
+            .as_ref()
+            .map(|metrics| (metrics, request.url().path().to_owned(), Instant::now()));
+        let result = stack
             .clone()
             .oneshot(request)
             .await
-            .map_err(|error| self.classify(error))
+            .map_err(|error| self.classify(error));
+        if let Some((metrics, operation, started)) = timing {
+            use crate::metrics::ProviderOutcome;
+            let outcome = match &result {
+                Ok(response) if response.status().is_success() => ProviderOutcome::ok,
+                Ok(_) => ProviderOutcome::http_error,
+                Err(ProviderError::Timeout { .. }) => ProviderOutcome::timeout,
+                Err(_) => ProviderOutcome::unreachable,
+            };
+            metrics.provider_call(
+                crate::metrics::ProviderLabels {
+                    provider: self.provider.as_str(),
+                    operation,
+                    outcome,
+                },
+                started.elapsed().as_secs_f64(),
+            );
+        }
+        result
     }
 
     /// The limits in force.

@@ -138,6 +138,7 @@ async fn a_search_flood_does_not_delay_an_order_call() {
         search_share_percent: DEFAULT_SEARCH_SHARE_PERCENT,
     };
     let stack = ProviderStack {
+        metrics: None,
         provider: ProviderId::Panhe,
         limits: quota,
         search: layered(
@@ -188,6 +189,7 @@ async fn a_slow_answer_is_a_timeout() {
         ..limits(4, 100)
     };
     let stack = ProviderStack {
+        metrics: None,
         provider: ProviderId::Panhe,
         limits,
         search: layered(

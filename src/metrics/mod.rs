@@ -1,0 +1,295 @@
+//! railgate's metrics, in Prometheus text format at the HTTP listener's
+//! `/metrics`.
+//!
+//! `prometheus-client` (the Prometheus project's own Rust client) rather
+//! than the `metrics` facade: its registry is a value, not a process
+//! global, so each railgate instance in a test process (and each bench
+//! gateway) has its own figures, and every family's label set is a typed
+//! struct, so no call site can invent a label with unbounded values.
+//! Names follow the OpenTelemetry semantic conventions where they exist
+//! (`rpc.server.call.duration` → `rpc_server_call_duration_seconds`), in
+//! seconds; railgate's own are prefixed `railgate_`.
+//!
+//! No label carries personal data or a caller-chosen string: RPC and
+//! provider operation names come from railgate's own tables, codes and
+//! outcomes from closed sets.
+
+mod rpc;
+pub mod text;
+
+pub use rpc::MetricsLayer;
+
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+use std::sync::Arc;
+
+/// Latency buckets in seconds, 0.5 ms to 30 s: a cached Search is well
+/// under a millisecond, a provider call can take its whole timeout.
+const SECONDS_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 30.0,
+];
+
+fn seconds_histogram() -> Histogram {
+    Histogram::new(SECONDS_BUCKETS)
+}
+
+/// One gRPC method and how its call ended.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct RpcLabels {
+    /// e.g. `railgate.v1.BookingService`.
+    pub rpc_service: &'static str,
+    /// e.g. `Search`.
+    pub rpc_method: &'static str,
+    /// The numeric gRPC status code (0 is OK), as OpenTelemetry records it.
+    pub rpc_grpc_status_code: u8,
+}
+
+/// Why a call was refused before any service saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum Refusal {
+    /// No known caller.
+    unauthenticated,
+    /// The caller lacks the scope.
+    permission_denied,
+    /// Over the caller's rate.
+    rate_limited,
+    /// The in-flight limit.
+    overloaded,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RefusalLabels {
+    reason: Refusal,
+}
+
+/// Where a provider's answer for a search came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum CacheOutcome {
+    /// From the cache.
+    hit,
+    /// A provider call made for this search.
+    miss,
+    /// Joined a provider call another search had started.
+    joined,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct CacheLabels {
+    provider: &'static str,
+    outcome: CacheOutcome,
+}
+
+/// How a provider call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum ProviderOutcome {
+    /// A 2xx answer (the provider may still have refused in its body).
+    ok,
+    /// A non-2xx HTTP status.
+    http_error,
+    /// No answer within the timeout.
+    timeout,
+    /// Not reached, or the connection failed.
+    unreachable,
+}
+
+/// One provider operation and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct ProviderLabels {
+    /// `panhe` or `juhe`.
+    pub provider: &'static str,
+    /// The endpoint's path as configured, e.g. `/train/queryTickets`.
+    pub operation: String,
+    /// How it ended.
+    pub outcome: ProviderOutcome,
+}
+
+struct Instruments {
+    registry: Registry,
+    rpc_duration: Family<RpcLabels, Histogram>,
+    rpc_in_flight: Gauge,
+    refusals: Family<RefusalLabels, Counter>,
+    search_cache: Family<CacheLabels, Counter>,
+    provider_duration: Family<ProviderLabels, Histogram>,
+    watch_streams: Gauge,
+}
+
+/// The instruments of one railgate instance; cheap to clone.
+#[derive(Clone)]
+pub struct Metrics(Arc<Instruments>);
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry with every instrument.
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let rpc_duration =
+            Family::<RpcLabels, Histogram>::new_with_constructor(seconds_histogram as fn() -> _);
+        registry.register_with_unit(
+            "rpc_server_call_duration",
+            "Duration of gRPC calls railgate served, until the answer's headers",
+            Unit::Seconds,
+            rpc_duration.clone(),
+        );
+        let rpc_in_flight = Gauge::default();
+        registry.register(
+            "rpc_server_calls_in_flight",
+            "gRPC calls being handled now",
+            rpc_in_flight.clone(),
+        );
+        let refusals = Family::<RefusalLabels, Counter>::default();
+        registry.register(
+            "railgate_call_refusals",
+            "Calls refused before any service saw them, by reason",
+            refusals.clone(),
+        );
+        let search_cache = Family::<CacheLabels, Counter>::default();
+        registry.register(
+            "railgate_search_provider_answers",
+            "Provider answers for searches, by where they came from (cache hit, miss, joined)",
+            search_cache.clone(),
+        );
+        let provider_duration = Family::<ProviderLabels, Histogram>::new_with_constructor(
+            seconds_histogram as fn() -> _,
+        );
+        registry.register_with_unit(
+            "railgate_provider_call_duration",
+            "Duration of provider HTTP calls, queueing in their limits included",
+            Unit::Seconds,
+            provider_duration.clone(),
+        );
+        let watch_streams = Gauge::default();
+        registry.register(
+            "railgate_watch_streams_open",
+            "WatchOrder streams open now",
+            watch_streams.clone(),
+        );
+        Self(Arc::new(Instruments {
+            registry,
+            rpc_duration,
+            rpc_in_flight,
+            refusals,
+            search_cache,
+            provider_duration,
+            watch_streams,
+        }))
+    }
+
+    /// The exposition of every instrument as the `Accept` header asks:
+    /// its content type and text.
+    pub fn exposition(&self, accept: Option<&str>) -> (&'static str, String) {
+        if text::wants_openmetrics(accept) {
+            (text::OPENMETRICS, self.render())
+        } else {
+            (
+                text::PROMETHEUS_TEXT,
+                text::to_prometheus_text(&self.render()),
+            )
+        }
+    }
+
+    /// The OpenMetrics text exposition of every instrument.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.0.registry);
+        text
+    }
+
+    /// One finished gRPC call.
+    pub fn rpc_finished(&self, labels: RpcLabels, seconds: f64) {
+        self.0.rpc_duration.get_or_create(&labels).observe(seconds);
+    }
+
+    /// The gauge of calls in flight.
+    pub(crate) fn rpc_in_flight(&self) -> &Gauge {
+        &self.0.rpc_in_flight
+    }
+
+    /// A call refused for `reason`.
+    pub fn refused(&self, reason: Refusal) {
+        self.0
+            .refusals
+            .get_or_create(&RefusalLabels { reason })
+            .inc();
+    }
+
+    /// A provider answer for a search, from `outcome`.
+    pub fn search_answer(&self, provider: &'static str, outcome: CacheOutcome) {
+        self.0
+            .search_cache
+            .get_or_create(&CacheLabels { provider, outcome })
+            .inc();
+    }
+
+    /// One provider call.
+    pub fn provider_call(&self, labels: ProviderLabels, seconds: f64) {
+        self.0
+            .provider_duration
+            .get_or_create(&labels)
+            .observe(seconds);
+    }
+
+    /// A WatchOrder stream opened (+1) or closed (-1).
+    pub fn watch_stream(&self, delta: i64) {
+        self.0.watch_streams.inc_by(delta);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposition_names_every_family_with_its_unit_and_labels() {
+        let metrics = Metrics::new();
+        metrics.rpc_finished(
+            RpcLabels {
+                rpc_service: "railgate.v1.BookingService",
+                rpc_method: "Search",
+                rpc_grpc_status_code: 0,
+            },
+            0.002,
+        );
+        metrics.refused(Refusal::rate_limited);
+        metrics.search_answer("panhe", CacheOutcome::hit);
+        metrics.provider_call(
+            ProviderLabels {
+                provider: "panhe",
+                operation: "/train/queryTickets".into(),
+                outcome: ProviderOutcome::timeout,
+            },
+            10.0,
+        );
+        metrics.watch_stream(1);
+        let text = metrics.render();
+        for expected in [
+            "# TYPE rpc_server_call_duration_seconds histogram",
+            "rpc_server_call_duration_seconds_count{rpc_service=\"railgate.v1.BookingService\",rpc_method=\"Search\",rpc_grpc_status_code=\"0\"} 1",
+            "railgate_call_refusals_total{reason=\"rate_limited\"} 1",
+            "railgate_search_provider_answers_total{provider=\"panhe\",outcome=\"hit\"} 1",
+            "railgate_provider_call_duration_seconds_bucket{le=\"10.0\",provider=\"panhe\",operation=\"/train/queryTickets\",outcome=\"timeout\"} 1",
+            "railgate_watch_streams_open 1",
+            "rpc_server_calls_in_flight 0",
+        ] {
+            assert!(text.contains(expected), "{expected} in\n{text}");
+        }
+    }
+}
