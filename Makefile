@@ -36,7 +36,7 @@ $(TOOLS)/buf:
 # service installed, nothing outside the clone).
 $(DEBS)/usr/bin/promtool:
 	mkdir -p $(DEBS)/download
-	cd $(DEBS)/download && apt-get download prometheus
+	cd $(DEBS)/download && { apt-get download prometheus || { apt-get update -qq && apt-get download prometheus; }; }
 	dpkg-deb -x $(DEBS)/download/prometheus_*.deb $(DEBS)
 	rm -rf $(DEBS)/download
 
