@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod book_request;
 pub mod booking;
 mod caller;
 pub mod changes;
