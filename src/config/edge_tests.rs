@@ -1,22 +1,8 @@
 //! Validation of `[tls]`, `[limits]`, `[auth.jwt]`, mTLS and callback
 //! allowlists.
 
+use super::tests::{env, keys};
 use super::*;
-
-fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn keys(error: ConfigError) -> Vec<String> {
-    error
-        .problems
-        .into_iter()
-        .map(|problem| problem.key)
-        .collect()
-}
 
 fn from_toml(text: &str) -> Result<Config, ConfigError> {
     let mut file = tempfile::NamedTempFile::new().unwrap();

@@ -6,14 +6,14 @@ use crate::providers::panhe::credentials::CredentialAlgorithm;
 use secrecy::ExposeSecret;
 use std::io::Write;
 
-fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+pub(super) fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
 
-fn keys(error: ConfigError) -> Vec<String> {
+pub(super) fn keys(error: ConfigError) -> Vec<String> {
     error
         .problems
         .into_iter()

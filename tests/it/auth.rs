@@ -64,7 +64,7 @@ async fn app_with_clients() -> (TestApp, tempfile::NamedTempFile) {
     (app, clients)
 }
 
-fn search_request() -> pb::SearchRequest {
+pub fn search_request() -> pb::SearchRequest {
     pb::SearchRequest {
         from_station: "北京南".into(),
         to_station: "上海虹桥".into(),

@@ -105,11 +105,10 @@ async fn readme_walkthrough_works_with_real_grpcurl() {
 /// a TLS listener whose certificate is for `localhost`.
 #[tokio::test]
 async fn readme_mtls_walkthrough_works_with_real_grpcurl() {
-    use crate::tls::{Authority, replace, write_server_files};
+    use crate::tls::{Authority, mtls_app, replace, write_mtls_files};
     let dir = tempfile::tempdir().unwrap();
     let authority = Authority::new("readme CA");
-    let (cert, key) = write_server_files(dir.path(), &authority.server());
-    replace(&dir.path().join("ca.crt"), &authority.pem());
+    write_mtls_files(dir.path(), &authority);
     let checkout = authority.client("spiffe://cluster.local/ns/shop/sa/checkout");
     replace(&dir.path().join("checkout.crt"), &checkout.cert_pem);
     replace(&dir.path().join("checkout.key"), &checkout.key_pem);
@@ -119,15 +118,7 @@ async fn readme_mtls_walkthrough_works_with_real_grpcurl() {
         "[[client]]\nid = \"spiffe://cluster.local/ns/shop/sa/checkout\"\nscopes = [\"search\"]\n",
     )
     .unwrap();
-    let ca = dir.path().join("ca.crt");
-    let app = TestApp::spawn_with(|config| {
-        config.tls.cert_file = Some(cert);
-        config.tls.key_file = Some(key);
-        config.tls.client_ca_file = Some(ca);
-        config.auth.mode = Some(railgate::config::AuthMode::Mtls);
-        config.auth.clients_file = Some(clients);
-    })
-    .await;
+    let app = mtls_app(dir.path(), clients).await;
     let script = readme_block("grpcurl-mtls").replace(
         "localhost:50051",
         &format!("localhost:{}", app.grpc_addr.port()),

@@ -2,10 +2,11 @@
 //! JWKS endpoint, ES256 tokens signed here; a good token's scopes decide,
 //! and expired, wrong-audience and wrongly signed tokens are refused.
 
+use crate::auth::search_request;
 use crate::auth::with_token;
-use crate::support::{TestApp, date_in, details};
+use crate::support::{TestApp, details};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use railgate::proto::{self as pb, booking_service_client::BookingServiceClient};
+use railgate::proto::booking_service_client::BookingServiceClient;
 use serde_json::json;
 use tonic::Code;
 
@@ -70,15 +71,6 @@ async fn jwks_endpoint(keys: Vec<serde_json::Value>) -> String {
     format!("http://{addr}/jwks")
 }
 
-fn search_request() -> pb::SearchRequest {
-    pb::SearchRequest {
-        from_station: "北京南".into(),
-        to_station: "上海虹桥".into(),
-        travel_date: date_in(3),
-        ..Default::default()
-    }
-}
-
 #[tokio::test]
 async fn jwts_are_verified_against_the_jwks_and_their_scopes_decide() {
     let key = signing_key("idp-2026-12");
@@ -100,15 +92,7 @@ async fn jwts_are_verified_against_the_jwks_and_their_scopes_decide() {
         .await
         .expect("a good token searches");
     // Its scopes do not include pay.
-    let status = client(good)
-        .confirm(pb::ConfirmRequest {
-            idempotency_key: "jwt-confirm".into(),
-            order_id: "ord_0190f5d2000070008000000000000000".into(),
-            expected_amount_fen: 1,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    crate::tls::assert_may_not_pay(&mut client(good)).await;
 
     for (token, why) in [
         (token(&key, "railgate", "search", -600), "expired"),

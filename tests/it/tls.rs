@@ -3,7 +3,8 @@
 //! client, a certificate rotated on disk and served without a restart, and
 //! callers named by their client certificate.
 
-use crate::support::{TestApp, date_in, details};
+use crate::auth::search_request;
+use crate::support::{TestApp, details};
 use railgate::proto::{self as pb, booking_service_client::BookingServiceClient};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, SanType};
 use std::net::SocketAddr;
@@ -119,15 +120,6 @@ pub fn tls_channel(addr: SocketAddr, ca_pem: &str, client: Option<&Issued>) -> C
         }))
 }
 
-fn search_request() -> pb::SearchRequest {
-    pb::SearchRequest {
-        from_station: "北京南".into(),
-        to_station: "上海虹桥".into(),
-        travel_date: date_in(3),
-        ..Default::default()
-    }
-}
-
 /// A call that failed at the transport: the TLS handshake (or the
 /// connection after it) was refused, with the TLS alert `alert` if given.
 fn assert_refused_by_tls(status: &tonic::Status, alert: Option<&str>) {
@@ -212,6 +204,51 @@ async fn tls_serves_grpc_and_a_rotated_certificate_without_a_restart() {
     app.stop().await.unwrap();
 }
 
+/// railgate serving mTLS with the files in `dir` (tls.crt, tls.key and
+/// ca.crt, as [`write_mtls_files`] leaves them) and the clients file
+/// `clients`, callers named by their certificates.
+pub async fn mtls_app(dir: &Path, clients: PathBuf) -> TestApp {
+    let (cert, key, ca) = (dir.join("tls.crt"), dir.join("tls.key"), dir.join("ca.crt"));
+    TestApp::spawn_with(|config| {
+        config.tls.cert_file = Some(cert);
+        config.tls.key_file = Some(key);
+        config.tls.client_ca_file = Some(ca);
+        config.auth.mode = Some(railgate::config::AuthMode::Mtls);
+        config.auth.clients_file = Some(clients);
+    })
+    .await
+}
+
+/// The server's files for mTLS in `dir`, all from `authority`.
+pub fn write_mtls_files(dir: &Path, authority: &Authority) {
+    write_server_files(dir, &authority.server());
+    replace(&dir.join("ca.crt"), &authority.pem());
+}
+
+/// A Confirm of an order nobody has, as a caller without `pay` sends it:
+/// refused for the scope before the order is looked for.
+pub async fn assert_may_not_pay<T>(client: &mut BookingServiceClient<T>)
+where
+    T: tonic::client::GrpcService<tonic::body::Body>,
+    T::Error: Into<tonic::codegen::StdError>,
+    T::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+    <T::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+{
+    let status = client
+        .confirm(pb::ConfirmRequest {
+            idempotency_key: "no-pay-confirm".into(),
+            order_id: "ord_0190f5d2000070008000000000000000".into(),
+            expected_amount_fen: 1,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    assert_eq!(
+        details(&status).error_info().unwrap().reason,
+        "MISSING_SCOPE"
+    );
+}
+
 fn clients_file(dir: &Path) -> PathBuf {
     let path = dir.join("clients.toml");
     std::fs::write(
@@ -227,18 +264,8 @@ fn clients_file(dir: &Path) -> PathBuf {
 async fn mtls_names_the_caller_by_its_certificate_and_refuses_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let authority = Authority::new("mesh CA");
-    let (cert, key) = write_server_files(dir.path(), &authority.server());
-    let ca = dir.path().join("ca.crt");
-    replace(&ca, &authority.pem());
-    let clients = clients_file(dir.path());
-    let app = TestApp::spawn_with(|config| {
-        config.tls.cert_file = Some(cert);
-        config.tls.key_file = Some(key);
-        config.tls.client_ca_file = Some(ca);
-        config.auth.mode = Some(railgate::config::AuthMode::Mtls);
-        config.auth.clients_file = Some(clients);
-    })
-    .await;
+    write_mtls_files(dir.path(), &authority);
+    let app = mtls_app(dir.path(), clients_file(dir.path())).await;
     let checkout = authority.client("spiffe://railgate.test/ns/shop/sa/checkout");
     let mut client = BookingServiceClient::new(tls_channel(
         app.grpc_addr,
@@ -250,19 +277,7 @@ async fn mtls_names_the_caller_by_its_certificate_and_refuses_the_rest() {
         .await
         .expect("the checkout searches");
     // Its certificate grants search and book, not pay.
-    let status = client
-        .confirm(pb::ConfirmRequest {
-            idempotency_key: "mtls-confirm".into(),
-            order_id: "ord_0190f5d2000070008000000000000000".into(),
-            expected_amount_fen: 1,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
-    assert_eq!(
-        details(&status).error_info().unwrap().reason,
-        "MISSING_SCOPE"
-    );
+    assert_may_not_pay(&mut client).await;
 
     // No client certificate: the handshake is refused.
     let anonymous = BookingServiceClient::new(tls_channel(app.grpc_addr, &authority.pem(), None))
