@@ -240,7 +240,8 @@ pub async fn run(
             idempotency_lease: Duration::from_millis(config.orders.idempotency_lease_ms),
         },
         clock.clone(),
-    );
+    )
+    .with_metrics(metrics.clone());
     let orders = Arc::new(match juhe {
         Some(juhe) => {
             let base = crate::callbacks::juhe::juhe_callback_url(&config, http_addr);
@@ -391,14 +392,17 @@ async fn serve_http(
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route(
             "/metrics",
-            axum::routing::get(move |headers: axum::http::HeaderMap| {
+            axum::routing::get({
                 let metrics = metrics.clone();
-                async move {
-                    let accept = headers
-                        .get(axum::http::header::ACCEPT)
-                        .and_then(|value| value.to_str().ok());
-                    let (content_type, text) = metrics.exposition(accept);
-                    ([(axum::http::header::CONTENT_TYPE, content_type)], text)
+                move |headers: axum::http::HeaderMap| {
+                    let metrics = metrics.clone();
+                    async move {
+                        let accept = headers
+                            .get(axum::http::header::ACCEPT)
+                            .and_then(|value| value.to_str().ok());
+                        let (content_type, text) = metrics.exposition(accept);
+                        ([(axum::http::header::CONTENT_TYPE, content_type)], text)
+                    }
                 }
             }),
         )
@@ -406,6 +410,7 @@ async fn serve_http(
             orders,
             callback_secrets,
             allowlists,
+            metrics,
         ));
     crate::http_server::serve(listener, app, limits, stopped)
         .await

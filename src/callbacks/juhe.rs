@@ -174,7 +174,7 @@ async fn dispatch(
         Ok(false) if ingress.take_failure(&key) => {}
         Ok(false) => {
             tracing::debug!(order_id = %order_id.as_str(), "duplicate callback dropped");
-            return answer(StatusCode::OK, "success");
+            return super::duplicate_answer(answer(StatusCode::OK, "success"));
         }
         Err(error) => return failed(&ErrorChain(&error).to_string()),
     }

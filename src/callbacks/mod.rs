@@ -191,6 +191,7 @@ pub fn router(
     orders: Arc<OrderService>,
     secrets: CallbackSecrets,
     allowlists: allowlist::SourceAllowlists,
+    metrics: crate::metrics::Metrics,
 ) -> axum::Router {
     let ingress = Arc::new(Ingress {
         orders,
@@ -204,18 +205,61 @@ pub fn router(
             allowlist::check(lists.clone(), provider, request, next)
         })
     };
+    let counted = |provider: ProviderId| {
+        let metrics = metrics.clone();
+        axum::middleware::from_fn(move |request, next| {
+            count(metrics.clone(), provider, request, next)
+        })
+    };
     let panhe = axum::Router::new()
         .route("/callbacks/panhe/{secret}/order", post(panhe::order))
         .route("/callbacks/panhe/{secret}/refund", post(panhe::refund))
-        .route_layer(only_from(ProviderId::Panhe));
+        .route_layer(only_from(ProviderId::Panhe))
+        .route_layer(counted(ProviderId::Panhe));
     let juhe = axum::Router::new()
         .route("/callbacks/juhe/{secret}/{kind}", post(juhe::callback))
-        .route_layer(only_from(ProviderId::Juhe));
+        .route_layer(only_from(ProviderId::Juhe))
+        .route_layer(counted(ProviderId::Juhe));
     panhe
         .merge(juhe)
         // A bigger body is refused with 413 before it is read whole.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(ingress)
+}
+
+/// Counts each callback by its answer: 4xx rejected, 5xx failed, 200
+/// processed unless the handler marked it a duplicate.
+async fn count(
+    metrics: crate::metrics::Metrics,
+    provider: ProviderId,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use crate::metrics::CallbackOutcome;
+    let response = next.run(request).await;
+    let status = response.status();
+    let outcome = if response.extensions().get::<Duplicate>().is_some() {
+        CallbackOutcome::duplicate
+    } else if status.is_client_error() {
+        CallbackOutcome::rejected
+    } else if status.is_server_error() {
+        CallbackOutcome::failed
+    } else {
+        CallbackOutcome::processed
+    };
+    metrics.callback(provider.as_str(), outcome);
+    response
+}
+
+/// Marks the answer to a callback dropped as a duplicate.
+#[derive(Debug, Clone, Copy)]
+struct Duplicate;
+
+/// The `200 success` answer to a duplicate, marked for the metrics.
+fn duplicate_answer(answer: axum::response::Response) -> axum::response::Response {
+    let mut answer = answer;
+    answer.extensions_mut().insert(Duplicate);
+    answer
 }
 
 /// What the handlers share.

@@ -104,7 +104,7 @@ async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -
         Ok(false) if ingress.take_failure(&key) => {}
         Ok(false) => {
             tracing::debug!(order_id = %order_id.as_str(), "duplicate callback dropped");
-            return success();
+            return super::duplicate_answer(success());
         }
         Err(error) => return failed(&error),
     }

@@ -110,6 +110,32 @@ pub struct ProviderLabels {
     pub outcome: ProviderOutcome,
 }
 
+/// How railgate answered a provider callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum CallbackOutcome {
+    /// Taken in and processed (200).
+    processed,
+    /// Seen before and dropped (200).
+    duplicate,
+    /// Refused: a wrong secret or source, a bad or oversized body (4xx).
+    rejected,
+    /// Not processed this time; the provider retries (5xx).
+    failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct CallbackLabels {
+    provider: &'static str,
+    outcome: CallbackOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct TransitionLabels {
+    from: &'static str,
+    to: &'static str,
+}
+
 struct Instruments {
     registry: Registry,
     rpc_duration: Family<RpcLabels, Histogram>,
@@ -118,6 +144,8 @@ struct Instruments {
     search_cache: Family<CacheLabels, Counter>,
     provider_duration: Family<ProviderLabels, Histogram>,
     watch_streams: Gauge,
+    order_transitions: Family<TransitionLabels, Counter>,
+    callbacks: Family<CallbackLabels, Counter>,
 }
 
 /// The instruments of one railgate instance; cheap to clone.
@@ -181,6 +209,19 @@ impl Metrics {
             "WatchOrder streams open now",
             watch_streams.clone(),
         );
+        let order_transitions = Family::<TransitionLabels, Counter>::default();
+        registry.register(
+            "railgate_order_transitions",
+            "Order status changes recorded by this instance, from one status to another \
+             (from \"none\" for a new order; to \"unknown\" when a provider call's outcome was lost)",
+            order_transitions.clone(),
+        );
+        let callbacks = Family::<CallbackLabels, Counter>::default();
+        registry.register(
+            "railgate_callbacks",
+            "Provider callbacks received, by how railgate answered them",
+            callbacks.clone(),
+        );
         Self(Arc::new(Instruments {
             registry,
             rpc_duration,
@@ -189,6 +230,8 @@ impl Metrics {
             search_cache,
             provider_duration,
             watch_streams,
+            order_transitions,
+            callbacks,
         }))
     }
 
@@ -247,6 +290,22 @@ impl Metrics {
             .observe(seconds);
     }
 
+    /// An order went from status `from` ("none": it is new) to `to`.
+    pub fn order_transition(&self, from: &'static str, to: &'static str) {
+        self.0
+            .order_transitions
+            .get_or_create(&TransitionLabels { from, to })
+            .inc();
+    }
+
+    /// A callback of `provider`, answered as `outcome`.
+    pub fn callback(&self, provider: &'static str, outcome: CallbackOutcome) {
+        self.0
+            .callbacks
+            .get_or_create(&CallbackLabels { provider, outcome })
+            .inc();
+    }
+
     /// A WatchOrder stream opened (+1) or closed (-1).
     pub fn watch_stream(&self, delta: i64) {
         self.0.watch_streams.inc_by(delta);
@@ -279,6 +338,7 @@ mod tests {
             10.0,
         );
         metrics.watch_stream(1);
+        metrics.order_transition("none", "pending");
         let text = metrics.render();
         for expected in [
             "# TYPE rpc_server_call_duration_seconds histogram",
@@ -287,6 +347,7 @@ mod tests {
             "railgate_search_provider_answers_total{provider=\"panhe\",outcome=\"hit\"} 1",
             "railgate_provider_call_duration_seconds_bucket{le=\"10.0\",provider=\"panhe\",operation=\"/train/queryTickets\",outcome=\"timeout\"} 1",
             "railgate_watch_streams_open 1",
+            "railgate_order_transitions_total{from=\"none\",to=\"pending\"} 1",
             "rpc_server_calls_in_flight 0",
         ] {
             assert!(text.contains(expected), "{expected} in\n{text}");

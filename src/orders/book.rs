@@ -125,7 +125,7 @@ impl OrderService {
         // Recorded before sending, so a crash after the send leaves an
         // order for the retry to find (by customer order number).
         let mut order = new_order(&command, customer_order_no, self.clock.now_utc());
-        self.store.insert_order(&mut order).await?;
+        self.insert(&mut order).await?;
         let outcome = self.send_create_order(&order, &command).await;
         self.record_booking(&key, &order.id, resolve(outcome, Send::First))
             .await

@@ -169,7 +169,7 @@ impl OrderService {
                 // an order for the reconciler and the retry to find.
                 let mut order = new_order(command, out_order_no.clone(), now);
                 order.grab_deadline = Some(grab.deadline);
-                self.store.insert_order(&mut order).await?;
+                self.insert(&mut order).await?;
                 order.id
             }
         };

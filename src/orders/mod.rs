@@ -145,6 +145,8 @@ pub struct OrderService {
     /// Every order event stored by this process, for its watchers and
     /// its notification worker.
     events: broadcast::Sender<Arc<OrderEvent>>,
+    /// Where status transitions are counted.
+    metrics: crate::metrics::Metrics,
 }
 
 impl OrderService {
@@ -163,7 +165,21 @@ impl OrderService {
             config,
             clock,
             events,
+            metrics: crate::metrics::Metrics::new(),
         }
+    }
+
+    /// Counts status transitions in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Records a new order (its event 1) and counts its first status.
+    async fn insert(&self, order: &mut Order) -> Result<(), StoreError> {
+        self.store.insert_order(order).await?;
+        self.metrics.order_transition("none", order.status.as_str());
+        Ok(())
     }
 
     /// Adds Juhe for grab orders (without it, they are refused).
@@ -202,6 +218,10 @@ impl OrderService {
         // Notifications go into the outbox in the same transaction.
         let outbox = crate::notify::notifications(before, order);
         let sequence = self.store.update_order(order, kind, &outbox).await?;
+        if before.status != order.status {
+            self.metrics
+                .order_transition(before.status.as_str(), order.status.as_str());
+        }
         // The event as stored (`update_order` set the order's time and
         // sequence), so watchers need not read it back. No receivers is
         // fine: nobody is watching.

@@ -63,6 +63,19 @@ async fn the_exposition_passes_promtool_and_counts_what_happened() {
         .unwrap()
         .into_inner();
 
+    // A callback with a wrong secret: refused, and counted.
+    let refused = reqwest::Client::new()
+        .post(format!(
+            "http://{}/callbacks/panhe/not-the-secret/order",
+            app.http_addr
+        ))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert!(refused.status().is_client_error());
+
     let url = format!("http://{}/metrics", app.http_addr);
     let response = reqwest::get(&url).await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
@@ -151,6 +164,25 @@ async fn the_exposition_passes_promtool_and_counts_what_happened() {
         "a search and a hold: {text}"
     );
     assert_eq!(sample(&text, "railgate_watch_streams_open", &[]), 1.0);
+    assert_eq!(
+        sample(
+            &text,
+            "railgate_callbacks_total",
+            &["provider=\"panhe\"", "outcome=\"rejected\""]
+        ),
+        1.0,
+        "{text}"
+    );
+    // The booked order was recorded (its first status, from none).
+    assert_eq!(
+        sample(
+            &text,
+            "railgate_order_transitions_total",
+            &["from=\"none\""]
+        ),
+        1.0,
+        "{text}"
+    );
     // Every call has answered; the open stream counts as a stream, not
     // as a call in flight.
     assert_eq!(
