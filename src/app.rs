@@ -394,9 +394,12 @@ async fn serve_http(
             "/metrics",
             axum::routing::get({
                 let metrics = metrics.clone();
+                let store = orders.store().clone();
                 move |headers: axum::http::HeaderMap| {
                     let metrics = metrics.clone();
+                    let store = store.clone();
                     async move {
+                        metrics.refresh_from_store(&store).await;
                         let accept = headers
                             .get(axum::http::header::ACCEPT)
                             .and_then(|value| value.to_str().ok());

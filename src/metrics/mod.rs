@@ -131,6 +131,11 @@ struct CallbackLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct OutboxLabels {
+    state: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct TransitionLabels {
     from: &'static str,
     to: &'static str,
@@ -146,6 +151,7 @@ struct Instruments {
     watch_streams: Gauge,
     order_transitions: Family<TransitionLabels, Counter>,
     callbacks: Family<CallbackLabels, Counter>,
+    outbox: Family<OutboxLabels, Gauge>,
 }
 
 /// The instruments of one railgate instance; cheap to clone.
@@ -222,6 +228,13 @@ impl Metrics {
             "Provider callbacks received, by how railgate answered them",
             callbacks.clone(),
         );
+        let outbox = Family::<OutboxLabels, Gauge>::default();
+        registry.register(
+            "railgate_outbox_messages",
+            "Partner notifications not delivered, by state (pending, dead), read from the store \
+             at each scrape",
+            outbox.clone(),
+        );
         Self(Arc::new(Instruments {
             registry,
             rpc_duration,
@@ -232,6 +245,7 @@ impl Metrics {
             watch_streams,
             order_transitions,
             callbacks,
+            outbox,
         }))
     }
 
@@ -304,6 +318,30 @@ impl Metrics {
             .callbacks
             .get_or_create(&CallbackLabels { provider, outcome })
             .inc();
+    }
+
+    /// Reads the outbox figures from `store` (at each scrape: they are the
+    /// store's, shared by every instance). A failed read leaves the last
+    /// figures and is logged.
+    pub async fn refresh_from_store(&self, store: &crate::store::Store) {
+        use crate::store::OutboxState;
+        for state in [OutboxState::Pending, OutboxState::Dead] {
+            match store.count_outbox(state).await {
+                Ok(Some(count)) => {
+                    self.0
+                        .outbox
+                        .get_or_create(&OutboxLabels {
+                            state: state.as_str(),
+                        })
+                        .set(count);
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(error = %error, "metrics: cannot count the outbox");
+                    return;
+                }
+            }
+        }
     }
 
     /// A WatchOrder stream opened (+1) or closed (-1).

@@ -279,6 +279,18 @@ impl Store {
         })
     }
 
+    /// How many messages are in `state`: pending and dead ones only (both
+    /// are undelivered, which the `outbox_due` index covers); delivered
+    /// ones are not counted, their number only grows.
+    pub async fn count_outbox(&self, state: OutboxState) -> Result<Option<i64>, StoreError> {
+        match state {
+            OutboxState::Delivered => Ok(None),
+            OutboxState::Pending | OutboxState::Dead => {
+                dispatch!(self.count_outbox(state.condition())).map(Some)
+            }
+        }
+    }
+
     /// Makes a dead message pending now, with its attempts reset and a
     /// fresh delivery window. Anything but a dead message is refused.
     pub async fn replay_outbox(&self, id: i64) -> Result<OutboxEntry, OutboxError> {
@@ -458,6 +470,16 @@ macro_rules! outbox_queries {
                     .await?;
                 row.map($crate::store::outbox::OutboxEntryRow::into_entry)
                     .transpose()
+            }
+
+            /// `condition` is one of the fixed state conditions.
+            pub(crate) async fn count_outbox(
+                &self,
+                condition: &str,
+            ) -> Result<i64, $crate::store::StoreError> {
+                let text = format!("SELECT COUNT(*) FROM outbox WHERE {condition}");
+                let (count,): (i64,) = sqlx::query_as(&text).fetch_one(&self.pool).await?;
+                Ok(count)
             }
 
             /// `condition` is built from fixed state conditions only.

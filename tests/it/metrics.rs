@@ -173,6 +173,16 @@ async fn the_exposition_passes_promtool_and_counts_what_happened() {
         1.0,
         "{text}"
     );
+    // Read from the store at the scrape: nothing dead in a fresh store.
+    assert_eq!(
+        sample(&text, "railgate_outbox_messages", &["state=\"dead\""]),
+        0.0,
+        "{text}"
+    );
+    assert!(
+        text.contains("railgate_outbox_messages{state=\"pending\"}"),
+        "{text}"
+    );
     // The booked order was recorded (its first status, from none).
     assert_eq!(
         sample(

@@ -265,6 +265,20 @@ pub(super) async fn outbox_dead_letters_replays_and_pages(store: &Store) {
         .fail_outbox(ids[4], Utc::now() - Duration::seconds(1), "isp timeout")
         .await
         .unwrap();
+    // One delivered, one dead, three pending (two "other", one failed
+    // once); delivered messages are not counted.
+    assert_eq!(
+        store.count_outbox(OutboxState::Pending).await.unwrap(),
+        Some(3)
+    );
+    assert_eq!(
+        store.count_outbox(OutboxState::Dead).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store.count_outbox(OutboxState::Delivered).await.unwrap(),
+        None
+    );
     // A dead or delivered message cannot be dead-lettered (again).
     for id in [ids[0], ids[2]] {
         assert!(matches!(
