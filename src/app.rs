@@ -103,6 +103,9 @@ pub enum AppError {
     /// Callers cannot be authenticated (the clients file or JWT keys).
     #[error("cannot authenticate callers")]
     Auth(#[from] crate::config::AuthSetupError),
+    /// The at-rest identity key is unusable.
+    #[error("cannot encrypt identity fields at rest: {0}")]
+    IdentityKey(String),
     /// The gRPC listener's TLS files cannot be used.
     #[error("cannot serve TLS")]
     Tls(#[from] crate::tls::TlsError),
@@ -223,7 +226,12 @@ pub async fn run(
         .await
         .map_err(AppError::Store)?
         .with_clock(clock.clone())
-        .with_identity_cipher(config.store.identity_cipher());
+        .with_identity_cipher(
+            config
+                .store
+                .identity_cipher()
+                .map_err(AppError::IdentityKey)?,
+        );
     tracing::info!(backend = store.backend_name(), "order store ready");
     let panhe_secret_key = config
         .panhe

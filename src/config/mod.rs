@@ -83,16 +83,21 @@ pub struct StoreConfig {
 }
 
 impl StoreConfig {
-    /// The at-rest cipher of these settings (validated by `Config::load`).
-    pub fn identity_cipher(&self) -> crate::store::IdentityCipher {
-        let key = |key: &Option<SecretString>| key.as_ref().and_then(|key| identity_key(key).ok());
-        match key(&self.identity_key) {
-            Some(current) => crate::store::IdentityCipher::new(
-                &current,
-                key(&self.previous_identity_key).as_ref(),
-            ),
+    /// The at-rest cipher of these settings; an unusable key is an error
+    /// (never a silent fall-back to clear text), for configs built in code
+    /// as well as loaded ones.
+    pub fn identity_cipher(&self) -> Result<crate::store::IdentityCipher, String> {
+        let key = |name: &str, key: &Option<SecretString>| {
+            key.as_ref()
+                .map(|key| identity_key(key).map_err(|message| format!("{name} {message}")))
+                .transpose()
+        };
+        let current = key("store.identity_key", &self.identity_key)?;
+        let previous = key("store.previous_identity_key", &self.previous_identity_key)?;
+        Ok(match current {
+            Some(current) => crate::store::IdentityCipher::new(&current, previous.as_ref()),
             None => crate::store::IdentityCipher::none(),
-        }
+        })
     }
 }
 

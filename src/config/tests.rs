@@ -576,6 +576,17 @@ fn identity_keys_are_32_bytes_of_hex() {
         !format!("{problems:?}").contains("not hex"),
         "keys are not echoed"
     );
+    // A config built in code is not validated by load: its cipher still
+    // refuses a bad key rather than storing identities in clear.
+    let mut built = Config::default();
+    built.store.identity_key = Some(SecretString::from("not-hex"));
+    let refused = built.store.identity_cipher().unwrap_err();
+    assert!(
+        refused.contains("store.identity_key") && !refused.contains("not-hex"),
+        "{refused}"
+    );
+    built.store.identity_key = Some(SecretString::from("ab".repeat(32)));
+    assert!(built.store.identity_cipher().is_ok());
 }
 
 #[test]
