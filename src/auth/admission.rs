@@ -97,11 +97,6 @@ impl Admission {
         }
     }
 
-    /// No limits at all.
-    pub fn unlimited() -> Self {
-        Self::new([], None, 0)
-    }
-
     /// Admits one call of `caller`, or says why not.
     pub fn admit(&self, caller: &Caller) -> Result<InFlight, ApiError> {
         self.check_rate(caller)?;

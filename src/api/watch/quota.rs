@@ -50,7 +50,8 @@ impl StreamQuota {
     }
 
     /// Streams `caller` has open.
-    pub fn open(&self, caller: &Caller) -> usize {
+    #[cfg(test)]
+    fn open(&self, caller: &Caller) -> usize {
         let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         open.get(caller.id()).copied().unwrap_or(0)
     }
