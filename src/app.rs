@@ -226,6 +226,7 @@ pub async fn run(
         .await
         .map_err(AppError::Store)?
         .with_clock(clock.clone())
+        .with_metrics(metrics.clone())
         .with_identity_cipher(
             config
                 .store
@@ -286,6 +287,7 @@ pub async fn run(
             order_events: orders.subscribe(),
             clock: clock.clone(),
             stations,
+            metrics: metrics.clone(),
             stopped: &stopped,
         },
     )?;

@@ -93,7 +93,8 @@ where
             .max_connection_age_grace(Duration::from_secs(limits.max_connection_age_grace_secs));
     }
     let router = builder
-        .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
+        // A server span per call, continuing the caller's traceparent.
+        .layer(crate::telemetry::RpcSpanLayer)
         // Every call timed and counted, refused ones included.
         .layer(crate::metrics::MetricsLayer::new(metrics.clone()))
         // Who is calling, may they, and is there room: before any service.

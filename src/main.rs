@@ -70,7 +70,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&config.log, telemetry::LogTarget::Stdout);
+    let telemetry =
+        match telemetry::init(&config.log, &config.telemetry, telemetry::LogTarget::Stdout) {
+            Ok(telemetry) => telemetry,
+            Err(error) => {
+                eprintln!("railgate: {}", telemetry::ErrorChain(&error));
+                return ExitCode::from(2);
+            }
+        };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config, shutdown).await,
         Command::Sim {
@@ -88,6 +95,8 @@ async fn main() -> ExitCode {
             sandbox::run_simulators(config, Arc::new(SystemClock), addresses, shutdown).await
         }
     };
+    // What is still batched goes to the collector before the process ends.
+    telemetry.shutdown().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -114,6 +114,7 @@ pub fn issued_order() -> Order {
         version: 3,
         last_sequence: 3,
         owner: String::new(),
+        trace_parent: String::new(),
     }
 }
 

@@ -79,7 +79,7 @@ where
     Resp: OrderOfAnswer,
     Fut: Future<Output = Result<Resp, ApiError>>,
 {
-    let trace_id = trace_id(request.metadata());
+    let trace_id = trace_id(&request);
     let caller = super::caller::of(&request)?;
     let request = request.into_inner();
     // Bounded: an order id is 36 characters; a caller may send anything.
@@ -116,36 +116,17 @@ fn reason_of(status: &Status) -> String {
         .unwrap_or_default()
 }
 
-/// The call's W3C trace id from its `traceparent`, or a fresh one when
-/// the caller sent none (so the line still has an id to quote).
-fn trace_id(metadata: &tonic::metadata::MetadataMap) -> String {
-    metadata
-        .get("traceparent")
-        .and_then(|value| value.to_str().ok())
-        .and_then(parse_traceparent)
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("{:032x}", rand::random::<u128>()))
-}
-
-/// The trace id of a `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), if
-/// it is well formed and not all zeros.
-fn parse_traceparent(value: &str) -> Option<&str> {
-    let mut parts = value.trim().split('-');
-    let (version, trace, parent, flags) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let hex = |text: &str, len: usize| {
-        text.len() == len
-            && text
-                .bytes()
-                .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
-    };
-    let valid = hex(version, 2)
-        && version != "ff"
-        && hex(trace, 32)
-        && trace.bytes().any(|byte| byte != b'0')
-        && hex(parent, 16)
-        && hex(flags, 2);
-    valid.then_some(trace)
+/// The call's trace id, as the RPC span layer put it in the request; when
+/// a call reaches a handler without that layer (in-process callers of the
+/// service, tests), read from its `traceparent` or made fresh.
+fn trace_id<T>(request: &Request<T>) -> String {
+    match request.extensions().get::<crate::telemetry::CallTrace>() {
+        Some(trace) => trace.0.clone(),
+        None => crate::telemetry::trace_id(
+            &tracing::Span::none(),
+            &crate::telemetry::extract(request.metadata().as_ref()),
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -153,28 +134,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_traceparent_gives_its_trace_id_and_a_bad_one_gives_none() {
-        assert_eq!(
-            parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
-            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+    fn the_layers_trace_id_else_the_callers_else_a_fresh_one() {
+        let mut request = Request::new(());
+        request
+            .extensions_mut()
+            .insert(crate::telemetry::CallTrace("a".repeat(32)));
+        assert_eq!(trace_id(&request), "a".repeat(32));
+        let mut request = Request::new(());
+        request.metadata_mut().insert(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                .parse()
+                .unwrap(),
         );
-        for bad in [
-            "",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736",
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
-        ] {
-            assert_eq!(parse_traceparent(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn without_a_traceparent_a_fresh_id_is_made() {
-        let metadata = tonic::metadata::MetadataMap::new();
-        let first = trace_id(&metadata);
+        assert_eq!(trace_id(&request), "4bf92f3577b34da6a3ce929d0e0e4736");
+        let request = Request::new(());
+        let first = trace_id(&request);
         assert_eq!(first.len(), 32);
-        assert_ne!(first, trace_id(&metadata));
+        assert_ne!(first, trace_id(&request));
     }
 }

@@ -128,6 +128,8 @@ pub(super) async fn callback(
     };
     let span = tracing::info_span!(
         "callback",
+        otel.name = %format_args!("callback juhe {}", kind_segment(kind)),
+        otel.kind = "server",
         provider = "juhe",
         kind = kind_segment(kind),
         out_order_no = %payload.out_order_no()
@@ -157,10 +159,13 @@ async fn dispatch(
 ) -> Response {
     let store = ingress.orders.store();
     let order_id = match store
-        .order_id_by_customer_order_no(PROVIDER, payload.out_order_no())
+        .order_ref_by_customer_order_no(PROVIDER, payload.out_order_no())
         .await
     {
-        Ok(Some(order_id)) => order_id,
+        Ok(Some(order)) => {
+            crate::telemetry::link_current_span(&order.trace_parent);
+            order.id
+        }
         Ok(None) => {
             tracing::info!("callback for an order railgate does not know: acknowledged, ignored");
             return answer(StatusCode::OK, "success");

@@ -18,7 +18,7 @@
 use super::Ingress;
 use super::body::{self, Notice};
 use crate::domain::{OrderId, ProviderId};
-use crate::store::StoreError;
+use crate::store::{OrderRef, StoreError};
 use crate::telemetry::ErrorChain;
 use axum::Json;
 use axum::body::Bytes;
@@ -73,7 +73,14 @@ async fn handle(ingress: &Ingress, kind: &'static str, secret: &str, body: &[u8]
         }
         return answer(StatusCode::BAD_REQUEST, "orderNo missing");
     };
-    let span = tracing::info_span!("callback", provider = "panhe", kind, provider_order_no = %notice.order_no);
+    let span = tracing::info_span!(
+        "callback",
+        otel.name = %format_args!("callback panhe {kind}"),
+        otel.kind = "server",
+        provider = "panhe",
+        kind,
+        provider_order_no = %notice.order_no
+    );
     dispatch(ingress, kind, &notice, body)
         .instrument(span)
         .await
@@ -82,7 +89,10 @@ async fn handle(ingress: &Ingress, kind: &'static str, secret: &str, body: &[u8]
 /// Finds the order, records the callback in the inbox and processes it.
 async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -> Response {
     let order_id = match find(ingress, notice).await {
-        Ok(Some(order_id)) => order_id,
+        Ok(Some(order)) => {
+            crate::telemetry::link_current_span(&order.trace_parent);
+            order.id
+        }
         Ok(None) => {
             tracing::info!(
                 provider_order_no = %notice.order_no,
@@ -120,18 +130,18 @@ async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -
 /// The order by Panhe's number, else by the number railgate sent (a
 /// callback can overtake the createOrder answer being recorded). Only the
 /// id: [`process`] reads the order itself.
-async fn find(ingress: &Ingress, notice: &Notice) -> Result<Option<OrderId>, StoreError> {
+async fn find(ingress: &Ingress, notice: &Notice) -> Result<Option<OrderRef>, StoreError> {
     let store = ingress.orders.store();
-    if let Some(order_id) = store
-        .order_id_by_provider_order_no(PROVIDER, &notice.order_no)
+    if let Some(order) = store
+        .order_ref_by_provider_order_no(PROVIDER, &notice.order_no)
         .await?
     {
-        return Ok(Some(order_id));
+        return Ok(Some(order));
     }
     match &notice.customer_order_no {
         Some(customer_order_no) => {
             store
-                .order_id_by_customer_order_no(PROVIDER, customer_order_no)
+                .order_ref_by_customer_order_no(PROVIDER, customer_order_no)
                 .await
         }
         None => Ok(None),

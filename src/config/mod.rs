@@ -1,5 +1,6 @@
 //! Configuration: one typed tree. Sources, later ones winning: built-in
-//! defaults → TOML file (`--config`) → `RAILGATE_*` environment variables.
+//! defaults → TOML file (`--config`) → `RAILGATE_*` environment variables
+//! (and the standard `OTEL_*` ones for `[telemetry]`).
 //! The environment is passed in as a map so tests never touch the process
 //! environment. Every problem is reported at once, naming its key.
 
@@ -11,6 +12,7 @@ mod env;
 mod offers;
 mod providers;
 mod routing;
+mod telemetry;
 
 pub use alitrip::{AlitripConfig, AlitripTarget, Sm4Settings};
 pub use auth::{AuthConfig, AuthMode, AuthSetupError, JwtConfig};
@@ -19,6 +21,7 @@ pub use edge::{LimitsConfig, TlsConfig};
 pub use offers::OffersConfig;
 pub use providers::{JuheConfig, PanheConfig};
 pub use routing::RoutingConfig;
+pub use telemetry::{ENV_KEYS as OTEL_ENV_KEYS, SamplerKind, TelemetryConfig};
 
 use crate::providers::panhe::credentials::ConfiguredCipher;
 use secrecy::{ExposeSecret, SecretString};
@@ -66,6 +69,8 @@ pub struct Config {
     pub routing: RoutingConfig,
     /// Booking results to Alibaba business travel (TOP callbacks).
     pub alitrip: AlitripConfig,
+    /// OpenTelemetry traces.
+    pub telemetry: TelemetryConfig,
 }
 
 /// The order store.
@@ -321,6 +326,7 @@ impl Config {
             None => Config::default(),
         };
         let mut problems = env::apply(&mut config, env);
+        config.telemetry.apply_env(env, &mut problems);
         problems.extend(config.validate());
         if problems.is_empty() {
             Ok(config)
@@ -357,6 +363,7 @@ impl Config {
         self.routing.validate(&mut problems);
         self.alitrip.validate(&mut problems);
         self.offers.validate(&mut problems);
+        self.telemetry.validate(&mut problems);
         self.tls.validate(&mut problems);
         self.limits.validate(&mut problems);
         self.auth.validate(

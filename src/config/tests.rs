@@ -618,3 +618,15 @@ fn outside_sandbox_mode_auth_must_be_chosen_and_tokens_need_a_usable_file() {
     let error = Config::load(None, &env(&[("RAILGATE_AUTH_MODE", "maybe")])).unwrap_err();
     assert_eq!(keys(error), ["RAILGATE_AUTH_MODE"]);
 }
+
+#[test]
+fn the_readme_documents_every_variable_railgate_reads() {
+    let readme = include_str!("../../README.md");
+    for (name, _) in ENV_KEYS
+        .iter()
+        .chain(super::ALITRIP_ENV_KEYS)
+        .chain(super::OTEL_ENV_KEYS)
+    {
+        assert!(readme.contains(name), "README lacks {name}");
+    }
+}

@@ -18,6 +18,7 @@ mod rpc;
 pub mod text;
 
 pub use rpc::MetricsLayer;
+pub(crate) use rpc::{method_of, status_code};
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
@@ -26,6 +27,27 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+/// Every family railgate exposes, by its name in the exposition (counters
+/// without `_total`), in registration order: what dashboards and alert
+/// rules may query.
+pub const FAMILIES: &[&str] = &[
+    "rpc_server_call_duration_seconds",
+    "rpc_server_calls_in_flight",
+    "railgate_call_refusals",
+    "railgate_search_provider_answers",
+    "railgate_provider_call_duration_seconds",
+    "railgate_watch_streams_open",
+    "railgate_order_transitions",
+    "railgate_callbacks",
+    "railgate_outbox_messages",
+    "railgate_outbox_delivery_attempts",
+    "railgate_store_operation_duration_seconds",
+    "railgate_store_pool_connections",
+    "railgate_orders_unsettled",
+    "railgate_orders_unsettled_oldest_unchanged_seconds",
+];
 
 /// Latency buckets in seconds, 0.5 ms to 30 s: a cached Search is well
 /// under a millisecond, a provider call can take its whole timeout.
@@ -99,6 +121,29 @@ pub enum ProviderOutcome {
     unreachable,
 }
 
+impl ProviderOutcome {
+    /// How `result` of a provider call ended.
+    pub fn of(result: &Result<reqwest::Response, crate::providers::ProviderError>) -> Self {
+        use crate::providers::ProviderError;
+        match result {
+            Ok(response) if response.status().is_success() => Self::ok,
+            Ok(_) => Self::http_error,
+            Err(ProviderError::Timeout { .. }) => Self::timeout,
+            Err(_) => Self::unreachable,
+        }
+    }
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ok => "ok",
+            Self::http_error => "http_error",
+            Self::timeout => "timeout",
+            Self::unreachable => "unreachable",
+        }
+    }
+}
+
 /// One provider operation and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct ProviderLabels {
@@ -135,6 +180,41 @@ struct OutboxLabels {
     state: &'static str,
 }
 
+/// How one delivery attempt of a partner notification ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum DeliveryOutcome {
+    /// The partner took it.
+    delivered,
+    /// It failed and will be tried again.
+    retry,
+    /// It failed for the last time (a dead letter).
+    dead,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct DeliveryLabels {
+    outcome: DeliveryOutcome,
+}
+
+/// One store operation and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct StoreLabels {
+    operation: &'static str,
+    backend: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct PoolLabels {
+    state: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct StatusLabels {
+    status: &'static str,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct TransitionLabels {
     from: &'static str,
@@ -152,6 +232,11 @@ struct Instruments {
     order_transitions: Family<TransitionLabels, Counter>,
     callbacks: Family<CallbackLabels, Counter>,
     outbox: Family<OutboxLabels, Gauge>,
+    deliveries: Family<DeliveryLabels, Counter>,
+    store_duration: Family<StoreLabels, Histogram>,
+    store_pool: Family<PoolLabels, Gauge>,
+    unsettled: Family<StatusLabels, Gauge>,
+    unsettled_oldest: Family<StatusLabels, Gauge<f64, AtomicU64>>,
 }
 
 /// The instruments of one railgate instance; cheap to clone.
@@ -231,9 +316,45 @@ impl Metrics {
         let outbox = Family::<OutboxLabels, Gauge>::default();
         registry.register(
             "railgate_outbox_messages",
-            "Partner notifications not delivered, by state (pending, dead), read from the store \
-             at each scrape",
+            "Partner notifications not delivered, by state (pending; retrying, the pending that \
+             failed before; dead), read from the store at each scrape",
             outbox.clone(),
+        );
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "railgate_outbox_delivery_attempts",
+            "Partner notification delivery attempts by this instance, by outcome",
+            deliveries.clone(),
+        );
+        let store_duration =
+            Family::<StoreLabels, Histogram>::new_with_constructor(seconds_histogram as fn() -> _);
+        registry.register_with_unit(
+            "railgate_store_operation_duration",
+            "Duration of order store operations (each one or a few statements in a transaction), \
+             by operation, backend and outcome",
+            Unit::Seconds,
+            store_duration.clone(),
+        );
+        let store_pool = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "railgate_store_pool_connections",
+            "Order store pool connections by state (in_use, idle), at each scrape",
+            store_pool.clone(),
+        );
+        let unsettled = Family::<StatusLabels, Gauge>::default();
+        registry.register(
+            "railgate_orders_unsettled",
+            "Orders the reconciler has yet to settle, by status, read from the store at each \
+             scrape (status unknown: a provider call's outcome was lost)",
+            unsettled.clone(),
+        );
+        let unsettled_oldest = Family::<StatusLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register_with_unit(
+            "railgate_orders_unsettled_oldest_unchanged",
+            "Of the unsettled orders of each status, how long the one unchanged longest has \
+             gone without a change (0 when there is none)",
+            Unit::Seconds,
+            unsettled_oldest.clone(),
         );
         Self(Arc::new(Instruments {
             registry,
@@ -246,6 +367,11 @@ impl Metrics {
             order_transitions,
             callbacks,
             outbox,
+            deliveries,
+            store_duration,
+            store_pool,
+            unsettled,
+            unsettled_oldest,
         }))
     }
 
@@ -320,28 +446,85 @@ impl Metrics {
             .inc();
     }
 
-    /// Reads the outbox figures from `store` (at each scrape: they are the
-    /// store's, shared by every instance). A failed read leaves the last
-    /// figures and is logged.
+    /// Reads the figures that are the store's, shared by every instance
+    /// (the outbox backlog, unsettled orders) and this instance's pool
+    /// usage: at each scrape. A failed read leaves the last figures and is
+    /// logged.
     pub async fn refresh_from_store(&self, store: &crate::store::Store) {
-        use crate::store::OutboxState;
-        for state in [OutboxState::Pending, OutboxState::Dead] {
-            match store.count_outbox(state).await {
-                Ok(Some(count)) => {
+        let (open, idle) = store.pool_usage();
+        let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+        let pool = |state| self.0.store_pool.get_or_create(&PoolLabels { state });
+        pool("idle").set(idle);
+        pool("in_use").set((i64::from(open) - idle).max(0));
+        match store.outbox_backlog().await {
+            Ok(backlog) => {
+                for (state, count) in [
+                    ("pending", backlog.pending),
+                    ("retrying", backlog.retrying),
+                    ("dead", backlog.dead),
+                ] {
                     self.0
                         .outbox
-                        .get_or_create(&OutboxLabels {
-                            state: state.as_str(),
-                        })
+                        .get_or_create(&OutboxLabels { state })
                         .set(count);
                 }
-                Ok(None) => {}
-                Err(error) => {
-                    tracing::warn!(error = %error, "metrics: cannot count the outbox");
-                    return;
-                }
+            }
+            Err(error) => tracing::warn!(error = %error, "metrics: cannot count the outbox"),
+        }
+        match store.unsettled_orders().await {
+            Ok(unsettled) => self.set_unsettled(&unsettled, chrono::Utc::now()),
+            Err(error) => {
+                tracing::warn!(error = %error, "metrics: cannot count unsettled orders")
             }
         }
+    }
+
+    /// Sets the unsettled-order gauges of every status: one absent from
+    /// `unsettled` has none (0), so a status that drains reads 0, not its
+    /// last figure.
+    fn set_unsettled(
+        &self,
+        unsettled: &[crate::store::UnsettledOrders],
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
+        for status in crate::domain::OrderStatus::ALL {
+            let labels = StatusLabels {
+                status: status.as_str(),
+            };
+            let found = unsettled.iter().find(|orders| orders.status == status);
+            let (count, oldest) = found.map_or((0, 0.0), |orders| {
+                let age = (now - orders.oldest_change).num_milliseconds().max(0);
+                (orders.count, age as f64 / 1000.0)
+            });
+            self.0.unsettled.get_or_create(&labels).set(count);
+            self.0.unsettled_oldest.get_or_create(&labels).set(oldest);
+        }
+    }
+
+    /// One partner notification delivery attempt.
+    pub fn delivery_attempt(&self, outcome: DeliveryOutcome) {
+        self.0
+            .deliveries
+            .get_or_create(&DeliveryLabels { outcome })
+            .inc();
+    }
+
+    /// One store operation.
+    pub fn store_operation(
+        &self,
+        operation: &'static str,
+        backend: &'static str,
+        ok: bool,
+        seconds: f64,
+    ) {
+        self.0
+            .store_duration
+            .get_or_create(&StoreLabels {
+                operation,
+                backend,
+                outcome: if ok { "ok" } else { "error" },
+            })
+            .observe(seconds);
     }
 
     /// A WatchOrder stream opened (+1) or closed (-1).
@@ -377,7 +560,27 @@ mod tests {
         );
         metrics.watch_stream(1);
         metrics.order_transition("none", "pending");
+        metrics.callback("panhe", CallbackOutcome::processed);
+        metrics.delivery_attempt(DeliveryOutcome::retry);
+        metrics.store_operation("insert_order", "sqlite", true, 0.001);
+        metrics.set_unsettled(&[], chrono::Utc::now());
+        metrics
+            .0
+            .outbox
+            .get_or_create(&OutboxLabels { state: "dead" })
+            .set(0);
+        metrics
+            .0
+            .store_pool
+            .get_or_create(&PoolLabels { state: "idle" })
+            .set(1);
         let text = metrics.render();
+        let families: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("# TYPE "))
+            .filter_map(|line| line.split(' ').next())
+            .collect();
+        assert_eq!(families, FAMILIES, "FAMILIES lists every family, in order");
         for expected in [
             "# TYPE rpc_server_call_duration_seconds histogram",
             "rpc_server_call_duration_seconds_count{rpc_service=\"railgate.v1.BookingService\",rpc_method=\"Search\",rpc_grpc_status_code=\"0\"} 1",

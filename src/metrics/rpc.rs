@@ -53,8 +53,8 @@ fn known_methods() -> &'static HashMap<String, (&'static str, &'static str)> {
     })
 }
 
-/// The labels of a call to `path`.
-fn method_of(path: &str) -> (&'static str, &'static str) {
+/// The labels of a call to `path`: its service and method.
+pub(crate) fn method_of(path: &str) -> (&'static str, &'static str) {
     known_methods()
         .get(path)
         .copied()
@@ -133,7 +133,7 @@ where
 }
 
 /// The gRPC status code of an answer's headers; 0 when it comes later.
-fn status_code(response: &http::Response<Body>) -> u8 {
+pub(crate) fn status_code(response: &http::Response<Body>) -> u8 {
     response
         .headers()
         .get("grpc-status")

@@ -59,6 +59,8 @@ pub struct DeliveryContext<S> {
     pub clock: SharedClock,
     /// The station directory (telecodes in callbacks).
     pub stations: &'static StationDirectory,
+    /// Where delivery attempts are counted.
+    pub metrics: crate::metrics::Metrics,
     /// Makes a future that completes when the application stops.
     pub stopped: S,
 }
@@ -111,7 +113,8 @@ where
             lease: alitrip.lease(),
         },
         context.clock,
-    );
+    )
+    .with_metrics(context.metrics);
     tokio::spawn(worker.run(context.order_events, (context.stopped)()));
     match &delivery {
         Delivery::Sandbox(url) => tracing::info!(

@@ -22,12 +22,14 @@ use super::alitrip_book::{BookCallbackSender, DeliveryError, TOPIC};
 use super::retry::{NextAttempt, RetryPolicy};
 use crate::domain::time::SharedClock;
 use crate::domain::{OrderEvent, OrderId};
+use crate::metrics::DeliveryOutcome;
 use crate::store::{OutboxMessage, Store};
 use crate::telemetry::ErrorChain;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
+use tracing::Instrument;
 
 /// Messages claimed (and sent concurrently) per round.
 const BATCH: u32 = 16;
@@ -62,6 +64,7 @@ pub struct Worker {
     sender: BookCallbackSender,
     settings: WorkerSettings,
     clock: SharedClock,
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl Worker {
@@ -77,7 +80,14 @@ impl Worker {
             sender,
             settings,
             clock,
+            metrics: None,
         }
+    }
+
+    /// Counts every delivery attempt's outcome in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Delivers until `stopped` completes: every poll interval, and at once
@@ -121,7 +131,36 @@ impl Worker {
         futures_util::future::join_all(claimed.iter().map(|message| self.settle(message))).await
     }
 
+    /// Delivers `message` inside a client span (the TOP call and the
+    /// store writes that record it) and counts the outcome.
     async fn settle(&self, message: &OutboxMessage) -> Settled {
+        let span = tracing::info_span!(
+            "outbox delivery",
+            otel.name = "alitrip book callback",
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            notification_id = message.id,
+            attempt = message.attempts + 1,
+            outcome = tracing::field::Empty,
+        );
+        let settled = self.deliver(message).instrument(span.clone()).await;
+        let outcome = match settled {
+            Settled::Delivered => Some(DeliveryOutcome::delivered),
+            Settled::Rescheduled => Some(DeliveryOutcome::retry),
+            Settled::DeadLettered => Some(DeliveryOutcome::dead),
+            Settled::Unrecorded => None,
+        };
+        span.record("outcome", format!("{settled:?}").as_str());
+        if settled != Settled::Delivered {
+            span.record("otel.status_code", "ERROR");
+        }
+        if let (Some(metrics), Some(outcome)) = (&self.metrics, outcome) {
+            metrics.delivery_attempt(outcome);
+        }
+        settled
+    }
+
+    async fn deliver(&self, message: &OutboxMessage) -> Settled {
         let order_id = message
             .order_id
             .as_ref()

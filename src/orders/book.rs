@@ -288,5 +288,6 @@ pub(super) fn new_order(
         version: 0,
         last_sequence: 0,
         owner: command.owner.clone(),
+        trace_parent: crate::telemetry::current_traceparent(),
     }
 }

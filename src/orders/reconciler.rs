@@ -6,6 +6,7 @@ use crate::domain::{OrderStatus, ProviderId};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Orders refreshed per round; the oldest-updated come first.
 const BATCH: u32 = 100;
@@ -40,7 +41,18 @@ pub async fn reconcile_once(orders: &OrderService) {
         order.provider_order_no.is_some()
             || (order.provider == ProviderId::Juhe && order.status == OrderStatus::Unknown)
     }) {
-        if let Err(error) = orders.refresh(&order.id).await {
+        // A trace of its own per poll, linked to the order's Book, so the
+        // order's whole life is found from there.
+        let span = tracing::info_span!(
+            "reconcile",
+            otel.name = "reconcile order",
+            order_id = %order.id.as_str(),
+            provider = order.provider.as_str(),
+            status = order.status.as_str(),
+        );
+        span.in_scope(|| crate::telemetry::link_current_span(&order.trace_parent));
+        let refreshed = orders.refresh(&order.id).instrument(span).await;
+        if let Err(error) = refreshed {
             tracing::warn!(order_id = %order.id.as_str(), error = %error, "reconciler refresh failed");
         }
     }

@@ -317,6 +317,7 @@ mod tests {
             version: 0,
             last_sequence: 0,
             owner: String::new(),
+            trace_parent: String::new(),
         }
     }
 

@@ -165,17 +165,35 @@ macro_rules! shared_queries {
                 column: &'static str,
                 provider: ProviderId,
                 value: &str,
-            ) -> Result<Option<OrderId>, StoreError> {
-                let query = format!("SELECT id FROM orders WHERE provider = $1 AND {column} = $2");
-                let id: Option<String> = sqlx::query_scalar(&query)
+            ) -> Result<Option<$crate::store::OrderRef>, StoreError> {
+                let query = format!(
+                    "SELECT id, trace_parent FROM orders WHERE provider = $1 AND {column} = $2"
+                );
+                let found: Option<(String, String)> = sqlx::query_as(&query)
                     .bind(provider.as_str())
                     .bind(value)
                     .fetch_optional(&self.pool)
                     .await?;
-                id.map(|id| {
-                    OrderId::parse(&id).map_err(|_| StoreError::Corrupt(format!("order id {id:?}")))
-                })
-                .transpose()
+                found
+                    .map(|(id, trace_parent)| {
+                        let id = OrderId::parse(&id)
+                            .map_err(|_| StoreError::Corrupt(format!("order id {id:?}")))?;
+                        Ok($crate::store::OrderRef { id, trace_parent })
+                    })
+                    .transpose()
+            }
+
+            /// (status, count, oldest `updated_at`) of unsettled orders:
+            /// the `orders_unsettled` index's range.
+            pub(crate) async fn unsettled_by_status(
+                &self,
+            ) -> Result<Vec<(String, i64, DateTime<Utc>)>, StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT status, COUNT(*), MIN(updated_at) FROM orders \
+                     WHERE NOT settled GROUP BY status",
+                )
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             pub(crate) async fn find_order_by(

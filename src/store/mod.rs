@@ -12,14 +12,39 @@
 //! stored raw (it must be sent to the provider again) and never appears in
 //! a [`StoreError`].
 
-/// Calls the same method on whichever backend this store uses.
+/// Calls the same method on whichever backend this store uses, inside a
+/// client span named after the method (OpenTelemetry database
+/// conventions), timed into the store's metrics.
 macro_rules! dispatch {
-    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
-        match &$self.backend {
-            Backend::Sqlite(db) => db.$method($($arg),*).await,
-            Backend::Postgres(db) => db.$method($($arg),*).await,
+    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {{
+        let span = tracing::info_span!(
+            "store",
+            otel.name = concat!("store ", stringify!($method)),
+            otel.kind = "client",
+            db.system.name = $self.system_name(),
+            db.operation.name = stringify!($method),
+        );
+        let started = std::time::Instant::now();
+        let result = tracing::Instrument::instrument(
+            async {
+                match &$self.backend {
+                    Backend::Sqlite(db) => db.$method($($arg),*).await,
+                    Backend::Postgres(db) => db.$method($($arg),*).await,
+                }
+            },
+            span,
+        )
+        .await;
+        if let Some(metrics) = &$self.metrics {
+            metrics.store_operation(
+                stringify!($method),
+                $self.backend_name(),
+                result.is_ok(),
+                started.elapsed().as_secs_f64(),
+            );
         }
-    };
+        result
+    }};
 }
 
 mod common;
@@ -34,8 +59,8 @@ mod sql;
 mod sqlite;
 
 pub use outbox::{
-    MAX_OUTBOX_PAGE_SIZE, NewOutboxMessage, OutboxEntry, OutboxError, OutboxMessage, OutboxPage,
-    OutboxState,
+    MAX_OUTBOX_PAGE_SIZE, NewOutboxMessage, OutboxBacklog, OutboxEntry, OutboxError, OutboxMessage,
+    OutboxPage, OutboxState,
 };
 
 use crate::domain::time::{SharedClock, SystemClock};
@@ -54,6 +79,27 @@ pub const ORDER_EVENTS_CHANNEL: &str = "railgate_order_events";
 
 /// Largest page `list_orders` returns.
 pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// The unsettled orders of one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsettledOrders {
+    /// Their status.
+    pub status: OrderStatus,
+    /// How many.
+    pub count: i64,
+    /// When the one changed longest ago last changed.
+    pub oldest_change: DateTime<Utc>,
+}
+
+/// An order found by a provider's number: its id, and the `traceparent`
+/// of the Book that made it (for span links).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRef {
+    /// The order.
+    pub id: OrderId,
+    /// [`crate::domain::Order::trace_parent`].
+    pub trace_parent: String,
+}
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +196,8 @@ enum Backend {
 pub struct Store {
     backend: Backend,
     clock: SharedClock,
+    /// Where each operation's duration is recorded.
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for Store {
@@ -190,6 +238,7 @@ impl Store {
         Store {
             backend,
             clock: Arc::new(SystemClock),
+            metrics: None,
         }
     }
 
@@ -210,6 +259,28 @@ impl Store {
         self
     }
 
+    /// Records every operation's duration in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The connection pool now: (open connections, idle ones).
+    pub fn pool_usage(&self) -> (u32, usize) {
+        match &self.backend {
+            Backend::Sqlite(db) => (db.pool.size(), db.pool.num_idle()),
+            Backend::Postgres(db) => (db.pool.size(), db.pool.num_idle()),
+        }
+    }
+
+    /// The OpenTelemetry `db.system.name`: `sqlite` or `postgresql`.
+    fn system_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgresql",
+        }
+    }
+
     /// `sqlite` or `postgres`.
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
@@ -220,7 +291,10 @@ impl Store {
 
     /// Closes the connection pool.
     pub async fn close(&self) {
-        dispatch!(self.close())
+        match &self.backend {
+            Backend::Sqlite(db) => db.close().await,
+            Backend::Postgres(db) => db.close().await,
+        }
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -265,22 +339,22 @@ impl Store {
         dispatch!(self.find_order_by("customer_order_no", provider, customer_order_no))
     }
 
-    /// The id of the order the provider knows by `provider_order_no`: one
+    /// The order the provider knows by `provider_order_no`, by id: one
     /// indexed lookup, for callers that go on to read or refresh it.
-    pub async fn order_id_by_provider_order_no(
+    pub async fn order_ref_by_provider_order_no(
         &self,
         provider: ProviderId,
         provider_order_no: &str,
-    ) -> Result<Option<OrderId>, StoreError> {
+    ) -> Result<Option<OrderRef>, StoreError> {
         dispatch!(self.find_order_id_by("provider_order_no", provider, provider_order_no))
     }
 
-    /// The id of the order railgate sent the provider as `customer_order_no`.
-    pub async fn order_id_by_customer_order_no(
+    /// The order railgate sent the provider as `customer_order_no`, by id.
+    pub async fn order_ref_by_customer_order_no(
         &self,
         provider: ProviderId,
         customer_order_no: &str,
-    ) -> Result<Option<OrderId>, StoreError> {
+    ) -> Result<Option<OrderRef>, StoreError> {
         dispatch!(self.find_order_id_by("customer_order_no", provider, customer_order_no))
     }
 
@@ -358,6 +432,23 @@ impl Store {
     /// recently updated first: what the reconciler polls.
     pub async fn non_final_orders(&self, limit: u32) -> Result<Vec<Order>, StoreError> {
         dispatch!(self.non_final_orders(i64::from(limit.max(1))))
+    }
+
+    /// Unsettled orders by status: how many, and when the one changed
+    /// longest ago last changed (what the reconciler has yet to settle).
+    pub async fn unsettled_orders(&self) -> Result<Vec<UnsettledOrders>, StoreError> {
+        let rows = dispatch!(self.unsettled_by_status())?;
+        rows.into_iter()
+            .map(|(status, count, oldest_change)| {
+                let status = OrderStatus::from_name(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("order status {status:?}")))?;
+                Ok(UnsettledOrders {
+                    status,
+                    count,
+                    oldest_change,
+                })
+            })
+            .collect()
     }
 
     /// Claims `key` for `operation` with the request's `fingerprint`.

@@ -291,6 +291,16 @@ impl Store {
         }
     }
 
+    /// The undelivered messages now, for the metrics.
+    pub async fn outbox_backlog(&self) -> Result<OutboxBacklog, StoreError> {
+        let (pending, retrying, dead) = dispatch!(self.outbox_backlog())?;
+        Ok(OutboxBacklog {
+            pending,
+            retrying,
+            dead,
+        })
+    }
+
     /// Makes a dead message pending now, with its attempts reset and a
     /// fresh delivery window. Anything but a dead message is refused.
     pub async fn replay_outbox(&self, id: i64) -> Result<OutboxEntry, OutboxError> {
@@ -308,6 +318,17 @@ impl Store {
             })
         }
     }
+}
+
+/// Undelivered partner notifications.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxBacklog {
+    /// Waiting for a delivery attempt, first or again.
+    pub pending: i64,
+    /// Of the pending, those that failed at least once.
+    pub retrying: i64,
+    /// Given up on (dead letters), until replayed.
+    pub dead: i64,
 }
 
 /// An opaque page token: base64url of `o1.<last id>`.
@@ -470,6 +491,22 @@ macro_rules! outbox_queries {
                     .await?;
                 row.map($crate::store::outbox::OutboxEntryRow::into_entry)
                     .transpose()
+            }
+
+            /// (pending, of which retrying, dead): undelivered messages,
+            /// which the `outbox_due` index covers.
+            pub(crate) async fn outbox_backlog(
+                &self,
+            ) -> Result<(i64, i64, i64), $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT \
+                       COALESCE(SUM(CASE WHEN dead_at IS NULL THEN 1 ELSE 0 END), 0), \
+                       COALESCE(SUM(CASE WHEN dead_at IS NULL AND attempts > 0 THEN 1 ELSE 0 END), 0), \
+                       COALESCE(SUM(CASE WHEN dead_at IS NOT NULL THEN 1 ELSE 0 END), 0) \
+                     FROM outbox WHERE done_at IS NULL",
+                )
+                .fetch_one(&self.pool)
+                .await?)
             }
 
             /// `condition` is one of the fixed state conditions.

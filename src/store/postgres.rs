@@ -13,7 +13,7 @@ const MAX_CONNECTIONS: u32 = 16;
 
 #[derive(Clone)]
 pub(crate) struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
     identity: super::IdentityCipher,
 }
 

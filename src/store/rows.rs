@@ -47,6 +47,9 @@ pub(crate) struct OrderRow {
     /// Absent from snapshots written before the column existed.
     #[serde(default)]
     pub owner: String,
+    /// Absent from snapshots written before the column existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trace_parent: String,
 }
 
 /// One `tickets` row. Columns in [`super::sql::TICKET_COLUMNS`] order.
@@ -223,6 +226,7 @@ impl OrderRows {
             version: order.version,
             last_sequence: order.last_sequence,
             owner: order.owner.clone(),
+            trace_parent: order.trace_parent.clone(),
         };
         let tickets = order
             .tickets
@@ -299,6 +303,7 @@ impl OrderRows {
             version: row.version,
             last_sequence: row.last_sequence,
             owner: row.owner,
+            trace_parent: row.trace_parent,
         })
     }
 }

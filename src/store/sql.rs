@@ -39,6 +39,7 @@ pub(crate) const ORDER_COLUMNS: &[&str] = &[
     "version",
     "last_sequence",
     "owner",
+    "trace_parent",
 ];
 
 /// `tickets` columns, in [`super::rows::TicketRow`] order.
@@ -255,6 +256,7 @@ macro_rules! bind_order_row {
             .bind($row.version)
             .bind($row.last_sequence)
             .bind(&$row.owner)
+            .bind(&$row.trace_parent)
     };
 }
 
@@ -465,7 +467,7 @@ mod tests {
              ORDER BY created_at DESC, id DESC LIMIT $4"
         ));
         assert_eq!(args.len(), 4);
-        assert!(UPDATE_ORDER.ends_with("WHERE id = $1 AND version = $30"));
-        assert!(INSERT_ORDER.ends_with("$28, $29)"));
+        assert!(UPDATE_ORDER.ends_with("WHERE id = $1 AND version = $31"));
+        assert!(INSERT_ORDER.ends_with("$29, $30)"));
     }
 }

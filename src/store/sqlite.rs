@@ -19,7 +19,7 @@ const MAX_CONNECTIONS: u32 = 8;
 
 #[derive(Clone)]
 pub(crate) struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
     identity: super::IdentityCipher,
 }
 

@@ -35,5 +35,6 @@ mod stops;
 mod store;
 mod support;
 mod tls;
+mod traces;
 mod two_sims;
 mod watch;

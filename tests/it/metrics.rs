@@ -35,6 +35,8 @@ fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
 #[tokio::test]
 async fn the_exposition_passes_promtool_and_counts_what_happened() {
     let app = TestApp::spawn().await;
+    let url = format!("http://{}/metrics", app.http_addr);
+    let before = reqwest::get(&url).await.unwrap().text().await.unwrap();
     let mut client = app.booking();
     // A miss, then a hit of the same search.
     let offer = offer_via(&mut client, 5).await;
@@ -76,7 +78,6 @@ async fn the_exposition_passes_promtool_and_counts_what_happened() {
         .unwrap();
     assert!(refused.status().is_client_error());
 
-    let url = format!("http://{}/metrics", app.http_addr);
     let response = reqwest::get(&url).await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let content_type = response.headers()["content-type"]
@@ -200,10 +201,94 @@ async fn the_exposition_passes_promtool_and_counts_what_happened() {
         0.0,
         "{text}"
     );
+    // The booking moved the counters from the scrape before it.
+    for (name, labels) in [
+        (rpc, &["rpc_method=\"Book\""][..]),
+        ("railgate_order_transitions_total", &[][..]),
+        ("railgate_provider_call_duration_seconds_count", &[][..]),
+        (
+            "railgate_store_operation_duration_seconds_count",
+            &["operation=\"insert_order\"", "outcome=\"ok\""][..],
+        ),
+    ] {
+        assert!(
+            sample(&text, name, labels) > sample(&before, name, labels),
+            "{name}{labels:?} did not move:\nbefore\n{before}\nafter\n{text}"
+        );
+    }
+    // Read at the scrape: the new order waits to be settled; the pool
+    // has its connections.
+    assert!(
+        sample(&text, "railgate_orders_unsettled", &[]) >= 1.0,
+        "{text}"
+    );
+    assert!(
+        text.contains("railgate_orders_unsettled_oldest_unchanged_seconds{status=\"pending\"}"),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "railgate_store_pool_connections", &[]) >= 1.0,
+        "{text}"
+    );
+    assert!(
+        text.contains("railgate_outbox_messages{state=\"retrying\"} 0"),
+        "{text}"
+    );
     // Nothing personal in any series.
     for personal in ["张三", "李四", "11010519491231002X", &order.order_id] {
         assert!(!text.contains(personal), "{personal} in the metrics");
     }
     drop(_watching);
     app.stop().await.unwrap();
+}
+
+/// The repository's alert rules pass `promtool check rules` and their unit
+/// tests (`promtool test rules`), and every metric they and the Grafana
+/// dashboard query is one railgate exposes.
+#[tokio::test]
+async fn alert_rules_and_dashboard_check_and_query_only_railgates_metrics() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/observability");
+    for args in [
+        &["check", "rules", "alerts.yml"][..],
+        &["test", "rules", "alerts.test.yml"][..],
+    ] {
+        let output = Command::new(promtool())
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("promtool (run `make tools`)");
+        assert!(
+            output.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let families = railgate::metrics::FAMILIES;
+    let known = |name: &str| {
+        families.iter().any(|family| {
+            name == *family
+                || ["_bucket", "_count", "_sum", "_total"]
+                    .iter()
+                    .any(|suffix| name.strip_suffix(suffix) == Some(family))
+        })
+    };
+    for file in ["alerts.yml", "grafana-dashboard.json"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let names: Vec<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| word.starts_with("railgate_") || word.starts_with("rpc_server_"))
+            .collect();
+        assert!(!names.is_empty(), "{file} queries no metric");
+        for name in names {
+            assert!(
+                known(name),
+                "{file} queries {name}, which railgate does not expose: {families:?}"
+            );
+        }
+    }
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("grafana-dashboard.json")).unwrap())
+            .unwrap();
+    assert!(dashboard["panels"].as_array().unwrap().len() >= 10);
 }

@@ -131,24 +131,24 @@ struct LoggedServer {
 }
 
 impl LoggedServer {
-    fn start() -> Self {
+    /// Started with `extra` settings too.
+    fn start(extra: &[(&str, &str)]) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
-        let mut child = railgate(
-            &["serve"],
-            &[
-                ("RAILGATE_GRPC_ADDR", "127.0.0.1:0"),
-                ("RAILGATE_HTTP_ADDR", "127.0.0.1:0"),
-                ("RAILGATE_DATA_DIR", data_dir.path().to_str().unwrap()),
-                ("RAILGATE_LOG_FORMAT", "json"),
-                ("RAILGATE_LOG", "railgate=trace,debug"),
-                ("RAILGATE_SANDBOX_CLOCK_SCALE", "60"),
-                ("RAILGATE_RECONCILE_INTERVAL_MS", "100"),
-            ],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start railgate");
+        let mut env = vec![
+            ("RAILGATE_GRPC_ADDR", "127.0.0.1:0"),
+            ("RAILGATE_HTTP_ADDR", "127.0.0.1:0"),
+            ("RAILGATE_DATA_DIR", data_dir.path().to_str().unwrap()),
+            ("RAILGATE_LOG_FORMAT", "json"),
+            ("RAILGATE_LOG", "railgate=trace,debug"),
+            ("RAILGATE_SANDBOX_CLOCK_SCALE", "60"),
+            ("RAILGATE_RECONCILE_INTERVAL_MS", "100"),
+        ];
+        env.extend_from_slice(extra);
+        let mut child = railgate(&["serve"], &env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start railgate");
         let (sender, lines) = mpsc::channel();
         let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
@@ -425,15 +425,43 @@ fn fixture_ids_are_valid_and_the_bad_one_is_not() {
 }
 
 #[tokio::test]
-async fn no_personal_data_in_logs_or_answers_of_a_full_booking() {
-    let server = LoggedServer::start();
+async fn no_personal_data_in_logs_answers_or_exported_spans_of_a_full_booking() {
+    // Every trace exported, to a collector that keeps them: the spans and
+    // their events are checked as the logs are.
+    let collector = railgate_sim::otlp::Collector::keeping();
+    let endpoint = format!("http://{}", collector.clone().spawn().await.unwrap());
+    let server = LoggedServer::start(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_TRACES_SAMPLER", "always_on"),
+    ]);
     let client = server.client().await;
     let mut answers = full_booking(&client).await;
     answers.extend(refused_requests(&client).await);
     drop(client);
+    // SIGTERM: railgate exports what is still batched before it exits.
     let logs = server.stop().await;
+    let spans = collector.spans();
+    assert!(
+        spans.iter().any(|span| span.span.name.ends_with("/Refund")),
+        "the exported spans cover the booking's calls"
+    );
+    let exported: Vec<String> = spans
+        .iter()
+        .map(|span| {
+            format!(
+                "{} {:?} {:?}",
+                span.span.name,
+                span.attributes(),
+                span.span.events
+            )
+        })
+        .collect();
 
-    for (source, text) in [("logs", &logs), ("answers", &answers.join("\n"))] {
+    for (source, text) in [
+        ("logs", &logs),
+        ("answers", &answers.join("\n")),
+        ("exported spans", &exported.join("\n")),
+    ] {
         for secret in secrets() {
             let leaks: Vec<&str> = text.lines().filter(|line| line.contains(&secret)).collect();
             assert!(
@@ -463,7 +491,7 @@ async fn no_personal_data_in_logs_or_answers_of_a_full_booking() {
 
 #[tokio::test]
 async fn a_flood_of_refused_callbacks_costs_a_few_log_lines() {
-    let server = LoggedServer::start();
+    let server = LoggedServer::start(&[]);
     let http = reqwest::Client::new();
     for attempt in 0..200 {
         let provider = if attempt % 2 == 0 { "panhe" } else { "juhe" };

@@ -74,6 +74,37 @@ pub enum BenchCommand {
         #[arg(long)]
         quick: bool,
     },
+    /// A bench gateway in this process with railgate's telemetry, serving
+    /// until standard input closes: the tracing-cost scenario starts one
+    /// per side (the tracing subscriber is one per process).
+    #[command(hide = true)]
+    TracedGateway {
+        /// Export spans over OTLP/gRPC here; unset: traces off.
+        #[arg(long)]
+        otlp_endpoint: Option<String>,
+        /// The share of traces exported.
+        #[arg(long, default_value_t = super::trace_cost::SAMPLE_RATIO)]
+        sample_ratio: f64,
+    },
+}
+
+impl BenchCommand {
+    /// The telemetry this command's process installs: traces only for a
+    /// traced gateway, and only as its arguments say.
+    pub fn telemetry(&self) -> railgate::config::TelemetryConfig {
+        match self {
+            BenchCommand::TracedGateway {
+                otlp_endpoint,
+                sample_ratio,
+            } => railgate::config::TelemetryConfig {
+                otlp_endpoint: otlp_endpoint.clone(),
+                sampler: railgate::config::SamplerKind::ParentbasedTraceIdRatio,
+                sampler_ratio: *sample_ratio,
+                ..railgate::config::TelemetryConfig::default()
+            },
+            _ => railgate::config::TelemetryConfig::default(),
+        }
+    }
 }
 
 /// What to call: a named scenario or a raw RPC with JSON.

@@ -8,7 +8,8 @@
 //! - [`baseline`]: the no-work server; [`store_ceiling`]: the order
 //!   scenarios' ceiling; [`gateway`]: railgate in-process.
 //! - [`suite`], [`document`], [`targets`], [`plot`]: `make bench` and its
-//!   report.
+//!   report; [`auth_cost`], [`trace_cost`], [`search_flood`]: scenarios of
+//!   their own.
 
 pub mod args;
 pub mod auth_cost;
@@ -24,6 +25,7 @@ pub mod search_flood;
 pub mod store_ceiling;
 pub mod suite;
 pub mod targets;
+pub mod trace_cost;
 pub mod watch;
 
 pub use args::{BenchArgs, BenchCommand, LoadArgs};
@@ -130,6 +132,7 @@ pub async fn run(
             postgres,
             quick,
         } => suite::run(&out, &postgres, quick).await,
+        BenchCommand::TracedGateway { .. } => trace_cost::serve_child().await,
     }
 }
 

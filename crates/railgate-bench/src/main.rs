@@ -38,8 +38,22 @@ async fn main() -> ExitCode {
     if !env.contains_key("RAILGATE_LOG") {
         log.filter = "warn".to_owned();
     }
-    telemetry::init(&log, telemetry::LogTarget::Stderr);
-    match railgate_bench::run(cli.bench, shutdown_signal()).await {
+    // Traces are the bench's to switch (the tracing-cost scenario's
+    // gateways), never the environment's.
+    let telemetry = match telemetry::init(
+        &log,
+        &cli.bench.command.telemetry(),
+        telemetry::LogTarget::Stderr,
+    ) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("railgate-bench: {}", telemetry::ErrorChain(&error));
+            return ExitCode::from(2);
+        }
+    };
+    let result = railgate_bench::run(cli.bench, shutdown_signal()).await;
+    telemetry.shutdown().await;
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("railgate-bench: {}", telemetry::ErrorChain(&error));

@@ -155,9 +155,10 @@ async fn callback(
     status: OrderStatus,
 ) -> Result<i64, StoreError> {
     let order_id = store
-        .order_id_by_provider_order_no(ProviderId::Panhe, provider_order_no)
+        .order_ref_by_provider_order_no(ProviderId::Panhe, provider_order_no)
         .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("no order {provider_order_no}")))?;
+        .ok_or_else(|| StoreError::Corrupt(format!("no order {provider_order_no}")))?
+        .id;
     let dedupe_key = format!("order:{provider_order_no}:{what}");
     store
         .record_callback(ProviderId::Panhe, &dedupe_key, what.as_bytes())

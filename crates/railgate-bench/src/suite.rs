@@ -10,6 +10,7 @@ use super::report::Report;
 use super::scenarios::{self, Scenario};
 use super::search_flood::{self, FloodReport};
 use super::store_ceiling::{self, STORE_CEILING};
+use super::trace_cost::{self, TraceCostReport};
 use super::watch::{self, WatchReport};
 use super::{BaselineServer, BenchError, capture, scenario_workload};
 use serde::Serialize;
@@ -149,6 +150,8 @@ pub struct Results {
     pub search_flood: Option<FloodReport>,
     /// Cached Search with token authentication and without.
     pub auth_cost: Option<AuthCostReport>,
+    /// Cached Search and Book→ISSUED exporting traces and not.
+    pub trace_cost: Option<TraceCostReport>,
     /// Scenarios that could not run, and why.
     pub skipped: Vec<String>,
     pub wall_time_s: f64,
@@ -167,6 +170,7 @@ pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchErr
         watch: None,
         search_flood: None,
         auth_cost: None,
+        trace_cost: None,
         skipped: Vec::new(),
         wall_time_s: 0.0,
     };
@@ -185,6 +189,23 @@ pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchErr
         Err(error) => results
             .skipped
             .push(format!("{}: {error}", auth_cost::NAME)),
+    }
+    eprintln!("bench: {}", trace_cost::NAME);
+    let this_binary = std::env::current_exe().map_err(BenchError::Io)?;
+    let traced = trace_cost::run(
+        &this_binary,
+        timing.closed,
+        timing.orders / 2,
+        timing.warmup,
+        CONCURRENCY,
+        BOOK_CONCURRENCY,
+        CONNECTIONS,
+    );
+    match traced.await {
+        Ok(report) => results.trace_cost = Some(report),
+        Err(error) => results
+            .skipped
+            .push(format!("{}: {error}", trace_cost::NAME)),
     }
     let postgres = StoreChoice::Postgres(postgres.to_owned());
     for (name, store, delay) in [

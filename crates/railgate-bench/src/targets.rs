@@ -96,12 +96,6 @@ pub(super) fn targets_section(doc: &mut String, results: &Results) {
     }
     if let Some(auth) = &results.auth_cost {
         let ratio = auth.ratio();
-        let rates = |runs: &[super::report::Report]| {
-            runs.iter()
-                .map(|run| format!("{:.0}", run.rps))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let _ = writeln!(
             doc,
             "| Search from the cache with token auth ≥ 95% of auth off | on {} vs off {} req/s: {:.0}% | {} |",
@@ -110,6 +104,33 @@ pub(super) fn targets_section(doc: &mut String, results: &Results) {
             ratio * 100.0,
             verdict(ratio >= 0.95)
         );
+    }
+    if let Some(traced) = &results.trace_cost {
+        for (what, ratio, on, off) in [
+            (
+                "Search from the cache",
+                traced.search_ratio(),
+                &traced.search_on,
+                &traced.search_off,
+            ),
+            (
+                "Book→Confirm→ISSUED",
+                traced.book_ratio(),
+                &traced.book_on,
+                &traced.book_off,
+            ),
+        ] {
+            let _ = writeln!(
+                doc,
+                "| {what} exporting traces (OTLP, {:.0}% sampled) ≥ 95% of traces off | on {} vs off {} req/s: {:.0}% ({} spans exported) | {} |",
+                super::trace_cost::SAMPLE_RATIO * 100.0,
+                rates(on),
+                rates(off),
+                ratio * 100.0,
+                traced.spans_exported,
+                verdict(ratio >= 0.95)
+            );
+        }
     }
     if let Some(watch) = &results.watch {
         let mib = (watch.rss_after_kib.saturating_sub(watch.rss_before_kib)) as f64 / 1024.0;
@@ -301,4 +322,12 @@ fn cached_p99_bound(results: &Results) -> Option<String> {
         point.offered_rps / open_max.max(1.0) * 100.0,
         point.railgate.latency_us.p99 / point.baseline.latency_us.p99.max(1.0)
     ))
+}
+
+/// The rates of `runs`, in order, as "1234, 1250".
+fn rates(runs: &[super::report::Report]) -> String {
+    runs.iter()
+        .map(|run| format!("{:.0}", run.rps))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

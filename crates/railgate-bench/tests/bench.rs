@@ -254,3 +254,32 @@ async fn the_auth_cost_scenario_searches_with_and_without_a_token() {
     assert!(report.ratio() > 0.0);
     eprintln!("auth on/off: {:.2}", report.ratio());
 }
+
+/// The tracing-cost scenario starts two gateway processes (traces off, and
+/// exporting to its collector), runs both workloads on each in alternation,
+/// and only the exporting one sends spans.
+#[tokio::test]
+async fn the_trace_cost_scenario_runs_both_sides_and_exports_from_one() {
+    let report = railgate_bench::trace_cost::run(
+        std::path::Path::new(env!("CARGO_BIN_EXE_railgate-bench")),
+        Duration::from_millis(300),
+        Duration::from_millis(500),
+        Duration::from_millis(100),
+        4,
+        4,
+        1,
+    )
+    .await
+    .unwrap();
+    for runs in [
+        &report.search_off,
+        &report.search_on,
+        &report.book_off,
+        &report.book_on,
+    ] {
+        assert_eq!(runs.len(), 4, "off, on, on, off twice");
+        assert!(runs.iter().all(|run| run.ok > 0), "{runs:?}");
+    }
+    assert!(report.spans_exported > 0);
+    assert!(report.search_ratio() > 0.0 && report.book_ratio() > 0.0);
+}

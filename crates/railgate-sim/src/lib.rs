@@ -25,11 +25,14 @@
 //!   fields, code tables, SM4 decryption.
 //! - [`juhe`]: Juhe's grab-ticket API (seeds 000, 001) as an axum router:
 //!   [`juhe::router`] and [`juhe::serve`].
+//! - [`otlp`]: a stand-in OpenTelemetry collector that keeps the spans
+//!   exported to it over OTLP/gRPC, for tests and the tracing benchmark.
 
 pub mod clock;
 pub mod fares;
 pub mod identity;
 pub mod juhe;
+pub mod otlp;
 pub mod panhe;
 pub mod timetable;
 pub mod top;

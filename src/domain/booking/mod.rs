@@ -238,6 +238,10 @@ pub struct Order {
     /// The caller that booked it (its clients-file id); empty when booked
     /// without authentication. Other callers cannot see it.
     pub owner: String,
+    /// The W3C `traceparent` of the call that booked it (empty when that
+    /// call was not traced), so a callback's span can link to the Book's
+    /// trace and one order's whole life is found from its Book.
+    pub trace_parent: String,
 }
 
 /// Where a FAILED order failed: Panhe tells 占位失败 (orderStatus 3) from
@@ -454,6 +458,7 @@ mod tests {
             version: 0,
             last_sequence: 0,
             owner: String::new(),
+            trace_parent: String::new(),
         }
     }
 

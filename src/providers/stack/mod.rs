@@ -24,6 +24,7 @@
 //! ejection) go into [`build`] between the buffer and the limits.
 
 use crate::domain::ProviderId;
+use crate::metrics::ProviderOutcome;
 use crate::providers::ProviderError;
 use std::future::Future;
 use std::pin::Pin;
@@ -31,6 +32,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, Service, ServiceBuilder, ServiceExt};
+use tracing::Instrument;
 
 /// Calls queued in the buffer before callers wait for room.
 const BUFFER_CAPACITY: usize = 1024;
@@ -79,6 +81,16 @@ pub enum Lane {
     Search,
     /// Bookings, payments, cancellations, refunds, changes and order detail.
     Orders,
+}
+
+impl Lane {
+    /// `search` or `orders`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lane::Search => "search",
+            Lane::Orders => "orders",
+        }
+    }
 }
 
 type Lanes = BoxCloneSyncService<reqwest::Request, reqwest::Response, BoxError>;
@@ -141,36 +153,52 @@ impl ProviderStack {
         self.metrics = Some(metrics);
     }
 
-    /// Sends `request` through `lane`'s limits. With metrics, the call is
-    /// timed until the answer's headers, queueing in the limits included
-    /// (what the caller waits for), labelled by the URL's path: the
-    /// configured endpoint, never a query (Juhe's key is one).
+    /// Sends `request` through `lane`'s limits, inside a client span that
+    /// passes its `traceparent` on to the provider. With metrics, the call
+    /// is timed until the answer's headers, queueing in the limits
+    /// included (what the caller waits for). Span and metrics name the
+    /// operation by the URL's path: the configured endpoint, never a query
+    /// (Juhe's key is one).
     pub async fn send(
         &self,
         lane: Lane,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
     ) -> Result<reqwest::Response, ProviderError> {
         let stack = match lane {
             Lane::Search => &self.search,
             Lane::Orders => &self.orders,
         };
-        let timing = self
-            .metrics
-            .as_ref()
-            .map(|metrics| (metrics, request.url().path().to_owned(), Instant::now()));
+        let operation = request.url().path().to_owned();
+        let span = tracing::info_span!(
+            "provider call",
+            otel.name = %format_args!("{} {operation}", self.provider.as_str()),
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            provider = self.provider.as_str(),
+            provider.operation = operation.as_str(),
+            provider.lane = lane.as_str(),
+            http.request.method = request.method().as_str(),
+            http.response.status_code = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+            timeout_ms = self.limits.timeout.as_millis() as u64,
+        );
+        crate::telemetry::inject(&span, request.headers_mut());
+        let started = Instant::now();
         let result = stack
             .clone()
             .oneshot(request)
+            .instrument(span.clone())
             .await
             .map_err(|error| self.classify(error));
-        if let Some((metrics, operation, started)) = timing {
-            use crate::metrics::ProviderOutcome;
-            let outcome = match &result {
-                Ok(response) if response.status().is_success() => ProviderOutcome::ok,
-                Ok(_) => ProviderOutcome::http_error,
-                Err(ProviderError::Timeout { .. }) => ProviderOutcome::timeout,
-                Err(_) => ProviderOutcome::unreachable,
-            };
+        let outcome = ProviderOutcome::of(&result);
+        span.record("outcome", outcome.as_str());
+        if let Ok(response) = &result {
+            span.record("http.response.status_code", response.status().as_u16());
+        }
+        if outcome != ProviderOutcome::ok {
+            span.record("otel.status_code", "ERROR");
+        }
+        if let Some(metrics) = &self.metrics {
             metrics.provider_call(
                 crate::metrics::ProviderLabels {
                     provider: self.provider.as_str(),

@@ -73,6 +73,7 @@ pub fn order_at(created_at: DateTime<Utc>) -> Order {
         version: 0,
         last_sequence: 0,
         owner: String::new(),
+        trace_parent: String::new(),
     }
 }
 

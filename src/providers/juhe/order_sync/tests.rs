@@ -95,6 +95,7 @@ fn grab_order(customer_order_no: &str, passengers: &[(&str, &str)]) -> Order {
         version: 1,
         last_sequence: 1,
         owner: String::new(),
+        trace_parent: String::new(),
     }
 }
 

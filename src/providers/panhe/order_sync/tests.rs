@@ -79,6 +79,7 @@ fn booked_order() -> Order {
         version: 1,
         last_sequence: 1,
         owner: String::new(),
+        trace_parent: String::new(),
     }
 }
 
