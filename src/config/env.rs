@@ -27,6 +27,11 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "RAILGATE_GRPC_HANDSHAKE_TIMEOUT_MS",
         "server.grpc_handshake_timeout_ms",
     ),
+    ("RAILGATE_SHUTDOWN_GRACE_MS", "server.shutdown_grace_ms"),
+    (
+        "RAILGATE_WATCH_POLL_INTERVAL_MS",
+        "server.watch_poll_interval_ms",
+    ),
     ("RAILGATE_LOG", "log.filter"),
     ("RAILGATE_LOG_FORMAT", "log.format"),
     (
@@ -168,6 +173,10 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         }
         "RAILGATE_GRPC_HANDSHAKE_TIMEOUT_MS" => {
             config.server.grpc_handshake_timeout_ms = parse_millis(value)?
+        }
+        "RAILGATE_SHUTDOWN_GRACE_MS" => config.server.shutdown_grace_ms = parse_millis(value)?,
+        "RAILGATE_WATCH_POLL_INTERVAL_MS" => {
+            config.server.watch_poll_interval_ms = parse_millis(value)?
         }
         "RAILGATE_GRPC_REQUEST_TIMEOUT_MS" => {
             config.server.grpc_request_timeout_ms = parse_millis(value)?

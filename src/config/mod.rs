@@ -201,6 +201,14 @@ pub struct ServerConfig {
     /// connection whose peer does not answer one within a third of this
     /// (or 10 s) is closed.
     pub grpc_keepalive_interval_ms: u64,
+    /// After a shutdown signal, how long in-flight calls may take to finish,
+    /// in milliseconds; then railgate exits with whatever is still open.
+    /// Below Kubernetes' default 30 s termination grace.
+    pub shutdown_grace_ms: u64,
+    /// How often a WatchOrder feed reads the store for other instances'
+    /// events while no PostgreSQL `LISTEN` connection hears them (always on
+    /// SQLite), in milliseconds.
+    pub watch_poll_interval_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -214,6 +222,8 @@ impl Default for ServerConfig {
             grpc_request_timeout_ms: 60_000,
             grpc_handshake_timeout_ms: 10_000,
             grpc_keepalive_interval_ms: 30_000,
+            shutdown_grace_ms: 25_000,
+            watch_poll_interval_ms: 2_000,
         }
     }
 }
@@ -444,6 +454,11 @@ impl Config {
             (
                 "server.grpc_handshake_timeout_ms",
                 self.server.grpc_handshake_timeout_ms,
+            ),
+            ("server.shutdown_grace_ms", self.server.shutdown_grace_ms),
+            (
+                "server.watch_poll_interval_ms",
+                self.server.watch_poll_interval_ms,
             ),
             ("juhe.max_concurrency", self.juhe.max_concurrency as u64),
             ("juhe.requests_per_second", self.juhe.requests_per_second),

@@ -56,6 +56,9 @@ pub enum Settled {
     DeadLettered,
     /// Recording the result failed; the lease runs out and it is retried.
     Unrecorded,
+    /// The lease ran out before the result was recorded, and another
+    /// claim holds the message now: this result is dropped.
+    ClaimLost,
 }
 
 /// Delivers book callbacks from the outbox.
@@ -148,7 +151,7 @@ impl Worker {
             Settled::Delivered => Some(DeliveryOutcome::delivered),
             Settled::Rescheduled => Some(DeliveryOutcome::retry),
             Settled::DeadLettered => Some(DeliveryOutcome::dead),
-            Settled::Unrecorded => None,
+            Settled::Unrecorded | Settled::ClaimLost => None,
         };
         span.record("outcome", format!("{settled:?}").as_str());
         if settled != Settled::Delivered {
@@ -176,13 +179,25 @@ impl Worker {
                     "alitrip book callback delivered"
                 );
                 self.store
-                    .complete_outbox(message.id)
+                    .complete_outbox(&message.claim())
                     .await
                     .map(|()| Settled::Delivered)
             }
             Err(error) => self.record_failure(message, order_id, error).await,
         };
         recorded.unwrap_or_else(|error| {
+            if let crate::store::StoreError::ClaimLost { .. } = error {
+                // This worker stalled past its lease: another instance
+                // claimed the message since, and its outcome stands.
+                tracing::warn!(
+                    notification_id = message.id,
+                    order_id,
+                    attempts = message.attempts,
+                    "a late delivery result was refused: the lease ran out and the message was \
+                     claimed again (the lease is twice alitrip.timeout_ms)"
+                );
+                return Settled::ClaimLost;
+            }
             tracing::warn!(
                 notification_id = message.id,
                 order_id,
@@ -220,7 +235,9 @@ impl Worker {
                     error = %reason,
                     "alitrip book callback failed; retrying later"
                 );
-                self.store.fail_outbox(message.id, at, &reason).await?;
+                self.store
+                    .fail_outbox(&message.claim(), at, &reason)
+                    .await?;
                 Ok(Settled::Rescheduled)
             }
             NextAttempt::GiveUp => {
@@ -232,7 +249,9 @@ impl Worker {
                     error = %reason,
                     "alitrip book callback dead-lettered; replay it with AdminService/ReplayNotification"
                 );
-                self.store.dead_letter_outbox(message.id, &reason).await?;
+                self.store
+                    .dead_letter_outbox(&message.claim(), &reason)
+                    .await?;
                 Ok(Settled::DeadLettered)
             }
         }

@@ -19,7 +19,19 @@ pub async fn run(orders: Arc<OrderService>, interval: Duration, stopped: impl Fu
     loop {
         tokio::select! {
             () = &mut stopped => return,
-            _ = ticker.tick() => reconcile_once(&orders).await,
+            _ = ticker.tick() => reconcile_claimed(&orders, interval).await,
+        }
+    }
+}
+
+/// One round of [`run`]: the orders this instance claims (each order is
+/// polled by one instance once per `interval`, however many share the
+/// store).
+async fn reconcile_claimed(orders: &OrderService, interval: Duration) {
+    match orders.store().claim_unsettled(BATCH, interval).await {
+        Ok(claimed) => refresh_all(orders, &claimed).await,
+        Err(error) => {
+            tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "reconciler cannot claim orders");
         }
     }
 }
@@ -30,13 +42,15 @@ pub async fn run(orders: Arc<OrderService>, interval: Duration, stopped: impl Fu
 /// again, which needs the 12306 credentials that the store never holds.
 /// A Juhe order whose submit went unanswered is read by its outOrderNo.
 pub async fn reconcile_once(orders: &OrderService) {
-    let pending = match orders.store().non_final_orders(BATCH).await {
-        Ok(pending) => pending,
+    match orders.store().non_final_orders(BATCH).await {
+        Ok(pending) => refresh_all(orders, &pending).await,
         Err(error) => {
             tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "reconciler cannot list orders");
-            return;
         }
-    };
+    }
+}
+
+async fn refresh_all(orders: &OrderService, pending: &[crate::domain::Order]) {
     for order in pending.iter().filter(|order| {
         order.provider_order_no.is_some()
             || (order.provider == ProviderId::Juhe && order.status == OrderStatus::Unknown)

@@ -319,6 +319,32 @@ macro_rules! shared_queries {
                 Ok(orders)
             }
 
+            /// The orders with these ids (any that exist), least recently
+            /// updated first.
+            pub(crate) async fn orders_by_ids(
+                &self,
+                ids: &[String],
+            ) -> Result<Vec<Order>, StoreError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let params: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+                let text = format!(
+                    "{} WHERE id IN ({}) ORDER BY updated_at, id",
+                    *sql::SELECT_ORDERS,
+                    params.join(", ")
+                );
+                let mut tx = self.begin_read().await?;
+                let mut query = sqlx::query_as(&text);
+                for id in ids {
+                    query = query.bind(id);
+                }
+                let orders: Vec<OrderRow> = query.fetch_all(&mut *tx).await?;
+                let orders = Self::load_many(&mut tx, orders, &self.identity).await?;
+                tx.commit().await?;
+                Ok(orders)
+            }
+
             pub(crate) async fn events_after(
                 &self,
                 order_id: &OrderId,
@@ -495,44 +521,49 @@ macro_rules! shared_queries {
 
             pub(crate) async fn complete_outbox(
                 &self,
-                id: i64,
+                claim: &$crate::store::OutboxClaim,
                 now: DateTime<Utc>,
             ) -> Result<(), StoreError> {
-                Self::expect_outbox_row(
+                Self::expect_claim(
                     sqlx::query(sql::OUTBOX_COMPLETE)
-                        .bind(id)
+                        .bind(claim.id)
                         .bind(now)
+                        .bind(claim.attempts)
+                        .bind(claim.lease_until)
                         .execute(&self.pool)
                         .await?
                         .rows_affected(),
-                    id,
+                    claim,
                 )
             }
 
             pub(crate) async fn fail_outbox(
                 &self,
-                id: i64,
+                claim: &$crate::store::OutboxClaim,
                 next_attempt_at: DateTime<Utc>,
                 error: &str,
             ) -> Result<(), StoreError> {
-                Self::expect_outbox_row(
+                Self::expect_claim(
                     sqlx::query(sql::OUTBOX_FAIL)
-                        .bind(id)
+                        .bind(claim.id)
                         .bind(next_attempt_at)
                         .bind(error)
+                        .bind(claim.attempts)
+                        .bind(claim.lease_until)
                         .execute(&self.pool)
                         .await?
                         .rows_affected(),
-                    id,
+                    claim,
                 )
             }
 
-            fn expect_outbox_row(affected: u64, id: i64) -> Result<(), StoreError> {
+            /// No row changed: the claim is no longer the holder's.
+            fn expect_claim(
+                affected: u64,
+                claim: &$crate::store::OutboxClaim,
+            ) -> Result<(), StoreError> {
                 if affected == 0 {
-                    return Err(StoreError::NotFound {
-                        entity: "outbox message",
-                        id: id.to_string(),
-                    });
+                    return Err(StoreError::ClaimLost { id: claim.id });
                 }
                 Ok(())
             }

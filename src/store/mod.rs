@@ -49,18 +49,20 @@ macro_rules! dispatch {
 
 mod common;
 mod identity_cipher;
+mod listener;
 mod names;
 mod outbox;
 mod postgres;
 mod rows;
 mod snapshot;
 pub use identity_cipher::IdentityCipher;
+pub use listener::{Heard, OrderEventListener};
 mod sql;
 mod sqlite;
 
 pub use outbox::{
-    MAX_OUTBOX_PAGE_SIZE, NewOutboxMessage, OutboxBacklog, OutboxEntry, OutboxError, OutboxMessage,
-    OutboxPage, OutboxState,
+    MAX_OUTBOX_PAGE_SIZE, NewOutboxMessage, OutboxBacklog, OutboxClaim, OutboxEntry, OutboxError,
+    OutboxMessage, OutboxPage, OutboxState,
 };
 
 use crate::domain::time::{SharedClock, SystemClock};
@@ -111,6 +113,13 @@ pub enum StoreError {
         entity: &'static str,
         /// Its id.
         id: String,
+    },
+    /// A claimed outbox message is no longer the claimer's: its lease ran
+    /// out and another claim took it, or it was settled since.
+    #[error("outbox message {id} is no longer held by this claim (its lease ran out)")]
+    ClaimLost {
+        /// The message.
+        id: i64,
     },
     /// Optimistic concurrency: someone else updated the order first.
     /// Re-read and re-apply.
@@ -257,6 +266,15 @@ impl Store {
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// A listener for the order events every instance stores (PostgreSQL);
+    /// None on SQLite, where this instance's own events are all there are.
+    pub async fn order_event_listener(&self) -> Result<Option<OrderEventListener>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(db) => OrderEventListener::connect(&db.pool).await.map(Some),
+        }
     }
 
     /// Records every operation's duration in `metrics`.
@@ -449,6 +467,22 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Claims up to `limit` unsettled orders for one reconciler poll each
+    /// and returns them, least recently updated first. A claimed order is
+    /// not handed out again (to this or any instance sharing the store)
+    /// for `hold`: the reconciler's interval, so each order is polled once
+    /// per interval however many instances run.
+    pub async fn claim_unsettled(
+        &self,
+        limit: u32,
+        hold: Duration,
+    ) -> Result<Vec<Order>, StoreError> {
+        let now = self.now();
+        let until = lease_end(now, hold);
+        let ids = dispatch!(self.claim_unsettled(now, until, i64::from(limit.max(1))))?;
+        dispatch!(self.orders_by_ids(&ids))
     }
 
     /// Claims `key` for `operation` with the request's `fingerprint`.

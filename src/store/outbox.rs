@@ -54,9 +54,32 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
     /// When an operator last replayed it from the dead letters, if ever.
     pub replayed_at: Option<DateTime<Utc>>,
+    /// The claim's lease runs until then.
+    pub lease_until: DateTime<Utc>,
+}
+
+/// What settles a claimed message: only its holder's claim does (see
+/// [`Store::complete_outbox`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxClaim {
+    /// The message.
+    pub id: i64,
+    /// Its attempt count when claimed (every claim adds one).
+    pub attempts: i64,
+    /// The claim's lease end (every claim sets its own).
+    pub lease_until: DateTime<Utc>,
 }
 
 impl OutboxMessage {
+    /// The claim this message was handed out under.
+    pub fn claim(&self) -> OutboxClaim {
+        OutboxClaim {
+            id: self.id,
+            attempts: self.attempts,
+            lease_until: self.lease_until,
+        }
+    }
+
     /// Where its delivery window starts: the last replay, else enqueueing.
     pub fn window_start(&self) -> DateTime<Utc> {
         self.replayed_at.unwrap_or(self.created_at)
@@ -211,29 +234,36 @@ impl Store {
         dispatch!(self.claim_outbox(topic, i64::from(limit.max(1)), now, lease_until))
     }
 
-    /// Marks a claimed message as sent.
-    pub async fn complete_outbox(&self, id: i64) -> Result<(), StoreError> {
-        dispatch!(self.complete_outbox(id, self.now()))
+    /// Marks a claimed message as sent. `ClaimLost` if the claim is no
+    /// longer the holder's: its lease ran out and the message was claimed
+    /// again (or settled) since.
+    pub async fn complete_outbox(&self, claim: &OutboxClaim) -> Result<(), StoreError> {
+        dispatch!(self.complete_outbox(claim, self.now()))
     }
 
     /// Releases a claimed message for another attempt at `next_attempt_at`,
-    /// recording `error` (masked: long digit runs hidden).
+    /// recording `error` (masked: long digit runs hidden). `ClaimLost` as
+    /// for [`Store::complete_outbox`].
     pub async fn fail_outbox(
         &self,
-        id: i64,
+        claim: &OutboxClaim,
         next_attempt_at: DateTime<Utc>,
         error: &str,
     ) -> Result<(), StoreError> {
         let error = crate::privacy::mask_free_text(error);
-        dispatch!(self.fail_outbox(id, rows::micros(next_attempt_at), &error))
+        dispatch!(self.fail_outbox(claim, rows::micros(next_attempt_at), &error))
     }
 
-    /// Gives up on a pending message: it is never claimed again unless
-    /// replayed. `error` is recorded masked. `NotFound` if no pending
-    /// message has this id.
-    pub async fn dead_letter_outbox(&self, id: i64, error: &str) -> Result<(), StoreError> {
+    /// Gives up on a claimed message: it is never claimed again unless
+    /// replayed. `error` is recorded masked. `ClaimLost` as for
+    /// [`Store::complete_outbox`].
+    pub async fn dead_letter_outbox(
+        &self,
+        claim: &OutboxClaim,
+        error: &str,
+    ) -> Result<(), StoreError> {
         let error = crate::privacy::mask_free_text(error);
-        dispatch!(self.dead_letter_outbox(id, self.now(), &error))
+        dispatch!(self.dead_letter_outbox(claim, self.now(), &error))
     }
 
     /// The message with `id`, in any state.
@@ -357,6 +387,7 @@ pub(crate) struct OutboxRow {
     created_at: DateTime<Utc>,
     last_error: Option<String>,
     replayed_at: Option<DateTime<Utc>>,
+    lease_until: Option<DateTime<Utc>>,
 }
 
 impl OutboxRow {
@@ -370,6 +401,10 @@ impl OutboxRow {
             created_at: self.created_at,
             last_error: self.last_error,
             replayed_at: self.replayed_at,
+            // A claim always sets the lease.
+            lease_until: self.lease_until.ok_or_else(|| {
+                StoreError::Corrupt(format!("claimed outbox message {} has no lease", self.id))
+            })?,
         })
     }
 }
@@ -426,9 +461,10 @@ fn parse_order_id(id: Option<String>) -> Result<Option<OrderId>, StoreError> {
 pub(crate) const ENTRY_COLUMNS: &str = "id, topic, order_id, payload, attempts, created_at, \
      next_attempt_at, lease_until, last_error, done_at, dead_at, replayed_at";
 
+/// Only by the claim's holder, as [`super::sql::OUTBOX_COMPLETE`].
 pub(crate) const DEAD_LETTER: &str = "UPDATE outbox \
      SET dead_at = $2, lease_until = NULL, last_error = $3 \
-     WHERE id = $1 AND done_at IS NULL AND dead_at IS NULL";
+     WHERE id = $1 AND attempts = $4 AND lease_until = $5 AND done_at IS NULL AND dead_at IS NULL";
 
 /// Replay: pending now, attempts from zero, a fresh delivery window.
 pub(crate) const REPLAY: &str = "UPDATE outbox \
@@ -443,22 +479,21 @@ macro_rules! outbox_queries {
         impl $store {
             pub(crate) async fn dead_letter_outbox(
                 &self,
-                id: i64,
+                claim: &$crate::store::OutboxClaim,
                 now: chrono::DateTime<chrono::Utc>,
                 error: &str,
             ) -> Result<(), $crate::store::StoreError> {
                 let affected = sqlx::query($crate::store::outbox::DEAD_LETTER)
-                    .bind(id)
+                    .bind(claim.id)
                     .bind(now)
                     .bind(error)
+                    .bind(claim.attempts)
+                    .bind(claim.lease_until)
                     .execute(&self.pool)
                     .await?
                     .rows_affected();
                 if affected == 0 {
-                    return Err($crate::store::StoreError::NotFound {
-                        entity: "pending outbox message",
-                        id: id.to_string(),
-                    });
+                    return Err($crate::store::StoreError::ClaimLost { id: claim.id });
                 }
                 Ok(())
             }

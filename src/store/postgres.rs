@@ -94,4 +94,27 @@ impl PgStore {
         let rows: Vec<OutboxRow> = query.fetch_all(&self.pool).await?;
         Self::claimed(rows)
     }
+
+    /// Marks up to `limit` unsettled orders due for a poll as polled until
+    /// `until`; returns their ids. `SKIP LOCKED`: instances claiming at once
+    /// take disjoint orders, so N instances do not poll an order N times.
+    pub(crate) async fn claim_unsettled(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "WITH due AS (SELECT id FROM orders WHERE NOT settled \
+                 AND (reconcile_after IS NULL OR reconcile_after <= $1) \
+                 ORDER BY updated_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             UPDATE orders SET reconcile_after = $2 FROM due WHERE orders.id = due.id \
+             RETURNING orders.id",
+        )
+        .bind(now)
+        .bind(until)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }

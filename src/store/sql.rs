@@ -216,12 +216,16 @@ pub(crate) const OUTBOX_INSERT: &str = "INSERT INTO outbox \
      RETURNING id";
 /// `outbox` columns of a claimed [`super::outbox::OutboxRow`].
 pub(crate) const OUTBOX_COLUMNS: &str =
-    "id, topic, order_id, payload, attempts, created_at, last_error, replayed_at";
-pub(crate) const OUTBOX_COMPLETE: &str =
-    "UPDATE outbox SET done_at = $2, lease_until = NULL WHERE id = $1";
+    "id, topic, order_id, payload, attempts, created_at, last_error, replayed_at, lease_until";
+/// Only the claim's holder settles a message: the claim is its attempt
+/// count and lease end ($3, $4; every claim moves both), so a holder that
+/// stalled past its lease, whose message another instance claimed since,
+/// changes nothing.
+pub(crate) const OUTBOX_COMPLETE: &str = "UPDATE outbox SET done_at = $2, lease_until = NULL \
+     WHERE id = $1 AND attempts = $3 AND lease_until = $4 AND done_at IS NULL AND dead_at IS NULL";
 pub(crate) const OUTBOX_FAIL: &str = "UPDATE outbox \
      SET lease_until = NULL, next_attempt_at = $2, last_error = $3 \
-     WHERE id = $1 AND done_at IS NULL";
+     WHERE id = $1 AND attempts = $4 AND lease_until = $5 AND done_at IS NULL AND dead_at IS NULL";
 
 /// Binds an [`super::rows::OrderRow`] in [`ORDER_COLUMNS`] order.
 macro_rules! bind_order_row {

@@ -95,4 +95,27 @@ impl SqliteStore {
         let rows: Vec<OutboxRow> = query.fetch_all(&self.pool).await?;
         Self::claimed(rows)
     }
+
+    /// Marks up to `limit` unsettled orders due for a poll as polled until
+    /// `until`; returns their ids. One instance: no locking needed beyond
+    /// SQLite's single writer.
+    pub(crate) async fn claim_unsettled(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "UPDATE orders SET reconcile_after = $2 WHERE id IN \
+               (SELECT id FROM orders WHERE NOT settled \
+                  AND (reconcile_after IS NULL OR reconcile_after <= $1) \
+                ORDER BY updated_at, id LIMIT $3) \
+             RETURNING id",
+        )
+        .bind(now)
+        .bind(until)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }

@@ -35,6 +35,13 @@ impl TestDatabase {
             let url = format!("sqlite://{}?mode=rwc", dir.join("railgate.db").display());
             return TestDatabase { url, schema: None };
         }
+        Self::postgres().await
+    }
+
+    /// A fresh PostgreSQL schema, whichever backend the suite runs on: for
+    /// tests about several instances sharing one database. An unreachable
+    /// PostgreSQL fails the test.
+    pub async fn postgres() -> Self {
         let server = std::env::var("RAILGATE_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         let schema = format!("rg_it_{}", uuid::Uuid::now_v7().simple());
@@ -52,6 +59,13 @@ impl TestDatabase {
             url,
             schema: Some((server, schema)),
         }
+    }
+
+    /// The PostgreSQL server and schema, if it is one.
+    pub fn schema(&self) -> Option<(&str, &str)> {
+        self.schema
+            .as_ref()
+            .map(|(server, schema)| (server.as_str(), schema.as_str()))
     }
 
     /// The `store.url` / `RAILGATE_DATABASE_URL` to give railgate.
@@ -107,8 +121,8 @@ pub fn on_postgres() -> bool {
 async fn connect(url: &str) -> PgConnection {
     match tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(url)).await {
         Ok(Ok(connection)) => connection,
-        Ok(Err(error)) => panic!("RAILGATE_IT_DATABASE=postgres but PostgreSQL refused: {error}"),
-        Err(_) => panic!("RAILGATE_IT_DATABASE=postgres but PostgreSQL did not answer in 5 s"),
+        Ok(Err(error)) => panic!("PostgreSQL (RAILGATE_TEST_POSTGRES_URL) refused: {error}"),
+        Err(_) => panic!("PostgreSQL (RAILGATE_TEST_POSTGRES_URL) did not answer in 5 s"),
     }
 }
 

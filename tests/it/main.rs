@@ -15,6 +15,7 @@ mod grab;
 mod grab_callbacks;
 mod grpcurl;
 mod hostile;
+mod instances;
 mod juhe_adapter;
 mod juhe_berths;
 mod jwt;

@@ -110,6 +110,23 @@ impl Railgate {
         self.logs.lock().unwrap().clone()
     }
 
+    /// SIGTERM, then waits (on a blocking thread) for the process to exit;
+    /// returns whether it exited cleanly and how long that took.
+    pub async fn terminate(mut self) -> (bool, Duration) {
+        crate::binary::terminate(&self.child);
+        let started = std::time::Instant::now();
+        let mut child = std::mem::replace(
+            &mut self.child,
+            // A placeholder that is never waited on: `true` exits at once.
+            Command::new("true").spawn().expect("spawn true"),
+        );
+        let status = tokio::task::spawn_blocking(move || child.wait())
+            .await
+            .unwrap()
+            .expect("wait for railgate");
+        (status.success(), started.elapsed())
+    }
+
     /// SIGKILL: no shutdown, no draining, no last writes.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL railgate");

@@ -1,7 +1,8 @@
 //! One watched order's feed: a task that fans the order's events out to
 //! all of its watchers, converted to protobuf once. In-process events come
 //! from [`super::hub`]; events stored by another instance sharing the
-//! database come from one periodic read of the store per order.
+//! database are heard through the hub's `LISTEN` connection, or, while it
+//! has none, found by one periodic read of the store per order.
 //!
 //! The feed publishes without gaps: from the sequence it started at, each
 //! event goes out after the one before it. An event that arrives ahead of
@@ -62,8 +63,11 @@ impl FeedEvent {
 pub enum Notice {
     /// This process stored an event of the feed's order.
     Stored(Arc<OrderEvent>),
-    /// In-process events may have been missed (the hub lagged): read the
-    /// store.
+    /// Some instance committed event `sequence` of the feed's order: read
+    /// the store if it is new here.
+    Committed(i64),
+    /// Events may have been missed (the hub lagged, or its `LISTEN`
+    /// connection was down): read the store.
     Resync,
 }
 
@@ -77,6 +81,8 @@ pub struct FeedTask {
     pub store: Store,
     pub stations: &'static StationDirectory,
     pub sender: broadcast::Sender<Arc<FeedEvent>>,
+    /// True while the hub hears every instance's events: no polling.
+    pub listening: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FeedTask {
@@ -93,10 +99,19 @@ impl FeedTask {
             tokio::select! {
                 notice = inbox.recv() => match notice {
                     Some(Notice::Stored(event)) => self.offer(&event).await,
+                    Some(Notice::Committed(sequence)) => {
+                        if sequence > self.published {
+                            self.catch_up().await;
+                        }
+                    }
                     Some(Notice::Resync) => self.catch_up().await,
                     None => return,
                 },
-                _ = poll.tick() => self.catch_up().await,
+                _ = poll.tick() => {
+                    if !self.listening.load(std::sync::atomic::Ordering::Relaxed) {
+                        self.catch_up().await;
+                    }
+                }
             }
         }
     }

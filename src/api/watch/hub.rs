@@ -3,21 +3,35 @@
 //! events this process stores (`OrderService::subscribe`) to the feed of
 //! their order, so a change wakes only the watchers of that order and is
 //! converted once, not once per watcher.
+//!
+//! On PostgreSQL a second task listens for the events every instance
+//! stores (`LISTEN`, see [`crate::store::OrderEventListener`]) and wakes
+//! the feed of their order, so a watcher here hears another instance's
+//! write as it commits. While that connection is down the feeds poll the
+//! store instead, and once it is back every feed re-reads what it missed.
+//! At shutdown the hub ends every open stream with UNAVAILABLE, so its
+//! watchers resume on another instance from their last sequence.
 
 use super::feed::{FeedEvent, FeedTask, Notice};
 use crate::domain::{OrderEvent, OrderId};
 use crate::stations::StationDirectory;
+use crate::store::{Heard, OrderEventListener};
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
-use tokio::sync::{OnceCell, broadcast, mpsc};
+use tokio::sync::{OnceCell, broadcast, mpsc, watch};
+
+/// How long the hub waits before connecting its listener again.
+const RELISTEN_AFTER: Duration = Duration::from_secs(1);
 
 /// How the hub's feeds behave.
 #[derive(Debug, Clone)]
 pub struct WatchSettings {
     /// How often each feed reads the store for events stored by another
-    /// instance sharing the database.
+    /// instance sharing the database, while no `LISTEN` connection hears
+    /// them (SQLite has none; PostgreSQL's may be down).
     pub poll_interval: Duration,
     /// Events a feed keeps for a watcher that has not sent them yet; a
     /// watcher further behind reads the store instead.
@@ -49,6 +63,11 @@ pub struct WatchHub {
     feeds: Mutex<HashMap<OrderId, Weak<OrderFeed>>>,
     /// Open streams per caller.
     quota: Arc<super::quota::StreamQuota>,
+    /// True while a `LISTEN` connection hears every instance's events:
+    /// the feeds need not poll.
+    listening: Arc<AtomicBool>,
+    /// Becomes true at shutdown: every stream ends.
+    stopping: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for WatchHub {
@@ -78,9 +97,28 @@ impl WatchHub {
             ),
             settings,
             feeds: Mutex::new(HashMap::new()),
+            listening: Arc::new(AtomicBool::new(false)),
+            stopping: watch::channel(false).0,
         });
         tokio::spawn(route(Arc::downgrade(&hub), events));
+        tokio::spawn(listen(Arc::downgrade(&hub)));
         hub
+    }
+
+    /// Ends every open stream with UNAVAILABLE, now and for streams opened
+    /// from now on (shutdown: their watchers resume elsewhere).
+    pub fn stop_streams(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Becomes true when the streams are to end.
+    pub(super) fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
+    /// Whether a `LISTEN` connection hears every instance's events now.
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::Relaxed)
     }
 
     /// Subscribes to the events of `order_id` stored from now on. The
@@ -192,6 +230,66 @@ async fn route(hub: Weak<WatchHub>, mut events: broadcast::Receiver<Arc<OrderEve
     }
 }
 
+/// Hears the events every instance stores (PostgreSQL) and wakes their
+/// feeds, for as long as the hub lives. The feeds poll while the
+/// connection is down; the first event heard after it is back proves it
+/// listens again, and every feed then re-reads the store, so nothing
+/// stored in between is missed.
+async fn listen(hub: Weak<WatchHub>) {
+    let Some(store) = hub.upgrade().map(|hub| hub.store.clone()) else {
+        return;
+    };
+    let mut listener = loop {
+        match store.order_event_listener().await {
+            Ok(Some(listener)) => break listener,
+            // SQLite: one instance, whose own events arrive in-process.
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "watch hub cannot LISTEN for order events; feeds poll the store");
+                tokio::time::sleep(RELISTEN_AFTER).await;
+                if hub.strong_count() == 0 {
+                    return;
+                }
+            }
+        }
+    };
+    if let Some(hub) = hub.upgrade() {
+        hub.listening.store(true, Ordering::Relaxed);
+    }
+    hear(&hub, &mut listener).await;
+}
+
+async fn hear(hub: &Weak<WatchHub>, listener: &mut OrderEventListener) {
+    loop {
+        let heard = listener.next().await;
+        let Some(hub) = hub.upgrade() else {
+            return;
+        };
+        match heard {
+            Ok(Heard::Event { order_id, sequence }) => {
+                if !hub.listening.swap(true, Ordering::Relaxed) {
+                    tracing::info!("watch hub hears order events again; feeds re-read the store");
+                    hub.resync_all();
+                }
+                hub.notify(&order_id, Notice::Committed(sequence));
+            }
+            Ok(Heard::Lost) => {
+                if hub.listening.swap(false, Ordering::Relaxed) {
+                    tracing::warn!(
+                        "watch hub lost its LISTEN connection; feeds poll the store until it is back"
+                    );
+                }
+            }
+            Err(error) => {
+                hub.listening.store(false, Ordering::Relaxed);
+                tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "watch hub cannot LISTEN again yet; feeds poll the store");
+                drop(hub);
+                tokio::time::sleep(RELISTEN_AFTER).await;
+            }
+        }
+    }
+}
+
 /// The watchers' side of a feed: the events of one order from the moment
 /// of subscribing.
 #[derive(Debug)]
@@ -261,6 +359,7 @@ impl OrderFeed {
                         store: hub.store.clone(),
                         stations: hub.stations,
                         sender: self.sender.clone(),
+                        listening: hub.listening.clone(),
                     };
                     tokio::spawn(task.run(inbox, hub.settings.poll_interval));
                 }

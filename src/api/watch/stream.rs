@@ -39,6 +39,8 @@ pub struct Watcher {
     /// Nothing is left to send: a resume at (or past) the last event of a
     /// finished order, without follow. The stream ends at once.
     pub(super) finished: bool,
+    /// True at shutdown: the stream ends with UNAVAILABLE.
+    pub(super) stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for Watcher {
@@ -75,6 +77,7 @@ impl Watcher {
             subscription,
             store: hub.store().clone(),
             stations: hub.stations(),
+            stopping: hub.stopping(),
             // Nothing more will come that this watcher would be sent.
             finished: !follow
                 && after_sequence > 0
@@ -139,7 +142,16 @@ impl Watcher {
                 self.stale = false;
                 continue;
             }
-            match self.subscription.receiver.recv().await {
+            let received = tokio::select! {
+                received = self.subscription.receiver.recv() => received,
+                // Shutdown (or the hub gone): the watcher resumes elsewhere.
+                _ = self.stopping.wait_for(|stopping| *stopping) => {
+                    return Some(Err(Status::from(ApiError::ShuttingDown {
+                        last_sequence: self.last_seen,
+                    })));
+                }
+            };
+            match received {
                 Ok(event) if event.sequence <= self.last_seen => {}
                 Ok(event) if event.sequence == self.last_seen + 1 => {
                     return Some(Ok(self.send(

@@ -261,6 +261,7 @@ async fn watcher_on(
         store: f.store.clone(),
         stations: StationDirectory::embedded(),
         finished: false,
+        stopping: f.hub.stopping(),
     };
     (sender, watcher.into_stream())
 }

@@ -3,7 +3,9 @@
 use super::fixtures::{base_time, order_at};
 use chrono::{Duration, Utc};
 use railgate::domain::{OrderEventKind, OrderStatus, ProviderId};
-use railgate::store::{Begin, NewOutboxMessage, OutboxError, OutboxState, Store, StoreError};
+use railgate::store::{
+    Begin, NewOutboxMessage, OutboxClaim, OutboxError, OutboxState, Store, StoreError,
+};
 use std::collections::HashSet;
 use std::time::Duration as StdDuration;
 
@@ -190,12 +192,12 @@ pub(super) async fn outbox_claims_are_disjoint_and_retry(store: &Store) {
     assert!(store.claim_outbox(10, LEASE).await.unwrap().is_empty());
 
     // Completed is gone for good; failed comes back when due, masked.
-    let done = from_update[0].id;
+    let done = from_update[0].claim();
     let retry = from_update[1].id;
-    store.complete_outbox(done).await.unwrap();
+    store.complete_outbox(&done).await.unwrap();
     store
         .fail_outbox(
-            retry,
+            &from_update[1].claim(),
             Utc::now() - Duration::seconds(1),
             "alitrip refused passenger 11010519491231002X",
         )
@@ -210,7 +212,7 @@ pub(super) async fn outbox_claims_are_disjoint_and_retry(store: &Store) {
 
     // A lease that runs out makes the message due again.
     store
-        .fail_outbox(retry, Utc::now() + Duration::hours(1), "later")
+        .fail_outbox(&again[0].claim(), Utc::now() + Duration::hours(1), "later")
         .await
         .unwrap();
     assert!(store.claim_outbox(10, LEASE).await.unwrap().is_empty());
@@ -228,9 +230,30 @@ pub(super) async fn outbox_claims_are_disjoint_and_retry(store: &Store) {
     let second = store.claim_outbox(1, LEASE).await.unwrap();
     assert_eq!(second.iter().map(|m| m.id).collect::<Vec<_>>(), [id]);
     assert_eq!(second[0].order_id.as_ref(), Some(&order.id));
+    // Only the holder of the current claim settles it: the first claimer,
+    // whose lease ran out, cannot complete, fail or dead-letter it.
+    let stale = first[0].claim();
     assert!(matches!(
-        store.complete_outbox(i64::MAX).await,
-        Err(StoreError::NotFound { .. })
+        store.complete_outbox(&stale).await,
+        Err(StoreError::ClaimLost { .. })
+    ));
+    assert!(matches!(
+        store.fail_outbox(&stale, Utc::now(), "late").await,
+        Err(StoreError::ClaimLost { .. })
+    ));
+    assert!(matches!(
+        store.dead_letter_outbox(&stale, "late").await,
+        Err(StoreError::ClaimLost { .. })
+    ));
+    store.complete_outbox(&second[0].claim()).await.unwrap();
+    let unknown = OutboxClaim {
+        id: i64::MAX,
+        attempts: 1,
+        lease_until: Utc::now(),
+    };
+    assert!(matches!(
+        store.complete_outbox(&unknown).await,
+        Err(StoreError::ClaimLost { .. })
     ));
 }
 
@@ -256,13 +279,20 @@ pub(super) async fn outbox_dead_letters_replays_and_pages(store: &Store) {
     assert_eq!(books[0].window_start(), books[0].created_at);
 
     // Delivered, dead, and pending again.
-    store.complete_outbox(ids[0]).await.unwrap();
+    store.complete_outbox(&books[0].claim()).await.unwrap();
     store
-        .dead_letter_outbox(ids[2], "isv.invalid-parameter for 11010519491231002X")
+        .dead_letter_outbox(
+            &books[1].claim(),
+            "isv.invalid-parameter for 11010519491231002X",
+        )
         .await
         .unwrap();
     store
-        .fail_outbox(ids[4], Utc::now() - Duration::seconds(1), "isp timeout")
+        .fail_outbox(
+            &books[2].claim(),
+            Utc::now() - Duration::seconds(1),
+            "isp timeout",
+        )
         .await
         .unwrap();
     // One delivered, one dead, three pending (two "other", one failed
@@ -280,10 +310,10 @@ pub(super) async fn outbox_dead_letters_replays_and_pages(store: &Store) {
         None
     );
     // A dead or delivered message cannot be dead-lettered (again).
-    for id in [ids[0], ids[2]] {
+    for settled in [&books[0], &books[1]] {
         assert!(matches!(
-            store.dead_letter_outbox(id, "again").await,
-            Err(StoreError::NotFound { .. })
+            store.dead_letter_outbox(&settled.claim(), "again").await,
+            Err(StoreError::ClaimLost { .. })
         ));
     }
     // Dead and delivered messages are never claimed.
