@@ -7,12 +7,12 @@
 
 use crate::booking::{book_request, offer_via, wait_for_via};
 use crate::database::TestDatabase;
-use crate::process::Railgate;
+use crate::process::{Railgate, external_panhe};
 use railgate::orders::customer_order_no;
 use railgate::proto::booking_service_client::BookingServiceClient;
 use railgate::proto::{self as pb};
 use railgate_sim::panhe::orders::CallbackMode;
-use railgate_sim::panhe::{self, DEFAULT_APP_KEY, DEFAULT_SECRET_KEY, PanheSimConfig, SimState};
+use railgate_sim::panhe::{self, PanheSimConfig, SimState};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,14 +81,10 @@ async fn a_booking_survives_a_kill_between_sending_and_answering() {
     let database = TestDatabase::create(dir.path()).await;
     let data_dir = dir.path().join("data");
     let sim_url = format!("http://{sim_addr}");
-    let env = [
+    let mut env = external_panhe(&sim_url).to_vec();
+    env.extend([
         ("RAILGATE_DATA_DIR", data_dir.to_str().unwrap()),
         ("RAILGATE_DATABASE_URL", database.url()),
-        ("RAILGATE_PANHE_BASE_URL", sim_url.as_str()),
-        ("RAILGATE_PANHE_CREDENTIAL_CIPHER", "plaintext"),
-        ("RAILGATE_AUTH_MODE", "none"),
-        ("RAILGATE_PANHE_APP_KEY", DEFAULT_APP_KEY),
-        ("RAILGATE_PANHE_SECRET_KEY", DEFAULT_SECRET_KEY),
         // Longer than the test: the first process waits for Panhe's answer
         // until it is killed, and never times out on its own.
         ("RAILGATE_PANHE_TIMEOUT_MS", "600000"),
@@ -103,7 +99,7 @@ async fn a_booking_survives_a_kill_between_sending_and_answering() {
             "RAILGATE_OFFER_SIGNING_KEY",
             "crash-test-offer-signing-key-0123",
         ),
-    ];
+    ]);
     let key = "crash-between-send-and-answer";
     let customer_order_no = customer_order_no(key);
 

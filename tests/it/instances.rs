@@ -9,13 +9,13 @@
 use crate::alitrip::{FakeTop, alitrip_book_request};
 use crate::booking::{book_request, offer_via, wait_for_via};
 use crate::database::TestDatabase;
-use crate::process::Railgate;
+use crate::process::{Railgate, external_panhe};
 use axum::extract::Request;
 use axum::middleware::Next;
 use railgate::proto::booking_service_client::BookingServiceClient;
 use railgate::proto::{self as pb};
 use railgate_sim::panhe::orders::CallbackMode;
-use railgate_sim::panhe::{self, DEFAULT_APP_KEY, DEFAULT_SECRET_KEY, PanheSimConfig, SimState};
+use railgate_sim::panhe::{self, PanheSimConfig, SimState};
 use railgate_sim::top::Fault;
 use sqlx::Connection as _;
 use std::collections::{HashMap, HashSet};
@@ -88,13 +88,9 @@ async fn pair(extra: &[(&str, &str)]) -> Pair {
     let panhe_url = format!("http://{panhe_addr}");
     let data = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
     let (data_a, data_b) = (data("a"), data("b"));
-    let shared = [
+    let mut shared = external_panhe(&panhe_url).to_vec();
+    shared.extend([
         ("RAILGATE_DATABASE_URL", database.url()),
-        ("RAILGATE_PANHE_BASE_URL", panhe_url.as_str()),
-        ("RAILGATE_PANHE_APP_KEY", DEFAULT_APP_KEY),
-        ("RAILGATE_PANHE_SECRET_KEY", DEFAULT_SECRET_KEY),
-        ("RAILGATE_PANHE_CREDENTIAL_CIPHER", "plaintext"),
-        ("RAILGATE_AUTH_MODE", "none"),
         (
             "RAILGATE_CALLBACK_SECRET",
             "instances-test-callback-secret-01",
@@ -106,7 +102,7 @@ async fn pair(extra: &[(&str, &str)]) -> Pair {
         ),
         ("RAILGATE_WATCH_POLL_INTERVAL_MS", "60000"),
         ("RAILGATE_SHUTDOWN_GRACE_MS", "5000"),
-    ];
+    ]);
     let env = |data_dir: &'static str| -> Vec<(&str, &str)> {
         let mut env: Vec<(&str, &str)> = shared.iter().chain(extra).copied().collect();
         env.push(("RAILGATE_DATA_DIR", data_dir));

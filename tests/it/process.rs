@@ -25,6 +25,20 @@ pub struct Railgate {
     logs: Arc<Mutex<Vec<String>>>,
 }
 
+/// The settings that point a railgate process at a Panhe simulator at
+/// `panhe_url` of this test process: its sandbox keys, 12306 credentials
+/// in clear (as the simulator reads them), no caller authentication.
+pub fn external_panhe(panhe_url: &str) -> [(&'static str, &str); 5] {
+    use railgate_sim::panhe::{DEFAULT_APP_KEY, DEFAULT_SECRET_KEY};
+    [
+        ("RAILGATE_PANHE_BASE_URL", panhe_url),
+        ("RAILGATE_PANHE_APP_KEY", DEFAULT_APP_KEY),
+        ("RAILGATE_PANHE_SECRET_KEY", DEFAULT_SECRET_KEY),
+        ("RAILGATE_PANHE_CREDENTIAL_CIPHER", "plaintext"),
+        ("RAILGATE_AUTH_MODE", "none"),
+    ]
+}
+
 impl Railgate {
     /// Starts `railgate serve` with only `PATH`, JSON logs, loopback port 0
     /// listeners and `env`, and returns once it names its addresses.

@@ -8,12 +8,12 @@
 //! any exported attribute.
 
 use crate::booking::{book_request, offer_via, wait_for_via};
-use crate::process::Railgate;
+use crate::process::{Railgate, external_panhe};
 use axum::extract::Request;
 use axum::middleware::Next;
 use railgate::proto as pb;
 use railgate_sim::otlp::{Collector, ReceivedSpan};
-use railgate_sim::panhe::{self, DEFAULT_APP_KEY, DEFAULT_SECRET_KEY, PanheSimConfig};
+use railgate_sim::panhe::{self, PanheSimConfig};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -126,13 +126,9 @@ async fn a_booking_is_one_trace_from_the_callers_book_to_the_providers_callback(
     let data_dir = dir.path().join("data");
     let endpoint = format!("http://{collector_addr}");
     let panhe_url = format!("http://{panhe_addr}");
-    let railgate = Railgate::start(&[
+    let mut env = external_panhe(&panhe_url).to_vec();
+    env.extend([
         ("RAILGATE_DATA_DIR", data_dir.to_str().unwrap()),
-        ("RAILGATE_PANHE_BASE_URL", panhe_url.as_str()),
-        ("RAILGATE_PANHE_APP_KEY", DEFAULT_APP_KEY),
-        ("RAILGATE_PANHE_SECRET_KEY", DEFAULT_SECRET_KEY),
-        ("RAILGATE_PANHE_CREDENTIAL_CIPHER", "plaintext"),
-        ("RAILGATE_AUTH_MODE", "none"),
         (
             "RAILGATE_CALLBACK_SECRET",
             "traces-test-callback-secret-0123",
@@ -145,8 +141,8 @@ async fn a_booking_is_one_trace_from_the_callers_book_to_the_providers_callback(
         ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test"),
         // The SDK's batch delay: spans arrive within the test's patience.
         ("OTEL_BSP_SCHEDULE_DELAY", "200"),
-    ])
-    .await;
+    ]);
+    let railgate = Railgate::start(&env).await;
     let mut client = railgate.booking().await;
     let offer = offer_via(&mut client, 3).await;
     let booked = client
