@@ -100,6 +100,10 @@ impl Gateway {
             config.panhe.requests_per_second = 1_000_000;
             config.panhe.max_concurrency = 10_000;
         }
+        // Every bench client is one caller (no authentication): the
+        // per-caller cap on WatchOrder streams would stop the fan-out
+        // scenario at its default of 1,000.
+        config.limits.watch_streams_per_caller = 100_000;
         if let Some(token) = &options.auth_token {
             std::fs::create_dir_all(&data_dir).map_err(BenchError::Io)?;
             let clients = data_dir.join("clients.toml");
