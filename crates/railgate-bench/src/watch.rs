@@ -99,6 +99,9 @@ pub fn parse_vm_rss(status: &str) -> Option<u64> {
         .ok()
 }
 
+/// Streams being opened at once.
+const OPENING: usize = 256;
+
 /// Books and holds one order on `target`, opens `streams` WatchOrder
 /// streams on it over `connections` connections, then confirms it.
 pub async fn run(
@@ -124,12 +127,20 @@ pub async fn run(
         released,
     };
     let mut watchers = tokio::task::JoinSet::new();
+    // Streams open OPENING at a time: railgate sheds calls past its
+    // in-flight limit (1024 by default), and every opening call is in
+    // flight until its answer's headers; an open stream is not.
+    let opening = Arc::new(tokio::sync::Semaphore::new(OPENING));
     for index in 0..streams {
         let channel = channels[index % channels.len()].clone();
         let order_id = order_id.clone();
         let signals = signals.clone();
+        let opening = opening.clone();
         watchers.spawn(async move {
-            let delivered = watcher(channel, order_id, &signals).await;
+            let Ok(permit) = opening.acquire_owned().await else {
+                return;
+            };
+            let delivered = watcher(channel, order_id, &signals, permit).await;
             match delivered {
                 Ok(true) => {}
                 // Never opened, or ended without the change: counted as
@@ -235,6 +246,7 @@ async fn watcher(
     channel: Channel,
     order_id: String,
     signals: &Signals,
+    opening: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<bool, tonic::Status> {
     let mut stream = BookingServiceClient::new(channel)
         .watch_order(pb::WatchOrderRequest {
@@ -246,6 +258,7 @@ async fn watcher(
         .into_inner();
     // The snapshot comes first: the stream is live once it is here.
     stream.next().await.transpose()?;
+    drop(opening);
     let _ = signals.ready.send(true).await;
     while let Some(message) = stream.next().await {
         let status = message?
