@@ -276,8 +276,8 @@ async fn identical_books_on_both_make_one_order() {
 
 #[tokio::test]
 async fn the_reconcilers_of_two_instances_poll_each_order_once_per_interval() {
-    const INTERVAL_MS: u64 = 300;
-    let pair = pair(&[("RAILGATE_RECONCILE_INTERVAL_MS", "300")]).await;
+    const INTERVAL_MS: u64 = 400;
+    let pair = pair(&[("RAILGATE_RECONCILE_INTERVAL_MS", "400")]).await;
     // No callbacks: only the reconcilers read the orders.
     pair.sim.set_callback_mode(CallbackMode::Drop);
     let mut on_a = pair.a.booking().await;
@@ -296,12 +296,15 @@ async fn the_reconcilers_of_two_instances_poll_each_order_once_per_interval() {
     for order_no in &order_nos {
         let times = by_order.get(order_no.as_str()).cloned().unwrap_or_default();
         assert!(times.len() >= 3, "{order_no} was polled: {times:?}");
-        // One instance per interval: never two polls of an order within
-        // one interval (two undivided reconcilers would poll it twice).
+        // One instance per interval. Two undivided reconcilers, each on
+        // its own ticker, would poll an order at two phases of the
+        // interval, one of them at most half an interval after the other;
+        // divided, polls are an interval apart (give or take the time
+        // between a claim and its request).
         for pair in times.windows(2) {
             let gap = pair[1] - pair[0];
             assert!(
-                gap >= Duration::from_millis(INTERVAL_MS * 8 / 10),
+                gap > Duration::from_millis(INTERVAL_MS / 2),
                 "{order_no} polled twice within {gap:?}: {times:?}"
             );
         }
