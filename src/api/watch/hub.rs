@@ -255,6 +255,9 @@ async fn listen(hub: Weak<WatchHub>) {
     };
     if let Some(hub) = hub.upgrade() {
         hub.listening.store(true, Ordering::Relaxed);
+        // Feeds that started before the LISTEN polled until now; what was
+        // stored between their last poll and the LISTEN is read once.
+        hub.resync_all();
     }
     hear(&hub, &mut listener).await;
 }
