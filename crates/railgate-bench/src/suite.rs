@@ -194,8 +194,8 @@ pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchErr
     let this_binary = std::env::current_exe().map_err(BenchError::Io)?;
     let traced = trace_cost::run(
         &this_binary,
-        timing.closed,
-        timing.orders / 2,
+        timing.closed / 2,
+        timing.orders / 4,
         timing.warmup,
         CONCURRENCY,
         BOOK_CONCURRENCY,

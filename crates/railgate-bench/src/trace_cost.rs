@@ -6,7 +6,7 @@
 //! process of its own: this binary started again as `railgate-bench
 //! traced-gateway`, which installs railgate's telemetry as `railgate serve`
 //! does and serves a bench gateway. The load comes from this process, to
-//! both alike, in runs ordered off, on, on, off (twice) so drift and order
+//! both alike, in runs ordered off, on, on, off (four times) so drift and order
 //! fall on both sides. The collector counts the spans it receives (so the
 //! "on" side provably exported) and keeps none. Figures are the ratios of
 //! the mean rates.
@@ -31,8 +31,12 @@ pub const NAME: &str = "Tracing cost (OTLP export, 10% of traces)";
 pub const SAMPLE_RATIO: f64 = 0.1;
 /// The line a child prints once its gateway serves, before the URI.
 const READY: &str = "traced-gateway ready at";
-/// Rounds of off, on, on, off.
-const ROUNDS: usize = 2;
+/// Rounds of off, on, on, off: many short runs rather than a few long
+/// ones, so the machine's drift (which on a shared 2-core host is larger
+/// than the effect measured) falls on both sides alike.
+const ROUNDS: usize = 4;
+/// Runs per side.
+pub const RUNS_PER_SIDE: usize = ROUNDS * 2;
 
 /// Both sides of both workloads, run by run.
 #[derive(Debug, Clone, Serialize)]

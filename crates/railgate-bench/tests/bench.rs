@@ -277,7 +277,11 @@ async fn the_trace_cost_scenario_runs_both_sides_and_exports_from_one() {
         &report.book_off,
         &report.book_on,
     ] {
-        assert_eq!(runs.len(), 4, "off, on, on, off twice");
+        assert_eq!(
+            runs.len(),
+            railgate_bench::trace_cost::RUNS_PER_SIDE,
+            "off, on, on, off, round after round"
+        );
         assert!(runs.iter().all(|run| run.ok > 0), "{runs:?}");
     }
     assert!(report.spans_exported > 0);
