@@ -36,20 +36,11 @@ async fn reconcile_claimed(orders: &OrderService, interval: Duration) {
     }
 }
 
-/// One round: refresh every unsettled order that the provider knows.
-/// A Panhe order without a provider number is left to the caller's retry
-/// of Book: finding out whether Panhe has it means sending createOrder
-/// again, which needs the 12306 credentials that the store never holds.
-/// A Juhe order whose submit went unanswered is read by its outOrderNo.
-pub async fn reconcile_once(orders: &OrderService) {
-    match orders.store().non_final_orders(BATCH).await {
-        Ok(pending) => refresh_all(orders, &pending).await,
-        Err(error) => {
-            tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "reconciler cannot list orders");
-        }
-    }
-}
-
+/// Refreshes each of `pending` that the provider knows. A Panhe order
+/// without a provider number is left to the caller's retry of Book:
+/// finding out whether Panhe has it means sending createOrder again, which
+/// needs the 12306 credentials that the store never holds. A Juhe order
+/// whose submit went unanswered is read by its outOrderNo.
 async fn refresh_all(orders: &OrderService, pending: &[crate::domain::Order]) {
     for order in pending.iter().filter(|order| {
         order.provider_order_no.is_some()

@@ -58,12 +58,16 @@ where
             rpc.grpc.status_code = tracing::field::Empty,
             trace_id = tracing::field::Empty,
         );
-        let parent = propagation::extract(request.headers());
-        // Fails only when traces are off (no OpenTelemetry layer).
-        let _ = span.set_parent(parent.clone());
-        let trace_id = propagation::trace_id(&span, &parent);
-        span.record("trace_id", trace_id.as_str());
-        request.extensions_mut().insert(CallTrace(trace_id));
+        // A span nothing records (no log line or trace wants it) needs no
+        // trace id: the audit line, if any, reads the caller's itself.
+        if !span.is_disabled() {
+            let parent = propagation::extract(request.headers());
+            // Fails only when traces are off (no OpenTelemetry layer).
+            let _ = span.set_parent(parent.clone());
+            let trace_id = propagation::trace_id(&span, &parent);
+            span.record("trace_id", trace_id.as_str());
+            request.extensions_mut().insert(CallTrace(trace_id));
+        }
         let answer = {
             let _entered = span.enter();
             self.inner.call(request)

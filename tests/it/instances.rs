@@ -103,15 +103,22 @@ async fn pair(extra: &[(&str, &str)]) -> Pair {
         ("RAILGATE_WATCH_POLL_INTERVAL_MS", "60000"),
         ("RAILGATE_SHUTDOWN_GRACE_MS", "5000"),
     ]);
-    let env = |data_dir: &'static str| -> Vec<(&str, &str)> {
-        let mut env: Vec<(&str, &str)> = shared.iter().chain(extra).copied().collect();
-        env.push(("RAILGATE_DATA_DIR", data_dir));
-        env
+    let env = |data_dir: &str| -> Vec<(String, String)> {
+        shared
+            .iter()
+            .chain(extra)
+            .copied()
+            .chain([("RAILGATE_DATA_DIR", data_dir)])
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect()
     };
-    // Leaked: two short strings per test, for `&'static` settings.
-    let data_a: &'static str = Box::leak(data_a.into_boxed_str());
-    let data_b: &'static str = Box::leak(data_b.into_boxed_str());
-    let (env_a, env_b) = (env(data_a), env(data_b));
+    let (env_a, env_b) = (env(&data_a), env(&data_b));
+    fn pairs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+        env.iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .collect()
+    }
+    let (env_a, env_b) = (pairs(&env_a), pairs(&env_b));
     // Together: both migrate the fresh schema at once.
     let (a, b) = tokio::join!(Railgate::start(&env_a), Railgate::start(&env_b));
     Pair {
