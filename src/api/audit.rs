@@ -123,7 +123,7 @@ fn trace_id<T>(request: &Request<T>) -> String {
     match request.extensions().get::<crate::telemetry::CallTrace>() {
         Some(trace) => trace.0.clone(),
         None => crate::telemetry::trace_id(
-            &tracing::Span::none(),
+            &opentelemetry::Context::new(),
             &crate::telemetry::extract(request.metadata().as_ref()),
         ),
     }

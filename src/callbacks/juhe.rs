@@ -134,6 +134,9 @@ pub(super) async fn callback(
         kind = kind_segment(kind),
         out_order_no = %payload.out_order_no()
     );
+    // The link to the Book comes once the order is found, from a store
+    // span of this one: the sampling decision cannot wait for it.
+    crate::telemetry::settle_sampling(&span);
     dispatch(&ingress, kind, &payload, &body)
         .instrument(span)
         .await

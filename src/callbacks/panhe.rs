@@ -81,6 +81,9 @@ async fn handle(ingress: &Ingress, kind: &'static str, secret: &str, body: &[u8]
         kind,
         provider_order_no = %notice.order_no
     );
+    // The link to the Book comes once the order is found, from a store
+    // span of this one: the sampling decision cannot wait for it.
+    crate::telemetry::settle_sampling(&span);
     dispatch(ingress, kind, &notice, body)
         .instrument(span)
         .await

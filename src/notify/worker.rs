@@ -146,6 +146,7 @@ impl Worker {
             attempt = message.attempts + 1,
             outcome = tracing::field::Empty,
         );
+        crate::telemetry::settle_sampling(&span);
         let settled = self.deliver(message).instrument(span.clone()).await;
         let outcome = match settled {
             Settled::Delivered => Some(DeliveryOutcome::delivered),

@@ -56,6 +56,7 @@ async fn refresh_all(orders: &OrderService, pending: &[crate::domain::Order]) {
             status = order.status.as_str(),
         );
         span.in_scope(|| crate::telemetry::link_current_span(&order.trace_parent));
+        crate::telemetry::settle_sampling(&span);
         let refreshed = orders.refresh(&order.id).instrument(span).await;
         if let Err(error) = refreshed {
             tracing::warn!(order_id = %order.id.as_str(), error = %error, "reconciler refresh failed");

@@ -6,11 +6,13 @@
 pub mod otel;
 mod propagation;
 mod rpc_span;
+mod sampling;
 
 pub use propagation::{
     CallTrace, current_traceparent, extract, inject, link_current_span, trace_id,
 };
 pub use rpc_span::RpcSpanLayer;
+pub use sampling::settle as settle_sampling;
 
 use crate::config::{LogConfig, LogFormat, TelemetryConfig};
 use opentelemetry_sdk::trace::SdkTracerProvider;

@@ -2,9 +2,8 @@
 //! OpenTelemetry spans (tracing-opentelemetry), batched and exported over
 //! OTLP/gRPC to the configured collector.
 //!
-//! Only spans of railgate's own code are exported (target `railgate`,
-//! level info and above): the libraries' spans (hyper, h2, sqlx) would
-//! multiply the volume without naming anything an operator acts on.
+//! What reaches the exporter is decided in [`super::sampling`]: railgate's
+//! own spans, none beneath an unsampled root, and its warnings.
 
 use crate::config::{SamplerKind, TelemetryConfig};
 use opentelemetry::KeyValue;
@@ -16,7 +15,6 @@ use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use std::time::Duration;
 use tracing::Subscriber;
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::registry::LookupSpan;
 
 /// Why the trace pipeline could not be built.
@@ -66,14 +64,7 @@ where
         .with_location(false)
         .with_threads(false)
         .with_tracked_inactivity(false)
-        .with_filter(railgate_spans())
-}
-
-/// railgate's own spans and events, info and above.
-fn railgate_spans() -> Targets {
-    Targets::new()
-        .with_target("railgate", LevelFilter::INFO)
-        .with_default(LevelFilter::OFF)
+        .with_filter(super::sampling::TracedSpans)
 }
 
 fn sampler(config: &TelemetryConfig) -> Sampler {

@@ -64,7 +64,8 @@ where
             let parent = propagation::extract(request.headers());
             // Fails only when traces are off (no OpenTelemetry layer).
             let _ = span.set_parent(parent.clone());
-            let trace_id = propagation::trace_id(&span, &parent);
+            let context = super::sampling::settle(&span);
+            let trace_id = propagation::trace_id(&context, &parent);
             span.record("trace_id", trace_id.as_str());
             request.extensions_mut().insert(CallTrace(trace_id));
         }

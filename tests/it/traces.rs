@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 const BOOK_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const BOOK_PARENT: &str = "00f067aa0ba902b7";
 const CONFIRM_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+/// A caller's trace it chose not to sample (flags 00).
+const UNSAMPLED_TRACE: &str = "5e2d5a1c7a3b4e6f8091a2b3c4d5e6f7";
 
 /// Panhe on loopback in this process, recording the path and
 /// `traceparent` of every request it receives.
@@ -61,10 +63,14 @@ async fn recording_panhe() -> (SocketAddr, Arc<Mutex<Vec<(String, String)>>>) {
 }
 
 fn traced<T>(message: T, trace: &str) -> tonic::Request<T> {
+    with_traceparent(message, trace, "01")
+}
+
+fn with_traceparent<T>(message: T, trace: &str, flags: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.metadata_mut().insert(
         "traceparent",
-        format!("00-{trace}-{BOOK_PARENT}-01").parse().unwrap(),
+        format!("00-{trace}-{BOOK_PARENT}-{flags}").parse().unwrap(),
     );
     request
 }
@@ -159,6 +165,17 @@ async fn a_booking_is_one_trace_from_the_callers_book_to_the_providers_callback(
         order.status == pb::OrderStatus::Held as i32
     })
     .await;
+    // parentbased: the caller's "not sampled" is followed.
+    client
+        .get_order(with_traceparent(
+            pb::GetOrderRequest {
+                order_id: booked.order_id.clone(),
+            },
+            UNSAMPLED_TRACE,
+            "00",
+        ))
+        .await
+        .unwrap();
     client
         .confirm(traced(
             pb::ConfirmRequest {
@@ -254,6 +271,10 @@ async fn a_booking_is_one_trace_from_the_callers_book_to_the_providers_callback(
             && span.attribute("db.system.name").as_deref() == Some("sqlite")
             && span.span.name == "store insert_order"
     }));
+
+    // Nothing of the trace its caller did not sample (its spans would have
+    // been in an earlier batch than the Confirm's).
+    assert!(!spans.iter().any(|span| span.trace_id() == UNSAMPLED_TRACE));
 
     // The callback is a trace of its own, linked to the Book's.
     let callback = spans
