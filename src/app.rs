@@ -239,12 +239,14 @@ pub async fn run(
         .secret_key
         .clone()
         .unwrap_or_else(SandboxCredentials::panhe_secret_key);
+    let cipher = credential_cipher(&config)?;
+    let accounts = crate::accounts::Accounts::new(panhe.clone(), cipher.clone());
     let orders = OrderService::new(
         store,
         panhe,
         OrderServiceConfig {
             panhe_secret_key,
-            cipher: credential_cipher(&config)?,
+            cipher,
             panhe_callback_url: Some(crate::callbacks::panhe_callback_url(&config, http_addr)),
             idempotency_lease: Duration::from_millis(config.orders.idempotency_lease_ms),
         },
@@ -308,6 +310,7 @@ pub async fn run(
         clock,
         orders,
         watch_hub,
+        accounts,
     });
 
     let http = tokio::spawn(serve_http(

@@ -30,6 +30,7 @@
 //!
 //! The benchmark tool is the `railgate-bench` crate (`crates/railgate-bench`).
 
+pub mod accounts;
 pub mod alitrip;
 pub mod api;
 pub mod app;

@@ -21,7 +21,7 @@ pub(super) const MAX_PASSENGERS: usize = 9;
 const MAX_KEY_LENGTH: usize = 128;
 /// Longest 12306 user name or password accepted (12306's own are far
 /// shorter; the bound keeps a client's megabytes from reaching Panhe).
-const MAX_ACCOUNT_FIELD: usize = 128;
+pub(super) const MAX_ACCOUNT_FIELD: usize = 128;
 /// Most alternative trains or seat classes a grab request may list.
 const MAX_GRAB_ALTERNATIVES: usize = 16;
 pub(super) fn book_command(
@@ -268,6 +268,17 @@ fn book_passenger(
             "birth_date and sex are required for this document type".to_owned(),
         );
     }
+    let frequent_passenger_id = match passenger.frequent_passenger_id {
+        0 => Some(None),
+        id if id > 0 => Some(Some(id)),
+        id => {
+            problem(
+                "frequent_passenger_id",
+                format!("{id} is not an id from ListFrequentPassengers"),
+            );
+            None
+        }
+    };
     let country_code =
         Some(passenger.country_code.trim().to_ascii_uppercase()).filter(|code| !code.is_empty());
     if matches!(
@@ -294,6 +305,7 @@ fn book_passenger(
         },
         seat_class: seat_class?,
         berth,
+        frequent_passenger_id: frequent_passenger_id?,
     })
 }
 
@@ -373,7 +385,7 @@ pub(super) fn is_seat_choice(choice: &str) -> bool {
     )
 }
 
-fn optional_date(text: &str) -> Result<Option<NaiveDate>, String> {
+pub(super) fn optional_date(text: &str) -> Result<Option<NaiveDate>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);

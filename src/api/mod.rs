@@ -3,6 +3,7 @@
 //! validate, convert and call routing; they hold no business rules.
 
 pub mod account;
+mod account_request;
 pub mod admin;
 pub mod audit;
 pub mod book_request;
@@ -38,6 +39,8 @@ pub struct ApiState {
     pub orders: std::sync::Arc<crate::orders::OrderService>,
     /// The feeds of watched orders (WatchOrder).
     pub watch_hub: Arc<watch::WatchHub>,
+    /// 12306 account operations (AccountService).
+    pub accounts: crate::accounts::Accounts,
 }
 
 /// The operator service (AdminService), ready to add to a server.
@@ -53,7 +56,7 @@ pub fn services(
     AccountServiceServer<account::AccountApi>,
 ) {
     (
-        BookingServiceServer::new(booking::BookingApi::new(state)),
-        AccountServiceServer::new(account::AccountApi),
+        BookingServiceServer::new(booking::BookingApi::new(state.clone())),
+        AccountServiceServer::new(account::AccountApi::new(state)),
     )
 }

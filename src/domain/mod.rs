@@ -1,6 +1,7 @@
 //! The provider-neutral model. Nothing here knows a provider's codes, money
 //! format or quirks; adapters translate into these types at their boundary.
 
+pub mod account;
 pub mod booking;
 pub mod money;
 pub mod offer;

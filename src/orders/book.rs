@@ -4,6 +4,7 @@
 use super::fingerprint::{self, customer_order_no};
 use super::resolution::{Send, resolve};
 use super::{Claim, OrderError, OrderService};
+use crate::accounts::{NamedTraveller, check_travellers};
 use crate::domain::{
     Berth, Channel, Contact, Offer, Order, OrderId, OrderStatus, Passenger, ProviderId, SeatClass,
     StationRef, Ticket,
@@ -23,6 +24,9 @@ pub struct BookPassenger {
     pub seat_class: SeatClass,
     /// Preferred berth, for sleepers.
     pub berth: Option<Berth>,
+    /// The booking account's frequent passenger this is, when the caller
+    /// named one: checked with the account before booking.
+    pub frequent_passenger_id: Option<i64>,
 }
 
 /// A validated Book request.
@@ -55,6 +59,13 @@ pub struct BookCommand {
 }
 
 impl BookCommand {
+    /// Whether any passenger is named as a frequent passenger.
+    pub fn names_frequent_passengers(&self) -> bool {
+        self.passengers
+            .iter()
+            .any(|booked| booked.frequent_passenger_id.is_some())
+    }
+
     pub(super) fn fingerprint(&self) -> Vec<u8> {
         let mut parts: Vec<String> = vec![
             self.offer.encode(),
@@ -84,6 +95,11 @@ impl BookCommand {
                 booked.berth,
                 passenger.phone.as_ref().map(|phone| phone.expose())
             ));
+            // Only when named: the fingerprints of keys stored before the
+            // field existed stay the same.
+            if let Some(id) = booked.frequent_passenger_id {
+                parts.push(format!("frequent passenger {id}"));
+            }
         }
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
         fingerprint::of(&parts)
@@ -105,6 +121,12 @@ impl OrderService {
             });
         }
         if let Some(grab) = &command.grab {
+            if command.names_frequent_passengers() {
+                return Err(OrderError::Unsupported {
+                    provider: command.offer.provider,
+                    capability: Capability::AccountManagement.as_str(),
+                });
+            }
             return self.book_grab(&command, grab).await;
         }
         let key = command.idempotency_key.clone();
@@ -122,6 +144,12 @@ impl OrderService {
             return self.resume_unfinished_booking(&key, order, &command).await;
         }
 
+        // Nothing recorded or sent yet: a refusal frees the key for a
+        // corrected request.
+        if let Err(refused) = self.check_travellers(&command).await {
+            self.store.release_idempotent(&key).await?;
+            return Err(refused);
+        }
         // Recorded before sending, so a crash after the send leaves an
         // order for the retry to find (by customer order number).
         let mut order = new_order(&command, customer_order_no, self.clock.now_utc());
@@ -184,6 +212,33 @@ impl OrderService {
         self.panhe
             .create_order(order, &credentials, &preferences, &callbacks)
             .await
+    }
+
+    /// The frequent passengers `command` names are on its account, the
+    /// same people and identity-verified (one list call, only when it
+    /// names any).
+    async fn check_travellers(&self, command: &BookCommand) -> Result<(), OrderError> {
+        let named: Vec<NamedTraveller<'_>> = command
+            .passengers
+            .iter()
+            .enumerate()
+            .filter_map(|(index, booked)| {
+                let passenger = &booked.passenger;
+                Some(NamedTraveller {
+                    index,
+                    frequent_passenger_id: booked.frequent_passenger_id?,
+                    name: passenger.name.expose(),
+                    id_type: passenger.id_type,
+                    id_number: passenger.id_number.expose(),
+                })
+            })
+            .collect();
+        if named.is_empty() {
+            return Ok(());
+        }
+        let credentials = self.credentials(command.account.as_ref());
+        let listed = self.panhe.frequent_passengers(&credentials).await?;
+        Ok(check_travellers(&listed, &named)?)
     }
 
     fn credentials(&self, account: Option<&(String, SecretString)>) -> TrainCredentials {

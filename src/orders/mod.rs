@@ -113,6 +113,9 @@ pub enum OrderError {
     /// are named as in the Book request.
     #[error(transparent)]
     InvalidGrab(#[from] InvalidGrabOrder),
+    /// A frequent passenger the Book named cannot travel on the account.
+    #[error(transparent)]
+    Traveller(#[from] crate::accounts::TravellerProblem),
     /// The provider refused or failed.
     #[error(transparent)]
     Provider(#[from] ProviderError),

@@ -47,13 +47,26 @@ pub enum RejectReason {
     /// 12306 will not sell to a passenger (conflicting trip, already booked,
     /// restricted by a court).
     PassengerNotAllowed,
+    /// The 12306 account must pass SMS verification before it can log in
+    /// (CheckLogin says how).
+    TrainAccountSmsRequired,
+    /// A verification code (SMS, password recovery) is wrong.
+    VerificationCodeInvalid,
+    /// A verification code has expired; ask for a new one.
+    VerificationCodeExpired,
+    /// 12306 did not recognise the account holder's face.
+    FaceVerificationFailed,
+    /// The account has as many frequent passengers as 12306 allows (15).
+    FrequentPassengerLimit,
+    /// The account has no such frequent passenger.
+    FrequentPassengerNotFound,
     /// Anything the classifier does not recognise.
     Other,
 }
 
 impl RejectReason {
     /// Every reason, for exhaustive tests.
-    pub const ALL: [RejectReason; 18] = [
+    pub const ALL: [RejectReason; 24] = [
         RejectReason::InvalidRequest,
         RejectReason::AuthFailed,
         RejectReason::UnknownStation,
@@ -71,6 +84,12 @@ impl RejectReason {
         RejectReason::OfferExpired,
         RejectReason::TrainAccountRejected,
         RejectReason::PassengerNotAllowed,
+        RejectReason::TrainAccountSmsRequired,
+        RejectReason::VerificationCodeInvalid,
+        RejectReason::VerificationCodeExpired,
+        RejectReason::FaceVerificationFailed,
+        RejectReason::FrequentPassengerLimit,
+        RejectReason::FrequentPassengerNotFound,
         RejectReason::Other,
     ];
 
@@ -96,6 +115,12 @@ impl RejectReason {
             RejectReason::OfferExpired => "OFFER_EXPIRED",
             RejectReason::TrainAccountRejected => "TRAIN_ACCOUNT_REJECTED",
             RejectReason::PassengerNotAllowed => "PASSENGER_NOT_ALLOWED",
+            RejectReason::TrainAccountSmsRequired => "TRAIN_ACCOUNT_SMS_REQUIRED",
+            RejectReason::VerificationCodeInvalid => "VERIFICATION_CODE_INVALID",
+            RejectReason::VerificationCodeExpired => "VERIFICATION_CODE_EXPIRED",
+            RejectReason::FaceVerificationFailed => "FACE_VERIFICATION_FAILED",
+            RejectReason::FrequentPassengerLimit => "FREQUENT_PASSENGER_LIMIT",
+            RejectReason::FrequentPassengerNotFound => "FREQUENT_PASSENGER_NOT_FOUND",
             RejectReason::Other => "PROVIDER_REJECTED",
         }
     }

@@ -31,11 +31,14 @@ pub enum Capability {
     BerthChoice,
     /// Book with the passenger's own 12306 account.
     TrainAccounts,
+    /// Register, check and recover 12306 accounts and manage their
+    /// frequent passengers (AccountService).
+    AccountManagement,
 }
 
 impl Capability {
     /// Every capability, for exhaustive tests and docs.
-    pub const ALL: [Capability; 11] = [
+    pub const ALL: [Capability; 12] = [
         Capability::Search,
         Capability::Stops,
         Capability::DirectBooking,
@@ -47,6 +50,7 @@ impl Capability {
         Capability::SeatChoice,
         Capability::BerthChoice,
         Capability::TrainAccounts,
+        Capability::AccountManagement,
     ];
 
     /// How errors and docs name it.
@@ -63,6 +67,7 @@ impl Capability {
             Capability::SeatChoice => "seat choice",
             Capability::BerthChoice => "berth choice",
             Capability::TrainAccounts => "12306 accounts",
+            Capability::AccountManagement => "12306 account management",
         }
     }
 }
@@ -78,12 +83,14 @@ pub const fn supports(provider: ProviderId, capability: Capability) -> bool {
     use Capability::*;
     match provider {
         // Panhe (seed 002): hold-then-pay booking of one train with seat
-        // and berth choice, refund and change; no grab orders.
+        // and berth choice, refund and change, 12306 account management;
+        // no grab orders.
         ProviderId::Panhe => !matches!(capability, GrabOrders),
         // Juhe (seed 001): grab orders only, issued by Juhe itself (no
         // confirm step), cancel while grabbing, refund after issue; berths
         // through its seat codes (hardsleeperup...); no change, no stop
-        // list, no seat choice.
+        // list, no seat choice, no account management (it books with an
+        // account, or its own).
         ProviderId::Juhe => matches!(
             capability,
             Search | GrabOrders | Cancel | Refund | BerthChoice | TrainAccounts
@@ -99,10 +106,10 @@ mod tests {
     #[test]
     fn table() {
         let expected_panhe = [
-            true, true, true, false, true, true, true, true, true, true, true,
+            true, true, true, false, true, true, true, true, true, true, true, true,
         ];
         let expected_juhe = [
-            true, false, false, true, false, true, true, false, false, true, true,
+            true, false, false, true, false, true, true, false, false, true, true, false,
         ];
         for (index, capability) in Capability::ALL.into_iter().enumerate() {
             assert_eq!(

@@ -137,6 +137,24 @@ pub fn unwrap_answer<'a, T: Deserialize<'a>, B: Serialize>(
     read_envelope(bytes, path, || sent_text(request))
 }
 
+/// Reads the answer of an endpoint whose `data` says nothing more than
+/// `success` does (`true`, or null as 删除常旅客 answers): `Ok` on success,
+/// a classified rejection on failure.
+pub fn unwrap_acknowledgement<B: Serialize>(
+    bytes: &[u8],
+    path: &str,
+    request: &B,
+) -> Result<(), ProviderError> {
+    match from_body::<BareEnvelope>(bytes) {
+        Ok(BareEnvelope { success: true, .. }) => Ok(()),
+        Ok(BareEnvelope {
+            success: false,
+            msg,
+        }) => Err(rejected(msg, &sent_text(request))),
+        Err(error) => Err(malformed(path, error.to_string())),
+    }
+}
+
 fn read_envelope<'a, T: Deserialize<'a>>(
     bytes: &'a [u8],
     path: &str,

@@ -11,6 +11,46 @@ const RULES: &[(&[&str], RejectReason)] = &[
         &["appKey", "appkey", "APPKEY", "签名", "sign"],
         RejectReason::AuthFailed,
     ),
+    // 12306 accounts. Only the SMS instruction and "验证码错误" are the
+    // seed's words; the rest are read by keyword.
+    (
+        &["短信666", "666至12306"],
+        RejectReason::TrainAccountSmsRequired,
+    ),
+    (
+        &["验证码已过期", "验证码过期", "验证码已失效", "验证码失效"],
+        RejectReason::VerificationCodeExpired,
+    ),
+    (
+        &["验证码错误", "验证码不正确", "验证码有误", "验证码无效"],
+        RejectReason::VerificationCodeInvalid,
+    ),
+    (&["人脸"], RejectReason::FaceVerificationFailed),
+    (
+        &[
+            "常旅客已达上限",
+            "常旅客数量",
+            "最多有15个",
+            "最多添加15",
+            "超过15个",
+        ],
+        RejectReason::FrequentPassengerLimit,
+    ),
+    (
+        &["常旅客不存在", "乘客不存在", "联系人不存在"],
+        RejectReason::FrequentPassengerNotFound,
+    ),
+    (
+        &[
+            "密码错误",
+            "密码输入错误",
+            "用户名或密码",
+            "已被锁定",
+            "未登录",
+            "登录失败",
+        ],
+        RejectReason::TrainAccountRejected,
+    ),
     (&["频繁", "次数超限", "限流"], RejectReason::RateLimited),
     (&["身份", "核验"], RejectReason::PassengerIdentityUnverified),
     (
@@ -175,6 +215,25 @@ mod tests {
             (
                 "只有占位中和占位成功状态下才允许取消,当前订单状态为:出票中",
                 RejectReason::Other,
+            ),
+            (
+                "请您用手机尾号2467发送短信666至12306",
+                RejectReason::TrainAccountSmsRequired,
+            ),
+            ("验证码错误", RejectReason::VerificationCodeInvalid),
+            (
+                "验证码已过期,请重新获取",
+                RejectReason::VerificationCodeExpired,
+            ),
+            ("人脸认证失败", RejectReason::FaceVerificationFailed),
+            (
+                "常旅客已达上限,同一账号下最多有15个常旅客",
+                RejectReason::FrequentPassengerLimit,
+            ),
+            ("常旅客不存在", RejectReason::FrequentPassengerNotFound),
+            (
+                "密码输入错误。如果输错次数超过4次,用户将被锁定。",
+                RejectReason::TrainAccountRejected,
             ),
         ];
         for (message, reason) in cases {

@@ -3,6 +3,8 @@
 //! `codes` its failure classifier, `client` the HTTP transport and `paths`
 //! the endpoint table shared with the simulator.
 
+pub mod account_wire;
+pub mod accounts;
 pub mod booking;
 pub mod client;
 pub mod codes;

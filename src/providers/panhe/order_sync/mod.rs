@@ -76,13 +76,7 @@ pub fn sex_to_code(sex: Sex) -> i32 {
 /// Whether Panhe's masked document number ("3411***********96X": first 4
 /// and last 3 kept, length preserved) is `id`.
 fn masked_matches(masked: &str, id: &IdNumber) -> bool {
-    let raw: Vec<char> = id.expose().chars().collect();
-    let masked: Vec<char> = masked.chars().collect();
-    raw.len() == masked.len()
-        && raw
-            .iter()
-            .zip(&masked)
-            .all(|(raw, shown)| *shown == '*' || raw.eq_ignore_ascii_case(shown))
+    crate::domain::account::masked_number_shows(masked, id.expose())
 }
 
 /// Applies `detail` to `order`. Returns whether anything changed.
