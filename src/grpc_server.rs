@@ -60,9 +60,7 @@ where
     let booking = booking.max_decoding_message_size(max_message);
     let account = account.max_decoding_message_size(max_message);
     health_reporter.set_serving::<proto::booking_service_server::BookingServiceServer<api::booking::BookingApi>>().await;
-    // Every AccountService RPC answers UNIMPLEMENTED until the 12306
-    // account endpoints are built: health must not say it serves.
-    health_reporter.set_not_serving::<proto::account_service_server::AccountServiceServer<api::account::AccountApi>>().await;
+    health_reporter.set_serving::<proto::account_service_server::AccountServiceServer<api::account::AccountApi>>().await;
     health_reporter
         .set_serving::<proto::admin_service_server::AdminServiceServer<api::admin::AdminApi>>()
         .await;

@@ -21,6 +21,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+/// The code the sandbox's 12306 sends in every SMS (login verification,
+/// registration, password recovery and change): there is no phone to
+/// read a random one from. Published in the README.
+pub const SANDBOX_SMS_CODE: &str = "123456";
+
 /// The app key the Panhe simulator accepts unless configured otherwise.
 pub const PANHE_APP_KEY: &str = panhe::DEFAULT_APP_KEY;
 
@@ -66,6 +71,7 @@ pub fn panhe_settings(config: &Config, app_key: String) -> panhe::PanheSimConfig
         app_key,
         paths,
         clock_scale: config.sandbox.clock_scale,
+        sms_code: panhe::SmsCode::Fixed(SANDBOX_SMS_CODE.to_owned()),
         ..panhe::PanheSimConfig::default()
     }
 }

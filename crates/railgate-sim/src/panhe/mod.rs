@@ -10,13 +10,15 @@
 //! Implemented: the read endpoints (余票查询, 经停站查询 V1 and V2,
 //! 火车站列表) and the whole booking lifecycle (创单占座, 确认出票, 取消订单,
 //! 退票, 申请/确认/取消改签, 查询订单详情) with its asynchronous steps, the
-//! payment window and callbacks; see [`orders`]. The 12306 account
-//! endpoints answer `success:false` "not supported".
+//! payment window and callbacks; see [`orders`]. And the 12306 account
+//! endpoints (账号注册, 登录校验, 短信验证, 人脸认证, 常旅客, 找回/修改密码)
+//! against an in-memory 12306; see [`accounts`].
 //!
 //! Time: "now" is [`SimState::provider_now`], the configured
 //! [`PanheSimConfig::clock`] (Asia/Shanghai wall time, so tests can pin the
 //! date) sped up by [`PanheSimConfig::clock_scale`].
 
+pub mod accounts;
 pub mod orders;
 mod params;
 pub mod paths;
@@ -39,6 +41,8 @@ use chrono::{Days, NaiveDate, NaiveDateTime};
 pub use crate::clock::{Clock, fixed_clock, shanghai_now};
 use crate::fares::{self, SeatClass};
 use crate::timetable::Timetable;
+use accounts::model::AccountBook;
+pub use accounts::{AccountEndpoint, AccountFault, AppKeySpelling, SmsCode};
 use orders::Scripts;
 use orders::model::OrderBook;
 pub use paths::PanhePaths;
@@ -89,6 +93,32 @@ pub struct PanheSimConfig {
     /// Seed 002's tables mark it 是 (required), its createOrder example
     /// leaves it out; `true` (the default) reads the tables.
     pub choose_sleeper_required: bool,
+    /// How the simulated 12306 picks its 6-digit SMS codes (login, 999
+    /// registration, 找回密码, 修改密码).
+    pub sms_code: SmsCode,
+    /// How long an SMS code stays valid, provider time. The seed gives 60 s
+    /// for 找回密码; the simulator uses the same for every code.
+    pub sms_code_ttl: Duration,
+    /// Provider time from adding a passenger (or registering an account)
+    /// until its identity check settles (3 待核验 → 1, or a trigger's 0/4).
+    pub identity_check_delay: Duration,
+    /// Provider time from adding a passenger (or changing its mobile)
+    /// until its mobile counts as verified (0 → 1).
+    pub mobile_check_delay: Duration,
+    /// Whether the account holder counts towards the 15 passengers of an
+    /// account. The seed (同一账号下最多有15个常旅客) does not say; `true`
+    /// (the default) counts every row 获取常旅客 lists.
+    pub passenger_cap_counts_holder: bool,
+    /// Which passengers the one-month delete lock covers. The seed:
+    /// 常旅客添加成功后(身份核验状态为已核验的)一个月之内无法删除; `true` (the
+    /// default) locks verified passengers only, `false` every passenger.
+    pub delete_lock_verified_only: bool,
+    /// The key of 账号注册's email. Its table row has no field name; the
+    /// default is `email`, as 获取常旅客's example spells it.
+    pub register_email_field: String,
+    /// Which spelling of the app key 找回密码-获取验证码 accepts: its
+    /// table says `appkey`, every other endpoint `appKey`. Default: either.
+    pub reset_code_app_key: AppKeySpelling,
 }
 
 impl Default for PanheSimConfig {
@@ -105,6 +135,14 @@ impl Default for PanheSimConfig {
             service_fee_per_ticket_fen: 250,
             refund_remark_in_ticket: false,
             choose_sleeper_required: true,
+            sms_code: SmsCode::Random,
+            sms_code_ttl: Duration::from_secs(60),
+            identity_check_delay: Duration::from_secs(10 * 60),
+            mobile_check_delay: Duration::from_secs(5 * 60),
+            passenger_cap_counts_holder: true,
+            delete_lock_verified_only: true,
+            register_email_field: "email".to_owned(),
+            reset_code_app_key: AppKeySpelling::Either,
         }
     }
 }
@@ -126,6 +164,17 @@ impl fmt::Debug for PanheSimConfig {
             )
             .field("refund_remark_in_ticket", &self.refund_remark_in_ticket)
             .field("choose_sleeper_required", &self.choose_sleeper_required)
+            .field("sms_code", &self.sms_code)
+            .field("sms_code_ttl", &self.sms_code_ttl)
+            .field("identity_check_delay", &self.identity_check_delay)
+            .field("mobile_check_delay", &self.mobile_check_delay)
+            .field(
+                "passenger_cap_counts_holder",
+                &self.passenger_cap_counts_holder,
+            )
+            .field("delete_lock_verified_only", &self.delete_lock_verified_only)
+            .field("register_email_field", &self.register_email_field)
+            .field("reset_code_app_key", &self.reset_code_app_key)
             .finish_non_exhaustive()
     }
 }
@@ -139,6 +188,19 @@ impl PanheSimConfig {
                 "panhe simulator clock_scale must be positive: {}",
                 self.clock_scale
             ));
+        }
+        if let SmsCode::Fixed(code) = &self.sms_code
+            && !(code.len() == 6 && code.bytes().all(|byte| byte.is_ascii_digit()))
+        {
+            return Err(format!(
+                "panhe simulator fixed sms_code must be 6 digits: {code:?}"
+            ));
+        }
+        if self.sms_code_ttl.is_zero() {
+            return Err("panhe simulator sms_code_ttl must be positive".to_owned());
+        }
+        if self.register_email_field.trim().is_empty() {
+            return Err("panhe simulator register_email_field must not be empty".to_owned());
         }
         let mut seen = std::collections::HashSet::new();
         for (key, path) in self.paths.entries() {
@@ -156,7 +218,7 @@ impl PanheSimConfig {
 }
 
 /// Shared state of one simulator instance: the configuration, the order
-/// book and the test scripts. The timetable is process-wide and immutable.
+/// book, the 12306 accounts and the test scripts. The timetable is process-wide and immutable.
 ///
 /// Tests get it from [`router_with_state`] to inspect orders
 /// ([`SimState::order`]) and script faults ([`SimState::script`]); see
@@ -170,6 +232,9 @@ pub struct SimState {
     book: Mutex<OrderBook>,
     /// Scripted faults, callback mode and the callback log.
     scripts: Mutex<Scripts>,
+    /// The simulated 12306's accounts, codes and SMS outbox. Never held
+    /// across an await.
+    accounts: Mutex<AccountBook>,
     /// Sends callbacks.
     http: reqwest::Client,
     /// 余票查询 requests received, for tests of caching and coalescing.
@@ -193,6 +258,7 @@ impl SimState {
             started: Instant::now(),
             book: Mutex::new(OrderBook::default()),
             scripts: Mutex::new(Scripts::default()),
+            accounts: Mutex::new(AccountBook::default()),
             http,
             search_requests: std::sync::atomic::AtomicU64::new(0),
         }
@@ -305,28 +371,8 @@ pub fn router_with_state(config: PanheSimConfig) -> (Router, Arc<SimState>) {
             &paths.station_list,
             endpoint(post(query::station_list_handler)),
         );
-    let mut router = orders::routes(router, &paths);
-    let implemented = [
-        &paths.query_tickets,
-        &paths.stop_stations,
-        &paths.stop_stations_v2,
-        &paths.station_list,
-        &paths.create_order,
-        &paths.confirm_order,
-        &paths.cancel_order,
-        &paths.refund_ticket,
-        &paths.apply_change,
-        &paths.confirm_change,
-        &paths.cancel_change,
-        &paths.order_detail,
-    ];
-    for (key, path) in paths.entries() {
-        if !implemented.iter().any(|done| done.as_str() == path) {
-            let message = format!("沙箱暂不支持此接口:{key}");
-            let handler = move || async move { Failure(message).into_response() };
-            router = router.route(path, endpoint(post(handler)));
-        }
-    }
+    let router = orders::routes(router, &paths);
+    let router = accounts::routes(router, &paths);
     let router = router.fallback(not_found).with_state(Arc::clone(&state));
     (router, state)
 }

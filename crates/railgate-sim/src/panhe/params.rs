@@ -39,32 +39,54 @@ impl Params {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Params, Failure> {
-        let json = headers
-            .get(CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| {
-                value
-                    .trim()
-                    .to_ascii_lowercase()
-                    .starts_with("application/json")
-            });
-        if !json {
-            return Err(Failure("请求Content-Type必须为application/json".into()));
-        }
-        let fields = match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(fields)) => fields,
-            Ok(_) => return Err(Failure("请求参数格式错误:请求体必须是JSON对象".into())),
-            Err(error) => return Err(Failure(format!("请求参数格式错误:{error}"))),
+        Params::parse_request(state, headers, body, None, &["appKey"])
+    }
+
+    /// [`Params::parse`] with two extensions the account endpoints need:
+    /// the app key may be spelled any of `key_names` (the first one names it
+    /// in messages), and with `query` the URL's query string carries
+    /// parameters too (seed 002: "跟在url后传参...需要utf8 urlencode"). A
+    /// request with an empty body and a query string is read from the query
+    /// alone; otherwise the body must be JSON as usual and the query fills
+    /// in the fields the body lacks.
+    pub(super) fn parse_request(
+        state: &SimState,
+        headers: &HeaderMap,
+        body: &[u8],
+        query: Option<&str>,
+        key_names: &[&str],
+    ) -> Result<Params, Failure> {
+        let from_query: Map<String, Value> = query
+            .map(|query| {
+                form_urlencoded::parse(query.as_bytes())
+                    .map(|(name, value)| (name.into_owned(), Value::String(value.into_owned())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut fields = if from_query.is_empty() || !body.iter().all(u8::is_ascii_whitespace) {
+            json_object(headers, body)?
+        } else {
+            Map::new()
         };
+        for (name, value) in from_query {
+            fields.entry(name).or_insert(value);
+        }
         let params = Params {
             fields,
             prefix: String::new(),
         };
-        match params.fields.get("appKey") {
-            None | Some(Value::Null) => Err(Failure("appKey不能为空".into())),
-            Some(Value::String(key)) if key.is_empty() => Err(Failure("appKey不能为空".into())),
+        let key_name = key_names.first().copied().unwrap_or("appKey");
+        let key = key_names
+            .iter()
+            .find_map(|name| match params.fields.get(*name) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(key)) if key.is_empty() => None,
+                Some(value) => Some(value),
+            });
+        match key {
+            None => Err(Failure(format!("{key_name}不能为空"))),
             Some(Value::String(key)) if *key == state.config.app_key => Ok(params),
-            Some(_) => Err(Failure("appKey无效".into())),
+            Some(_) => Err(Failure(format!("{key_name}无效"))),
         }
     }
 
@@ -227,6 +249,17 @@ impl Params {
         Ok(Some(Amount { fen, sign_texts }))
     }
 
+    /// A required, non-empty array, as sent.
+    pub(super) fn required_array(&self, name: &str) -> Result<&[Value], Failure> {
+        match self.get(name) {
+            None => Err(self.missing(name)),
+            Some(Value::Array(items)) if items.is_empty() => Err(self.missing(name)),
+            Some(Value::String(text)) if text.trim().is_empty() => Err(self.missing(name)),
+            Some(Value::Array(items)) => Ok(items),
+            Some(_) => Err(self.malformed(name, "数组")),
+        }
+    }
+
     /// A required, non-empty array of objects, each as nested parameters.
     pub(super) fn required_objects(&self, name: &str) -> Result<Vec<Params>, Failure> {
         let items = match self.get(name) {
@@ -249,6 +282,27 @@ impl Params {
                 ))),
             })
             .collect()
+    }
+}
+
+/// A JSON object body, sent as `application/json` (any charset).
+fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Failure> {
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !json {
+        return Err(Failure("请求Content-Type必须为application/json".into()));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(fields)) => Ok(fields),
+        Ok(_) => Err(Failure("请求参数格式错误:请求体必须是JSON对象".into())),
+        Err(error) => Err(Failure(format!("请求参数格式错误:{error}"))),
     }
 }
 

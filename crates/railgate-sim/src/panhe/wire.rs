@@ -54,6 +54,17 @@ impl IntoResponse for Failure {
     }
 }
 
+impl<T> From<Failure> for Envelope<T> {
+    /// The failure envelope with `data` null.
+    fn from(failure: Failure) -> Self {
+        Envelope {
+            data: None,
+            success: false,
+            msg: failure.0,
+        }
+    }
+}
+
 /// `data` of 余票查询.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
