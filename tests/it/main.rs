@@ -2,6 +2,7 @@
 //! simulators, called with a tonic client. One test binary on purpose (one
 //! link step on a 2-core machine); each area is a module.
 
+mod accounts;
 mod alitrip;
 mod auth;
 mod binary;
