@@ -3,7 +3,9 @@
 //! that are refused, then a search of everything the process printed and
 //! every answer it gave for the passengers' names, ID numbers and phones
 //! and the 12306 credentials. Masked forms must appear (so the logs were
-//! really read); raw values must not.
+//! really read); raw values must not. The 12306 account calls too: their
+//! passwords and SMS, recovery and phone-verification codes appear in no
+//! log line, span or error.
 
 use crate::binary::{railgate, terminate};
 use crate::booking::{offer_via, wait_for_via};
@@ -30,6 +32,13 @@ const OVERLONG_NAME: &str =
 /// Refused by railgate: a wrong check digit and a 10-digit phone.
 const BAD_ID_FIRST17: &str = "65010219800229771";
 const BAD_PHONE: &str = "1776543210";
+/// The account of the AccountService calls (an `sms` account: its login
+/// needs the SMS code) and the passwords they send.
+const SMS_ACCOUNT_USER: &str = "probe-sms-acct-k3v9";
+const NEW_PASSWORD: &str = "probe_NewPass_77";
+const WRONG_CODE: &str = "135791";
+const ACCOUNT_PASSENGER: &str = "上官金虹";
+const ACCOUNT_PASSENGER_ID_FIRST17: &str = "11010819750412771";
 
 /// An 18-character resident ID: `first17` and its GB 11643 check character.
 fn resident_id(first17: &str) -> String {
@@ -103,12 +112,22 @@ fn secrets() -> Vec<String> {
         UNVERIFIED_NAME,
         OVERLONG_NAME,
         BAD_PHONE,
+        SMS_ACCOUNT_USER,
+        NEW_PASSWORD,
+        WRONG_CODE,
+        ACCOUNT_PASSENGER,
+        // The sandbox's SMS code, as a JSON or log value would quote it.
+        "\"123456\"",
+        "=123456",
     ]
     .into_iter()
     .chain(TRAVELLER_NAMES)
     .map(str::to_owned)
     .collect();
-    for id in traveller_ids().into_iter().chain([bad_id()]) {
+    for id in traveller_ids()
+        .into_iter()
+        .chain([bad_id(), resident_id(ACCOUNT_PASSENGER_ID_FIRST17)])
+    {
         secrets.push(id[6..14].to_owned()); // the date of birth
         secrets.push(id);
     }
@@ -336,6 +355,107 @@ fn refusal(status: &tonic::Status) -> String {
     )
 }
 
+/// The 12306 account calls a traveller makes before booking: a login that
+/// needs SMS verification, a wrong code and the right one, a frequent
+/// passenger added and listed, a password recovery with a wrong code and a
+/// password change asked for. Returns the refusals as text, and the phone
+/// verification code 12306 handed out (a secret too).
+async fn account_calls(grpc_addr: &str) -> (Vec<String>, String) {
+    use pb::account_service_client::AccountServiceClient;
+    let channel = Channel::from_shared(format!("http://{grpc_addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = AccountServiceClient::new(channel);
+    let account = || {
+        Some(pb::TrainAccount {
+            username: SMS_ACCOUNT_USER.into(),
+            password: ACCOUNT_PASSWORD.into(),
+        })
+    };
+    let mut refusals = Vec::new();
+    let check = client
+        .check_login(pb::CheckLoginRequest {
+            account: account(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(check.next_step, pb::LoginNextStep::SendSms as i32);
+    for code in [WRONG_CODE, "123456"] {
+        let verified = client
+            .verify_sms(pb::VerifySmsRequest {
+                account: account(),
+                code: code.into(),
+                provider: 0,
+            })
+            .await;
+        if let Err(status) = verified {
+            refusals.push(refusal(&status));
+        }
+    }
+    assert_eq!(
+        refusals.len(),
+        1,
+        "only the wrong code is refused: {refusals:?}"
+    );
+    let added = client
+        .upsert_frequent_passenger(pb::UpsertFrequentPassengerRequest {
+            account: account(),
+            passenger: Some(pb::FrequentPassenger {
+                name: ACCOUNT_PASSENGER.into(),
+                id_type: pb::IdType::ResidentIdCard as i32,
+                id_number: resident_id(ACCOUNT_PASSENGER_ID_FIRST17),
+                phone: TRAVELLER_PHONES[0].into(),
+                passenger_type: pb::PassengerType::Adult as i32,
+                ..Default::default()
+            }),
+            provider: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    client
+        .list_frequent_passengers(pb::ListFrequentPassengersRequest {
+            account: account(),
+            provider: 0,
+        })
+        .await
+        .unwrap();
+    // Deleted at once: 12306 has not verified the passenger yet.
+    client
+        .delete_frequent_passenger(pb::DeleteFrequentPassengerRequest {
+            account: account(),
+            name: ACCOUNT_PASSENGER.into(),
+            id_type: pb::IdType::ResidentIdCard as i32,
+            id_number: resident_id(ACCOUNT_PASSENGER_ID_FIRST17),
+            provider: 0,
+        })
+        .await
+        .unwrap();
+    let reset = client
+        .reset_password(pb::ResetPasswordRequest {
+            request_id: "probe-recovery".into(),
+            new_password: NEW_PASSWORD.into(),
+            verification_code: WRONG_CODE.into(),
+            provider: 0,
+        })
+        .await
+        .unwrap_err();
+    refusals.push(refusal(&reset));
+    client
+        .request_password_change(pb::RequestPasswordChangeRequest {
+            account: account(),
+            new_password: NEW_PASSWORD.into(),
+            provider: 0,
+        })
+        .await
+        .unwrap();
+    (refusals, added.phone_verification_code)
+}
+
 /// Requests refused by railgate, by the provider at once, and by the
 /// provider later; each refusal would be the natural place to echo the
 /// offending value. Returns every answer as text.
@@ -437,6 +557,9 @@ async fn no_personal_data_in_logs_answers_or_exported_spans_of_a_full_booking() 
     let client = server.client().await;
     let mut answers = full_booking(&client).await;
     answers.extend(refused_requests(&client).await);
+    let (account_refusals, phone_code) = account_calls(&server.grpc_addr).await;
+    assert_eq!(phone_code.len(), 8, "12306 handed out a phone code");
+    answers.extend(account_refusals);
     drop(client);
     // SIGTERM: railgate exports what is still batched before it exits.
     let logs = server.stop().await;
@@ -462,7 +585,7 @@ async fn no_personal_data_in_logs_answers_or_exported_spans_of_a_full_booking() 
         ("answers", &answers.join("\n")),
         ("exported spans", &exported.join("\n")),
     ] {
-        for secret in secrets() {
+        for secret in secrets().into_iter().chain([phone_code.clone()]) {
             let leaks: Vec<&str> = text.lines().filter(|line| line.contains(&secret)).collect();
             assert!(
                 leaks.is_empty(),
