@@ -222,6 +222,22 @@ async fn readme_booking_walkthrough_reaches_every_milestone() {
 }
 
 #[tokio::test]
+async fn readme_account_walkthrough_checks_verifies_adds_and_books() {
+    // Configured as the README says: RAILGATE_SANDBOX_CLOCK_SCALE=60 make run.
+    let app = TestApp::spawn_with(|config| config.sandbox.clock_scale = 60.0).await;
+    let output = run_against(&app, &readme_block("grpcurl-accounts")).await;
+    for milestone in [
+        "login: False LOGIN_NEXT_STEP_SEND_SMS - text 666 to 12306",
+        "login: True LOGIN_NEXT_STEP_NONE",
+        "added: IDENTITY_VERIFICATION_PENDING",
+        "王五: IDENTITY_VERIFICATION_PASSED",
+        "booked: ",
+    ] {
+        assert!(output.contains(milestone), "{milestone}:\n{output}");
+    }
+}
+
+#[tokio::test]
 async fn readme_grab_walkthrough_works_with_real_grpcurl() {
     // Juhe's simulator at 60× takes well under a second to issue.
     let app = TestApp::spawn_with(|config| config.sandbox.clock_scale = 60.0).await;
