@@ -35,6 +35,10 @@ impl Harness {
     }
 
     async fn start_with(sms_code: SmsCode) -> Self {
+        Self::launch(sms_code, CallbackMode::Drop).await
+    }
+
+    async fn launch(sms_code: SmsCode, callbacks: CallbackMode) -> Self {
         let offset_secs = Arc::new(AtomicI64::new(0));
         let offset = offset_secs.clone();
         let sim = PanheSimConfig {
@@ -42,9 +46,10 @@ impl Harness {
                 shanghai_now() + TimeDelta::seconds(offset.load(Ordering::SeqCst))
             }),
             sms_code,
+            hold_delay: std::time::Duration::from_millis(200),
             ..PanheSimConfig::default()
         };
-        let scripted = Scripted::launch(sim, CallbackMode::Drop, |_| {}).await;
+        let scripted = Scripted::launch(sim, callbacks, |_| {}).await;
         Self {
             scripted,
             offset_secs,
@@ -192,6 +197,41 @@ async fn a_login_that_needs_sms_says_so_and_passes_after_the_code() {
     assert_eq!(
         wrong_password.next_step,
         pb::LoginNextStep::CheckCredentials as i32
+    );
+}
+
+#[tokio::test]
+async fn a_booking_in_an_account_still_needing_sms_fails_its_hold_saying_why() {
+    let harness = Harness::launch(SmsCode::Fixed(CODE.into()), CallbackMode::Deliver).await;
+    let user = "it-sms-unverified-book";
+    // 12306 knows the account (its login was checked) but it has not
+    // passed the SMS check.
+    harness
+        .accounts()
+        .check_login(pb::CheckLoginRequest {
+            account: account(user),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let app = &harness.scripted.app;
+    let offer = offer(app).await;
+    let mut request = book_request("it-sms-unverified-book", &offer.offer_id);
+    request.account = account(user);
+    let order = app
+        .booking()
+        .book(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    let failed = crate::scripted::wait_status(app, &order.order_id, pb::OrderStatus::Failed).await;
+    assert_eq!(failed.failure_stage, pb::FailureStage::Hold as i32);
+    assert!(
+        failed.status_reason.contains("666至12306"),
+        "{}",
+        failed.status_reason
     );
 }
 

@@ -277,6 +277,16 @@ impl SimState {
         }
     }
 
+    /// Why createOrder's hold fails for `train_account`, if its login is
+    /// not complete (seed 002, 创单占座: "下单前请确保用户12306账号登录成功,
+    /// 否则会占位失败"). An account this 12306 has never seen books as
+    /// before: it stands for an account logged in elsewhere.
+    pub(super) fn login_refusal(&self, train_account: &str) -> Option<String> {
+        let book = self.accounts();
+        let account = book.accounts.get(train_account)?;
+        account.require_login().err().map(|failure| failure.0)
+    }
+
     /// Queue a failure for the next call of an account endpoint.
     pub fn script_account(&self, fault: AccountFault) {
         self.accounts().faults.push(fault);

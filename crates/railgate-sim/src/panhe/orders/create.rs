@@ -298,6 +298,7 @@ fn complete_hold(state: &Arc<SimState>, order_no: &str) {
             Fault::FailNextHold(reason) => reason,
             _ => unreachable!("filtered to FailNextHold"),
         });
+    let scripted = scripted.or_else(|| state.login_refusal(&order.train_account));
     let outcome = hold_outcome(
         &book,
         &order.ride,
