@@ -2,9 +2,12 @@
 //! call routed to Juhe is refused, CAPABILITY_UNSUPPORTED). Each handler
 //! reads its request ([`super::account_request`]), picks the provider and
 //! makes one provider call; credentials and codes pass through, encrypted
-//! where Panhe wants ciphertext, and are kept nowhere.
+//! where Panhe wants ciphertext, and are kept nowhere. The calls that
+//! change an account leave an audit line (caller, RPC, outcome), like
+//! every mutating call.
 
 use super::account_request::Checked;
+use super::audit::audited;
 use super::convert::provider_from_proto;
 use super::convert_order::{id_type_to_proto, passenger_type_to_proto};
 use super::status::ApiError;
@@ -60,33 +63,29 @@ impl AccountService for AccountApi {
         &self,
         request: Request<pb::RegisterAccountRequest>,
     ) -> Result<Response<pb::RegisterAccountResponse>, Status> {
-        caller::of(&request)?;
-        let request = request.into_inner();
-        respond(
-            async {
-                let accounts = self.accounts(request.provider)?;
-                let mut checked = Checked::default();
-                let account = checked.account(request.account.as_ref());
-                // The rule 12306 applies, checked before anything is sent.
-                let password = account
-                    .as_ref()
-                    .and_then(|(_, password)| checked.new_password("account.password", password));
-                let holder = checked.holder(request.holder.as_ref());
-                let code = checked.code("sms_code", &request.sms_code);
-                let ((user, _), password, holder, code) =
-                    checked.finish(zip4(account, password, holder, code))?;
-                let credentials = accounts.credentials(&user, &password);
-                let (registered, message) = accounts
-                    .panhe()
-                    .register_account(&credentials, &holder, &code)
-                    .await?;
-                Ok(pb::RegisterAccountResponse {
-                    registered,
-                    message,
-                })
-            }
-            .await,
-        )
+        audited("RegisterAccount", request, |_, request| async move {
+            let accounts = self.accounts(request.provider)?;
+            let mut checked = Checked::default();
+            let account = checked.account(request.account.as_ref());
+            // The rule 12306 applies, checked before anything is sent.
+            let password = account
+                .as_ref()
+                .and_then(|(_, password)| checked.new_password("account.password", password));
+            let holder = checked.holder(request.holder.as_ref());
+            let code = checked.code("sms_code", &request.sms_code);
+            let ((user, _), password, holder, code) =
+                checked.finish(zip4(account, password, holder, code))?;
+            let credentials = accounts.credentials(&user, &password);
+            let (registered, message) = accounts
+                .panhe()
+                .register_account(&credentials, &holder, &code)
+                .await?;
+            Ok(pb::RegisterAccountResponse {
+                registered,
+                message,
+            })
+        })
+        .await
     }
 
     async fn check_login(
@@ -150,46 +149,38 @@ impl AccountService for AccountApi {
         &self,
         request: Request<pb::VerifySmsRequest>,
     ) -> Result<Response<pb::VerifySmsResponse>, Status> {
-        caller::of(&request)?;
-        let request = request.into_inner();
-        respond(
-            async {
-                let accounts = self.accounts(request.provider)?;
-                let mut checked = Checked::default();
-                let account = checked.account(request.account.as_ref());
-                let code = checked.code("code", &request.code);
-                let ((user, password), code) = checked.finish(account.zip(code))?;
-                accounts
-                    .panhe()
-                    .verify_sms(&accounts.credentials(&user, &password), &code)
-                    .await?;
-                Ok(pb::VerifySmsResponse {})
-            }
-            .await,
-        )
+        audited("VerifySms", request, |_, request| async move {
+            let accounts = self.accounts(request.provider)?;
+            let mut checked = Checked::default();
+            let account = checked.account(request.account.as_ref());
+            let code = checked.code("code", &request.code);
+            let ((user, password), code) = checked.finish(account.zip(code))?;
+            accounts
+                .panhe()
+                .verify_sms(&accounts.credentials(&user, &password), &code)
+                .await?;
+            Ok(pb::VerifySmsResponse {})
+        })
+        .await
     }
 
     async fn verify_face(
         &self,
         request: Request<pb::VerifyFaceRequest>,
     ) -> Result<Response<pb::VerifyFaceResponse>, Status> {
-        caller::of(&request)?;
-        let request = request.into_inner();
-        respond(
-            async {
-                let accounts = self.accounts(request.provider)?;
-                let mut checked = Checked::default();
-                let account = checked.account(request.account.as_ref());
-                let photos = checked.photos(request.photos);
-                let ((user, password), photos) = checked.finish(account.zip(photos))?;
-                accounts
-                    .panhe()
-                    .verify_face(&accounts.credentials(&user, &password), &photos)
-                    .await?;
-                Ok(pb::VerifyFaceResponse {})
-            }
-            .await,
-        )
+        audited("VerifyFace", request, |_, request| async move {
+            let accounts = self.accounts(request.provider)?;
+            let mut checked = Checked::default();
+            let account = checked.account(request.account.as_ref());
+            let photos = checked.photos(request.photos);
+            let ((user, password), photos) = checked.finish(account.zip(photos))?;
+            accounts
+                .panhe()
+                .verify_face(&accounts.credentials(&user, &password), &photos)
+                .await?;
+            Ok(pb::VerifyFaceResponse {})
+        })
+        .await
     }
 
     async fn list_frequent_passengers(
@@ -220,10 +211,10 @@ impl AccountService for AccountApi {
         &self,
         request: Request<pb::UpsertFrequentPassengerRequest>,
     ) -> Result<Response<pb::UpsertFrequentPassengerResponse>, Status> {
-        caller::of(&request)?;
-        let request = request.into_inner();
-        respond(
-            async {
+        audited(
+            "UpsertFrequentPassenger",
+            request,
+            |_, request| async move {
                 let accounts = self.accounts(request.provider)?;
                 let mut checked = Checked::default();
                 let account = checked.account(request.account.as_ref());
@@ -240,50 +231,45 @@ impl AccountService for AccountApi {
                     .save_passenger(&accounts.credentials(&user, &password), &passenger)
                     .await?;
                 Ok(saved_to_proto(saved))
-            }
-            .await,
+            },
         )
+        .await
     }
 
     async fn update_account_holder(
         &self,
         request: Request<pb::UpdateAccountHolderRequest>,
     ) -> Result<Response<pb::UpdateAccountHolderResponse>, Status> {
-        caller::of(&request)?;
-        let request = request.into_inner();
-        respond(
-            async {
-                let accounts = self.accounts(request.provider)?;
-                let mut checked = Checked::default();
-                let account = checked.account(request.account.as_ref());
-                // Unlike Book, no default here: the change must be meant.
-                let passenger_type = match request.passenger_type {
-                    0 => None,
-                    value => super::convert_order::passenger_type_from_proto(value),
-                };
-                if passenger_type.is_none() {
-                    checked.problem("passenger_type", "is required: the holder's new fare type");
-                }
-                let ((user, password), passenger_type) =
-                    checked.finish(account.zip(passenger_type))?;
-                accounts
-                    .panhe()
-                    .update_account_holder(&accounts.credentials(&user, &password), passenger_type)
-                    .await?;
-                Ok(pb::UpdateAccountHolderResponse {})
+        audited("UpdateAccountHolder", request, |_, request| async move {
+            let accounts = self.accounts(request.provider)?;
+            let mut checked = Checked::default();
+            let account = checked.account(request.account.as_ref());
+            // Unlike Book, no default here: the change must be meant.
+            let passenger_type = match request.passenger_type {
+                0 => None,
+                value => super::convert_order::passenger_type_from_proto(value),
+            };
+            if passenger_type.is_none() {
+                checked.problem("passenger_type", "is required: the holder's new fare type");
             }
-            .await,
-        )
+            let ((user, password), passenger_type) = checked.finish(account.zip(passenger_type))?;
+            accounts
+                .panhe()
+                .update_account_holder(&accounts.credentials(&user, &password), passenger_type)
+                .await?;
+            Ok(pb::UpdateAccountHolderResponse {})
+        })
+        .await
     }
 
     async fn delete_frequent_passenger(
         &self,
         request: Request<pb::DeleteFrequentPassengerRequest>,
     ) -> Result<Response<pb::DeleteFrequentPassengerResponse>, Status> {
-        caller::of(&request)?;
-        let request = request.into_inner();
-        respond(
-            async {
+        audited(
+            "DeleteFrequentPassenger",
+            request,
+            |_, request| async move {
                 let accounts = self.accounts(request.provider)?;
                 let mut checked = Checked::default();
                 let account = checked.account(request.account.as_ref());
@@ -307,115 +293,99 @@ impl AccountService for AccountApi {
                         Err(ApiError::PassengerDeleteTooSoon { deletable_from })
                     }
                 }
-            }
-            .await,
+            },
         )
+        .await
     }
 
     async fn request_password_reset(
         &self,
         request: Request<pb::RequestPasswordResetRequest>,
     ) -> Result<Response<pb::RequestPasswordResetResponse>, Status> {
-        caller::of(&request)?;
-        let request = request.into_inner();
-        respond(
-            async {
-                let accounts = self.accounts(request.provider)?;
-                let mut checked = Checked::default();
-                let request_id = checked.request_id(&request.request_id);
-                let id_type = checked.id_type("id_type", request.id_type);
-                let id_number = checked.id_number("id_number", id_type, &request.id_number);
-                let phone = checked.phone("phone", &request.phone);
-                let (request_id, id_type, id_number, phone) =
-                    checked.finish(zip4(request_id, id_type, id_number, phone))?;
-                accounts
-                    .panhe()
-                    .request_password_reset(&request_id, id_type, &id_number, &phone)
-                    .await?;
-                Ok(pb::RequestPasswordResetResponse {})
-            }
-            .await,
-        )
+        audited("RequestPasswordReset", request, |_, request| async move {
+            let accounts = self.accounts(request.provider)?;
+            let mut checked = Checked::default();
+            let request_id = checked.request_id(&request.request_id);
+            let id_type = checked.id_type("id_type", request.id_type);
+            let id_number = checked.id_number("id_number", id_type, &request.id_number);
+            let phone = checked.phone("phone", &request.phone);
+            let (request_id, id_type, id_number, phone) =
+                checked.finish(zip4(request_id, id_type, id_number, phone))?;
+            accounts
+                .panhe()
+                .request_password_reset(&request_id, id_type, &id_number, &phone)
+                .await?;
+            Ok(pb::RequestPasswordResetResponse {})
+        })
+        .await
     }
 
     async fn reset_password(
         &self,
         request: Request<pb::ResetPasswordRequest>,
     ) -> Result<Response<pb::ResetPasswordResponse>, Status> {
-        caller::of(&request)?;
-        let request = request.into_inner();
-        respond(
-            async {
-                let accounts = self.accounts(request.provider)?;
-                let mut checked = Checked::default();
-                let request_id = checked.request_id(&request.request_id);
-                let password = checked.new_password("new_password", &request.new_password);
-                let code = checked.code("verification_code", &request.verification_code);
-                let ((request_id, password), code) =
-                    checked.finish(request_id.zip(password).zip(code))?;
-                accounts
-                    .panhe()
-                    .reset_password(&request_id, &accounts.encrypt(&password), &code)
-                    .await?;
-                Ok(pb::ResetPasswordResponse {})
-            }
-            .await,
-        )
+        audited("ResetPassword", request, |_, request| async move {
+            let accounts = self.accounts(request.provider)?;
+            let mut checked = Checked::default();
+            let request_id = checked.request_id(&request.request_id);
+            let password = checked.new_password("new_password", &request.new_password);
+            let code = checked.code("verification_code", &request.verification_code);
+            let ((request_id, password), code) =
+                checked.finish(request_id.zip(password).zip(code))?;
+            accounts
+                .panhe()
+                .reset_password(&request_id, &accounts.encrypt(&password), &code)
+                .await?;
+            Ok(pb::ResetPasswordResponse {})
+        })
+        .await
     }
 
     async fn request_password_change(
         &self,
         request: Request<pb::RequestPasswordChangeRequest>,
     ) -> Result<Response<pb::RequestPasswordChangeResponse>, Status> {
-        caller::of(&request)?;
-        let request = request.into_inner();
-        respond(
-            async {
-                let accounts = self.accounts(request.provider)?;
-                let mut checked = Checked::default();
-                let account = checked.account(request.account.as_ref());
-                let password = checked.new_password("new_password", &request.new_password);
-                let ((user, old), new) = checked.finish(account.zip(password))?;
-                accounts
-                    .panhe()
-                    .change_password(
-                        &accounts.credentials(&user, &old),
-                        &accounts.encrypt(&new),
-                        None,
-                    )
-                    .await?;
-                Ok(pb::RequestPasswordChangeResponse {})
-            }
-            .await,
-        )
+        audited("RequestPasswordChange", request, |_, request| async move {
+            let accounts = self.accounts(request.provider)?;
+            let mut checked = Checked::default();
+            let account = checked.account(request.account.as_ref());
+            let password = checked.new_password("new_password", &request.new_password);
+            let ((user, old), new) = checked.finish(account.zip(password))?;
+            accounts
+                .panhe()
+                .change_password(
+                    &accounts.credentials(&user, &old),
+                    &accounts.encrypt(&new),
+                    None,
+                )
+                .await?;
+            Ok(pb::RequestPasswordChangeResponse {})
+        })
+        .await
     }
 
     async fn change_password(
         &self,
         request: Request<pb::ChangePasswordRequest>,
     ) -> Result<Response<pb::ChangePasswordResponse>, Status> {
-        caller::of(&request)?;
-        let request = request.into_inner();
-        respond(
-            async {
-                let accounts = self.accounts(request.provider)?;
-                let mut checked = Checked::default();
-                let account = checked.account(request.account.as_ref());
-                let password = checked.new_password("new_password", &request.new_password);
-                let code = checked.code("verification_code", &request.verification_code);
-                let (((user, old), new), code) = checked.finish(account.zip(password).zip(code))?;
-                accounts
-                    .panhe()
-                    .change_password(
-                        &accounts.credentials(&user, &old),
-                        &accounts.encrypt(&new),
-                        Some(&code),
-                    )
-                    .await?;
-                Ok(pb::ChangePasswordResponse {})
-            }
-            .await,
-        )
+        audited("ChangePassword", request, |_, request| async move {
+            let accounts = self.accounts(request.provider)?;
+            let mut checked = Checked::default();
+            let account = checked.account(request.account.as_ref());
+            let password = checked.new_password("new_password", &request.new_password);
+            let code = checked.code("verification_code", &request.verification_code);
+            let (((user, old), new), code) = checked.finish(account.zip(password).zip(code))?;
+            accounts
+                .panhe()
+                .change_password(
+                    &accounts.credentials(&user, &old),
+                    &accounts.encrypt(&new),
+                    Some(&code),
+                )
+                .await?;
+            Ok(pb::ChangePasswordResponse {})
+        })
+        .await
     }
 }
 

@@ -54,6 +54,35 @@ impl OrderOfRequest for pb::BookRequest {
     }
 }
 
+/// The AccountService calls that change an account: about no order.
+macro_rules! about_no_order {
+    ($($request:ty => $answer:ty),* $(,)?) => {
+        $(impl OrderOfRequest for $request {
+            fn order_id(&self) -> &str {
+                ""
+            }
+        }
+        impl OrderOfAnswer for $answer {
+            fn order_id(&self) -> Option<&str> {
+                None
+            }
+        })*
+    };
+}
+
+about_no_order!(
+    pb::RegisterAccountRequest => pb::RegisterAccountResponse,
+    pb::VerifySmsRequest => pb::VerifySmsResponse,
+    pb::VerifyFaceRequest => pb::VerifyFaceResponse,
+    pb::UpsertFrequentPassengerRequest => pb::UpsertFrequentPassengerResponse,
+    pb::UpdateAccountHolderRequest => pb::UpdateAccountHolderResponse,
+    pb::DeleteFrequentPassengerRequest => pb::DeleteFrequentPassengerResponse,
+    pb::RequestPasswordResetRequest => pb::RequestPasswordResetResponse,
+    pb::ResetPasswordRequest => pb::ResetPasswordResponse,
+    pb::RequestPasswordChangeRequest => pb::RequestPasswordChangeResponse,
+    pb::ChangePasswordRequest => pb::ChangePasswordResponse,
+);
+
 /// A replayed notification is about an order, but names the notification.
 impl OrderOfRequest for pb::ReplayNotificationRequest {
     fn order_id(&self) -> &str {

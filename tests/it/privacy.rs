@@ -599,6 +599,9 @@ async fn no_personal_data_in_logs_answers_or_exported_spans_of_a_full_booking() 
         "欧*锋,黄*师",
         "\"message\":\"booking failed at the provider\"",
         "\"level\":\"DEBUG\"",
+        // Account changes are audited like every mutating call.
+        "\"rpc\":\"UpsertFrequentPassenger\"",
+        "\"reason\":\"VERIFICATION_CODE_INVALID\"",
     ] {
         assert!(
             logs.contains(expected),

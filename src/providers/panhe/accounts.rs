@@ -474,6 +474,53 @@ mod tests {
         assert_eq!(deletable_from("2021年13月40日前不允许删除"), None);
     }
 
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/src/providers/panhe/testdata/accounts/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+    }
+
+    /// The seed's answers, as the adapter reads them.
+    #[test]
+    fn the_seeds_answers_read_as_outcomes() {
+        use crate::providers::RejectReason;
+        let sent = AccountOnly {
+            credentials: Credentials {
+                train_account: "user",
+                train_password: "password",
+            },
+        };
+        assert!(unwrap_acknowledgement(&fixture("delete_done.json"), "/p", &sent).is_ok());
+        let refused: BareEnvelope =
+            serde_json::from_slice(&fixture("delete_too_soon.json")).unwrap();
+        assert_eq!(
+            refused.msg.as_deref().and_then(deletable_from),
+            NaiveDate::from_ymd_opt(2021, 10, 15)
+        );
+        let reason = |name: &str| match unwrap_acknowledgement(&fixture(name), "/p", &sent) {
+            Err(ProviderError::Rejected { reason, .. }) => reason,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(
+            reason("sms_wrong.json"),
+            RejectReason::VerificationCodeInvalid
+        );
+        assert_eq!(
+            reason("face_failed.json"),
+            RejectReason::FaceVerificationFailed
+        );
+        let passed: CheckLoginData =
+            super::super::client::unwrap_envelope(&fixture("check_login_passed.json"), "/p")
+                .unwrap();
+        assert!(passed.is_pass);
+        let refused: RegisterData =
+            super::super::client::unwrap_envelope(&fixture("register_refused.json"), "/p").unwrap();
+        assert!(!refused.reg_submit_is_pass);
+        assert_eq!(refused.note.as_deref(), Some("该注册名已存在"));
+    }
+
     #[test]
     fn listed_passengers_map_every_field() {
         let listed: ListedPassenger = serde_json::from_str(
