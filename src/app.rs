@@ -204,6 +204,7 @@ pub async fn run(
         provider: "panhe",
         source,
     })?
+    .with_resilience(config.resilience.settings())
     .with_metrics(metrics.clone());
     let panhe = PanheAdapter::new(panhe_client, stations);
     let mut adapters = vec![Adapter::Panhe(panhe.clone())];
@@ -393,6 +394,7 @@ fn juhe_adapter(
             limits,
         },
     )
+    .with_resilience(config.resilience.settings())
     .with_metrics(metrics.clone());
     Ok(
         JuheAdapter::new(client, stations)

@@ -96,6 +96,24 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "RAILGATE_JUHE_SUBMIT_ID_NUMBERING",
         "juhe.submit_id_numbering",
     ),
+    (
+        "RAILGATE_RESILIENCE_CONSECUTIVE_FAILURES",
+        "resilience.consecutive_failures",
+    ),
+    ("RAILGATE_RESILIENCE_EJECTION_MS", "resilience.ejection_ms"),
+    (
+        "RAILGATE_RESILIENCE_MAX_EJECTION_MS",
+        "resilience.max_ejection_ms",
+    ),
+    (
+        "RAILGATE_RESILIENCE_RETRY_BUDGET_PERCENT",
+        "resilience.retry_budget_percent",
+    ),
+    (
+        "RAILGATE_RESILIENCE_RETRY_MIN_PER_SECOND",
+        "resilience.retry_min_per_second",
+    ),
+    ("RAILGATE_RESILIENCE_MAX_RETRIES", "resilience.max_retries"),
     ("RAILGATE_DATABASE_URL", "store.url"),
     ("RAILGATE_STORE_IDENTITY_KEY", "store.identity_key"),
     (
@@ -250,6 +268,20 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
             config.juhe.submit_id_numbering = SubmitIdNumbering::parse(value)
                 .ok_or_else(|| format!("\"{value}\" is neither zero_based nor one_based"))?
         }
+        "RAILGATE_RESILIENCE_CONSECUTIVE_FAILURES" => {
+            config.resilience.consecutive_failures = parse_count(value)?
+        }
+        "RAILGATE_RESILIENCE_EJECTION_MS" => config.resilience.ejection_ms = parse_millis(value)?,
+        "RAILGATE_RESILIENCE_MAX_EJECTION_MS" => {
+            config.resilience.max_ejection_ms = parse_millis(value)?
+        }
+        "RAILGATE_RESILIENCE_RETRY_BUDGET_PERCENT" => {
+            config.resilience.retry_budget_percent = parse_count(value)?
+        }
+        "RAILGATE_RESILIENCE_RETRY_MIN_PER_SECOND" => {
+            config.resilience.retry_min_per_second = parse_count(value)?
+        }
+        "RAILGATE_RESILIENCE_MAX_RETRIES" => config.resilience.max_retries = parse_count(value)?,
         "RAILGATE_DATABASE_URL" => config.store.url = optional(value),
         "RAILGATE_STORE_IDENTITY_KEY" => config.store.identity_key = secret(value),
         "RAILGATE_STORE_PREVIOUS_IDENTITY_KEY" => {

@@ -11,6 +11,7 @@ mod edge;
 mod env;
 mod offers;
 mod providers;
+mod resilience;
 mod routing;
 mod telemetry;
 
@@ -20,6 +21,7 @@ pub use callbacks::{CallbacksConfig, MIN_CALLBACK_SECRET_LEN};
 pub use edge::{LimitsConfig, TlsConfig};
 pub use offers::OffersConfig;
 pub use providers::{JuheConfig, PanheConfig};
+pub use resilience::ResilienceConfig;
 pub use routing::RoutingConfig;
 pub use telemetry::{ENV_KEYS as OTEL_ENV_KEYS, SamplerKind, TelemetryConfig};
 
@@ -57,6 +59,8 @@ pub struct Config {
     pub panhe: PanheConfig,
     /// The Juhe provider.
     pub juhe: JuheConfig,
+    /// Each provider's circuit breaker and read retries.
+    pub resilience: ResilienceConfig,
     /// The order store.
     pub store: StoreConfig,
     /// Booking flows.
@@ -373,6 +377,7 @@ impl Config {
         self.routing.validate(&mut problems);
         self.alitrip.validate(&mut problems);
         self.offers.validate(&mut problems);
+        self.resilience.validate(&mut problems);
         self.telemetry.validate(&mut problems);
         self.tls.validate(&mut problems);
         self.limits.validate(&mut problems);

@@ -114,6 +114,12 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_STORE_IDENTITY_KEY", &"ab".repeat(32)),
             ("RAILGATE_STORE_PREVIOUS_IDENTITY_KEY", &"cd".repeat(32)),
             ("RAILGATE_JUHE_SEARCH_SHARE_PERCENT", "50"),
+            ("RAILGATE_RESILIENCE_CONSECUTIVE_FAILURES", "7"),
+            ("RAILGATE_RESILIENCE_EJECTION_MS", "1500"),
+            ("RAILGATE_RESILIENCE_MAX_EJECTION_MS", "9000"),
+            ("RAILGATE_RESILIENCE_RETRY_BUDGET_PERCENT", "15"),
+            ("RAILGATE_RESILIENCE_RETRY_MIN_PER_SECOND", "3"),
+            ("RAILGATE_RESILIENCE_MAX_RETRIES", "1"),
             ("RAILGATE_AUTH_JWT_ISSUER", "https://idp.example.com"),
             ("RAILGATE_AUTH_JWT_AUDIENCE", "railgate"),
             (
@@ -217,6 +223,17 @@ fn environment_overrides_every_documented_key() {
     assert_eq!(offers.ttl_secs, 900);
     assert_eq!(config.panhe.search_share_percent, 60);
     assert_eq!(config.juhe.search_share_percent, 50);
+    assert_eq!(
+        config.resilience,
+        crate::config::ResilienceConfig {
+            consecutive_failures: 7,
+            ejection_ms: 1500,
+            max_ejection_ms: 9000,
+            retry_budget_percent: 15,
+            retry_min_per_second: 3,
+            max_retries: 1,
+        }
+    );
     assert_eq!(config.server.grpc_handshake_timeout_ms, 4500);
     assert_eq!(
         config.store.identity_key.as_ref().unwrap().expose_secret(),
@@ -240,7 +257,7 @@ fn environment_overrides_every_documented_key() {
     assert!(config.tls.requires_client_certificates());
     assert_eq!(config.limits.max_in_flight, 77);
     assert_eq!(config.limits.caller_requests_per_second, 12);
-    assert_eq!(ENV_KEYS.len(), 55);
+    assert_eq!(ENV_KEYS.len(), 61);
 }
 
 #[test]

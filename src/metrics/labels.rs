@@ -64,6 +64,8 @@ pub enum ProviderOutcome {
     timeout,
     /// Not reached, or the connection failed.
     unreachable,
+    /// Not sent: the provider's circuit breaker is open.
+    circuit_open,
 }
 
 impl ProviderOutcome {
@@ -74,6 +76,7 @@ impl ProviderOutcome {
             Ok(response) if response.status().is_success() => Self::ok,
             Ok(_) => Self::http_error,
             Err(ProviderError::Timeout { .. }) => Self::timeout,
+            Err(ProviderError::CircuitOpen { .. }) => Self::circuit_open,
             Err(_) => Self::unreachable,
         }
     }
@@ -85,6 +88,7 @@ impl ProviderOutcome {
             Self::http_error => "http_error",
             Self::timeout => "timeout",
             Self::unreachable => "unreachable",
+            Self::circuit_open => "circuit_open",
         }
     }
 }

@@ -291,7 +291,8 @@ pub(super) fn outcome_unknown(error: &ProviderError) -> bool {
         ProviderError::Unreachable { sent, .. } => *sent,
         ProviderError::HttpStatus { status, .. } => *status >= 500,
         ProviderError::Malformed { .. } | ProviderError::UnknownCode { .. } => true,
-        ProviderError::Rejected { .. } => false,
+        // Refused before sending: nothing reached the provider.
+        ProviderError::Rejected { .. } | ProviderError::CircuitOpen { .. } => false,
     }
 }
 

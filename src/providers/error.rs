@@ -187,6 +187,15 @@ pub enum ProviderError {
         /// The provider's own message.
         message: String,
     },
+    /// Not sent: the provider failed too often in a row and its circuit
+    /// breaker is open. Nothing reached the provider.
+    #[error("{provider} is unavailable (its circuit breaker is open; next try in {retry_in:?})")]
+    CircuitOpen {
+        /// The provider.
+        provider: ProviderId,
+        /// Until the breaker lets a probe through.
+        retry_in: Duration,
+    },
     /// A code outside the provider's documented tables.
     #[error("{provider} sent an undocumented {field} value {value:?}")]
     UnknownCode {
@@ -208,6 +217,7 @@ impl ProviderError {
             | ProviderError::HttpStatus { provider, .. }
             | ProviderError::Malformed { provider, .. }
             | ProviderError::Rejected { provider, .. }
+            | ProviderError::CircuitOpen { provider, .. }
             | ProviderError::UnknownCode { provider, .. } => *provider,
         }
     }

@@ -7,6 +7,7 @@ mod alitrip;
 mod auth;
 mod binary;
 mod booking;
+mod breaker;
 mod callbacks;
 mod changes;
 mod crash;

@@ -23,6 +23,9 @@ pub struct Railgate {
     child: Child,
     pub grpc_addr: SocketAddr,
     logs: Arc<Mutex<Vec<String>>>,
+    /// A fresh data directory (and so a fresh SQLite store) when `env`
+    /// names none: orders of an earlier run never meet this one's keys.
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 /// The settings that point a railgate process at a Panhe simulator at
@@ -54,6 +57,11 @@ impl Railgate {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        let data_dir = (!env.iter().any(|(key, _)| *key == "RAILGATE_DATA_DIR"))
+            .then(|| tempfile::tempdir().expect("temp data dir"));
+        if let Some(dir) = &data_dir {
+            command.env("RAILGATE_DATA_DIR", dir.path());
+        }
         for (key, value) in env {
             command.env(key, value);
         }
@@ -92,6 +100,7 @@ impl Railgate {
             grpc_addr,
             child,
             logs,
+            _data_dir: data_dir,
         }
     }
 

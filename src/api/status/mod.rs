@@ -403,6 +403,17 @@ fn provider_status(error: &ProviderError) -> Status {
                 [("provider", provider)],
             )
         }
+        // Nothing was sent; the caller may come back when the breaker
+        // lets a probe through (RetryInfo).
+        ProviderError::CircuitOpen { retry_in, .. } => {
+            let mut metadata = HashMap::new();
+            metadata.insert("provider".to_owned(), provider);
+            metadata.insert("circuit".to_owned(), "open".to_owned());
+            let mut details =
+                ErrorDetails::with_error_info("PROVIDER_UNAVAILABLE", ERROR_DOMAIN, metadata);
+            details.set_retry_info(Some((*retry_in).max(std::time::Duration::from_millis(1))));
+            Status::with_error_details(Code::Unavailable, error.to_string(), details)
+        }
         ProviderError::HttpStatus { status, .. } => {
             let code = if *status >= 500 {
                 Code::Unavailable

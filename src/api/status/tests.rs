@@ -145,3 +145,21 @@ fn contract_breaks_do_not_leak_details() {
         "PROVIDER_BAD_RESPONSE"
     );
 }
+
+#[test]
+fn an_open_breaker_is_unavailable_with_when_to_come_back() {
+    let status = Status::from(ApiError::from(ProviderError::CircuitOpen {
+        provider: ProviderId::Juhe,
+        retry_in: std::time::Duration::from_millis(2500),
+    }));
+    assert_eq!(status.code(), Code::Unavailable);
+    let details = status.get_error_details();
+    let info = details.error_info().expect("ErrorInfo");
+    assert_eq!(info.reason, "PROVIDER_UNAVAILABLE");
+    assert_eq!(info.metadata["provider"], "juhe");
+    assert_eq!(info.metadata["circuit"], "open");
+    assert_eq!(
+        details.retry_info().unwrap().retry_delay,
+        Some(std::time::Duration::from_millis(2500))
+    );
+}

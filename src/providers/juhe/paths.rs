@@ -56,6 +56,14 @@ impl JuhePaths {
         }
     }
 
+    /// Whether a call to `path` only reads (search, order detail, the data
+    /// dictionary): such a call may be retried.
+    pub fn is_read(&self, path: &str) -> bool {
+        [&self.search, &self.order_detail, &self.data_dictionary]
+            .iter()
+            .any(|read| read.as_str() == path)
+    }
+
     /// Every path with its config key, for validation and the simulator.
     pub fn entries(&self) -> [(&'static str, &str); 7] {
         [

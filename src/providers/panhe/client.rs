@@ -40,6 +40,13 @@ pub struct PanheClient {
 }
 
 impl PanheClient {
+    /// Uses `resilience` (circuit breaker, read retries) instead of the
+    /// defaults.
+    pub fn with_resilience(mut self, resilience: crate::providers::stack::Resilience) -> Self {
+        self.stack.set_resilience(resilience);
+        self
+    }
+
     /// Records every call's duration and outcome in `metrics`.
     pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
         self.stack.set_metrics(metrics);
@@ -98,7 +105,12 @@ impl PanheClient {
             .json(&request)
             .build()
             .map_err(|error| self.stack.classify(error.without_url().into()))?;
-        let response = self.stack.send(self.paths.lane(path), request).await?;
+        let lane = self.paths.lane(path);
+        let response = if self.paths.is_read(path) {
+            self.stack.send_read(lane, request).await?
+        } else {
+            self.stack.send(lane, request).await?
+        };
         let status = response.status();
         if !status.is_success() {
             tracing::warn!(provider = %PROVIDER, path, status = status.as_u16(), "provider http error");

@@ -112,6 +112,21 @@ impl PanhePaths {
         }
     }
 
+    /// Whether a call to `path` only reads (the search-lane reads, order
+    /// detail, the frequent-passenger list): such a call may be retried.
+    pub fn is_read(&self, path: &str) -> bool {
+        [
+            &self.query_tickets,
+            &self.stop_stations,
+            &self.stop_stations_v2,
+            &self.station_list,
+            &self.order_detail,
+            &self.list_passengers,
+        ]
+        .iter()
+        .any(|read| read.as_str() == path)
+    }
+
     /// Every path with its config key, for validation and the simulator.
     pub fn entries(&self) -> [(&'static str, &str); 24] {
         [

@@ -20,19 +20,36 @@
 //! queue so that it needs no hand-written scheduler and its effect is
 //! exact: the order lane always has its reserve.
 //!
-//! Later resilience layers (retry budgets, circuit breakers, outlier
-//! ejection) go into [`build`] between the buffer and the limits.
+//! Around both lanes, per provider:
+//!
+//! - a **circuit breaker** ([`breaker`]): after 5 consecutive failures (no
+//!   connection, no answer in time, HTTP 5xx) every call is refused at
+//!   once for 30 s, then one probe decides; nothing is sent meanwhile;
+//! - a **retry budget** for idempotent reads only ([`ProviderStack::send_read`]:
+//!   searches, stop lists, order detail): a failed read is sent again at
+//!   most `max_retries` times, and retries stay within 20% of reads (at
+//!   least 10 per second), Linkerd's budget, so a struggling provider is
+//!   not buried under retries. A mutating call is never retried here: its
+//!   outcome is unknown, and the reconciler asks instead.
+
+pub mod breaker;
 
 use crate::domain::ProviderId;
 use crate::metrics::ProviderOutcome;
 use crate::providers::ProviderError;
+use breaker::{Admission, Breaker, BreakerSettings};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tower::retry::budget::{Budget, TpsBudget};
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, Service, ServiceBuilder, ServiceExt};
 use tracing::Instrument;
+
+/// How long a deposit counts in the retry budget (Linkerd's `ttl`).
+const RETRY_BUDGET_WINDOW: Duration = Duration::from_secs(10);
 
 /// Calls queued in the buffer before callers wait for room.
 const BUFFER_CAPACITY: usize = 1024;
@@ -74,6 +91,37 @@ impl ProviderLimits {
     }
 }
 
+/// Retries of idempotent reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySettings {
+    /// Retries allowed as a percentage of reads (over 10 s).
+    pub budget_percent: u8,
+    /// Retries allowed per second whatever the traffic.
+    pub min_per_second: u32,
+    /// Retries of one read at most (0 turns retries off).
+    pub max_retries: u32,
+}
+
+impl Default for RetrySettings {
+    /// Linkerd's budget (20%, at least 10/s), two retries per read.
+    fn default() -> Self {
+        Self {
+            budget_percent: 20,
+            min_per_second: 10,
+            max_retries: 2,
+        }
+    }
+}
+
+/// A provider's circuit breaker and retry settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Resilience {
+    /// When the breaker opens and for how long.
+    pub breaker: BreakerSettings,
+    /// How idempotent reads are retried.
+    pub retries: RetrySettings,
+}
+
 /// Which share of a provider's quota a call uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lane {
@@ -105,6 +153,11 @@ pub struct ProviderStack {
     orders: Lanes,
     /// Where each call's duration and outcome are recorded.
     metrics: Option<crate::metrics::Metrics>,
+    /// Shared by both lanes and every clone: the provider is up or not.
+    breaker: Arc<Breaker>,
+    /// Retries of idempotent reads, shared likewise.
+    retry_budget: Arc<TpsBudget>,
+    max_retries: u32,
 }
 
 impl std::fmt::Debug for ProviderStack {
@@ -126,6 +179,32 @@ pub fn build(provider: ProviderId, http: reqwest::Client, limits: ProviderLimits
         search: layered(Http(http.clone()), limits, Lane::Search),
         orders: layered(Http(http), limits, Lane::Orders),
         metrics: None,
+        breaker: Arc::new(Breaker::new(BreakerSettings::default())),
+        retry_budget: Arc::new(retry_budget(RetrySettings::default())),
+        max_retries: RetrySettings::default().max_retries,
+    }
+}
+
+fn retry_budget(settings: RetrySettings) -> TpsBudget {
+    TpsBudget::new(
+        RETRY_BUDGET_WINDOW,
+        settings.min_per_second,
+        f32::from(settings.budget_percent.min(100)) / 100.0,
+    )
+}
+
+/// Reports an admitted probe that never finished (its caller went away),
+/// so the next call may probe instead of the breaker waiting forever.
+struct ProbeGuard<'a> {
+    breaker: &'a Breaker,
+    armed: bool,
+}
+
+impl Drop for ProbeGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.breaker.abandon_probe();
+        }
     }
 }
 
@@ -148,6 +227,53 @@ where
 }
 
 impl ProviderStack {
+    /// Uses `resilience` (a new breaker and budget) instead of the defaults.
+    pub fn set_resilience(&mut self, resilience: Resilience) {
+        self.breaker = Arc::new(Breaker::new(resilience.breaker));
+        self.retry_budget = Arc::new(retry_budget(resilience.retries));
+        self.max_retries = resilience.retries.max_retries;
+    }
+
+    /// The breaker's state now.
+    pub fn breaker_state(&self) -> breaker::BreakerState {
+        self.breaker.state()
+    }
+
+    /// [`Self::send`] for a read that changes nothing at the provider
+    /// (search, stop list, order detail): a failed attempt (no
+    /// connection, no answer in time, HTTP 5xx) is sent again, up to
+    /// `max_retries` times and within the retry budget. Never for a
+    /// mutating call.
+    pub async fn send_read(
+        &self,
+        lane: Lane,
+        request: reqwest::Request,
+    ) -> Result<reqwest::Response, ProviderError> {
+        self.retry_budget.deposit();
+        let mut request = request;
+        let mut retries = 0;
+        loop {
+            let spare = request.try_clone();
+            let result = self.send(lane, request).await;
+            let failed = match &result {
+                Ok(response) => response.status().is_server_error(),
+                // Not sent, and the breaker says not to.
+                Err(ProviderError::CircuitOpen { .. }) => false,
+                Err(_) => true,
+            };
+            match spare {
+                Some(spare)
+                    if failed && retries < self.max_retries && self.retry_budget.withdraw() =>
+                {
+                    retries += 1;
+                    tracing::debug!(provider = %self.provider, retries, "retrying a failed read");
+                    request = spare;
+                }
+                _ => return result,
+            }
+        }
+    }
+
     /// Records every call's duration and outcome in `metrics`.
     pub fn set_metrics(&mut self, metrics: crate::metrics::Metrics) {
         self.metrics = Some(metrics);
@@ -169,6 +295,21 @@ impl ProviderStack {
             Lane::Orders => &self.orders,
         };
         let operation = request.url().path().to_owned();
+        let probe = match self.breaker.admit() {
+            Admission::Admitted { probe } => probe,
+            Admission::Refused { retry_in } => {
+                let refused = Err(ProviderError::CircuitOpen {
+                    provider: self.provider,
+                    retry_in,
+                });
+                self.record_call(operation, &refused, Duration::ZERO);
+                return refused;
+            }
+        };
+        let mut probe_guard = ProbeGuard {
+            breaker: &self.breaker,
+            armed: probe,
+        };
         let span = tracing::info_span!(
             "provider call",
             otel.name = %format_args!("{} {operation}", self.provider.as_str()),
@@ -198,17 +339,36 @@ impl ProviderStack {
         if outcome != ProviderOutcome::ok {
             span.record("otel.status_code", "ERROR");
         }
+        // A refusal the provider answered is a healthy provider saying no.
+        let healthy = matches!(&result, Ok(response) if !response.status().is_server_error());
+        probe_guard.armed = false;
+        if let Some(state) = self.breaker.record(healthy) {
+            tracing::warn!(
+                provider = %self.provider,
+                breaker = state.as_str(),
+                "provider circuit breaker changed"
+            );
+        }
+        self.record_call(operation, &result, started.elapsed());
+        result
+    }
+
+    fn record_call(
+        &self,
+        operation: String,
+        result: &Result<reqwest::Response, ProviderError>,
+        elapsed: Duration,
+    ) {
         if let Some(metrics) = &self.metrics {
             metrics.provider_call(
                 crate::metrics::ProviderLabels {
                     provider: self.provider.as_str(),
                     operation,
-                    outcome,
+                    outcome: ProviderOutcome::of(result),
                 },
-                started.elapsed().as_secs_f64(),
+                elapsed.as_secs_f64(),
             );
         }
-        result
     }
 
     /// The limits in force.
