@@ -103,6 +103,14 @@ impl BookingService for BookingApi {
         .await
     }
 
+    async fn quote_refund(
+        &self,
+        request: Request<pb::QuoteRefundRequest>,
+    ) -> Result<Response<pb::QuoteRefundResponse>, Status> {
+        let caller = caller::of(&request)?;
+        respond(super::refund_quote::quote_refund(&self.state, &caller, request.into_inner()).await)
+    }
+
     async fn change(
         &self,
         request: Request<pb::ChangeRequest>,

@@ -15,6 +15,7 @@ pub mod codec;
 pub mod convert;
 pub mod convert_order;
 pub mod orders;
+mod refund_quote;
 pub mod search;
 pub mod status;
 pub mod watch;

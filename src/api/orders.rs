@@ -125,10 +125,11 @@ pub async fn refund(
         return Err(ApiError::InvalidArgument(violations));
     }
     visible_order(state, caller, &order_id).await?;
+    let quoted = super::refund_quote::quoted_fee(state, &request.quote_id, &order_id, &ticket_id)?;
     let key = scoped_key(caller, key);
     let order = state
         .orders
-        .refund(&key, &order_id, &ticket_id, remark)
+        .refund(&key, &order_id, &ticket_id, remark, quoted)
         .await?;
     Ok(pb::RefundResponse {
         order: Some(order_to_proto(&order, state.stations)),

@@ -9,6 +9,7 @@ pub mod offer_seal;
 pub mod order;
 pub mod personal;
 pub mod provider;
+pub mod refund_rule;
 pub mod seat;
 pub mod ticket_transitions;
 pub mod time;

@@ -114,12 +114,36 @@ impl OfferSeal {
     /// The offer a sealed id stands for, if this railgate sealed it (with
     /// either key), it is unexpired and its train has not left.
     pub fn open(&self, token: &str) -> Result<Offer, OfferError> {
+        let (offer_id, expires) = self.open_payload(token)?;
+        if self.clock.now_utc().timestamp() > expires {
+            return Err(OfferError::Expired);
+        }
+        let offer = Offer::decode(offer_id)?;
+        if offer.departure < self.clock.now_local().naive_local() {
+            return Err(OfferError::Expired);
+        }
+        Ok(offer)
+    }
+}
+
+impl OfferSeal {
+    /// Any `payload` without dots, sealed until `expires` in the offer
+    /// ids' form and with their keys: for the other tokens railgate hands
+    /// out (refund quotes).
+    pub fn seal_payload_until(&self, payload: &str, expires: DateTime<Utc>) -> String {
+        self.seal_until(payload, expires)
+    }
+
+    /// The payload of a token this railgate sealed (with either key) and
+    /// its expiry in unix seconds, expired or not: the caller decides what
+    /// expiry means.
+    pub fn open_payload<'t>(&self, token: &'t str) -> Result<(&'t str, i64), OfferError> {
         let token = token.trim();
         if token.is_empty() {
             return Err(OfferError::Missing);
         }
         let (signed, tag) = token.rsplit_once('.').ok_or(OfferError::Malformed)?;
-        let (offer_id, expires) = signed.rsplit_once('.').ok_or(OfferError::Malformed)?;
+        let (payload, expires) = signed.rsplit_once('.').ok_or(OfferError::Malformed)?;
         let tag = URL_SAFE_NO_PAD
             .decode(tag)
             .ok()
@@ -132,14 +156,7 @@ impl OfferSeal {
             return Err(OfferError::Forged);
         }
         let expires: i64 = expires.parse().map_err(|_| OfferError::Malformed)?;
-        if self.clock.now_utc().timestamp() > expires {
-            return Err(OfferError::Expired);
-        }
-        let offer = Offer::decode(offer_id)?;
-        if offer.departure < self.clock.now_local().naive_local() {
-            return Err(OfferError::Expired);
-        }
-        Ok(offer)
+        Ok((payload, expires))
     }
 }
 

@@ -23,6 +23,7 @@ mod juhe;
 mod lifecycle;
 pub mod reconciler;
 mod refund;
+pub mod refund_quote;
 mod resolution;
 pub mod retention;
 
@@ -113,6 +114,18 @@ pub enum OrderError {
     /// are named as in the Book request.
     #[error(transparent)]
     InvalidGrab(#[from] InvalidGrabOrder),
+    /// A refund quoted a lower fee than the rule gives now (its band has
+    /// ended).
+    #[error("the refund fee is now {fee_now}, more than the {quoted_fee} quoted: quote again")]
+    QuoteChanged {
+        /// The fee quoted.
+        quoted_fee: crate::domain::Fen,
+        /// The fee now.
+        fee_now: crate::domain::Fen,
+    },
+    /// 12306's refund rule gives no figure (the train has left).
+    #[error(transparent)]
+    RefundRule(#[from] crate::domain::refund_rule::RefundRuleError),
     /// A frequent passenger the Book named cannot travel on the account.
     #[error(transparent)]
     Traveller(#[from] crate::accounts::TravellerProblem),

@@ -4,25 +4,34 @@
 
 use super::book::outcome_unknown;
 use super::fingerprint;
+use super::refund_quote::QuotedFee;
 use super::{Claim, OrderError, OrderService};
 use crate::domain::{Order, OrderId, ProviderId, TicketId, TicketStatus};
 use crate::routing::capabilities::Capability;
 
 impl OrderService {
     /// Applies for the refund of one ticket.
+    /// With `quoted`, the refund is refused (nothing sent) when the fee
+    /// would now be higher than the quote's.
     pub async fn refund(
         &self,
         key: &str,
         order_id: &OrderId,
         ticket_id: &TicketId,
         remark: Option<&str>,
+        quoted: Option<QuotedFee>,
     ) -> Result<Order, OrderError> {
-        let fingerprint =
-            fingerprint::of(&[order_id.as_str(), ticket_id.as_str(), remark.unwrap_or("")]);
+        let quoted_fee = quoted.map(|quoted| format!("quoted {}", quoted.fee.get()));
+        let mut parts = vec![order_id.as_str(), ticket_id.as_str(), remark.unwrap_or("")];
+        // Only when quoted: keys stored before quotes keep their fingerprints.
+        parts.extend(quoted_fee.as_deref());
+        let fingerprint = fingerprint::of(&parts);
         if let Claim::Done(order) = self.claim(key, "refund", &fingerprint).await? {
             return Ok(*order);
         }
-        let result = self.refund_at_provider(order_id, ticket_id, remark).await;
+        let result = self
+            .refund_at_provider(order_id, ticket_id, remark, quoted)
+            .await;
         self.finish(key, result).await
     }
 
@@ -31,8 +40,12 @@ impl OrderService {
         order_id: &OrderId,
         ticket_id: &TicketId,
         remark: Option<&str>,
+        quoted: Option<QuotedFee>,
     ) -> Result<Order, OrderError> {
         let order = self.get(order_id).await?;
+        if let Some(quoted) = quoted {
+            self.check_quote(&order, ticket_id, quoted)?;
+        }
         Self::require(&order, Capability::Refund)?;
         let ticket = order
             .ticket(ticket_id)

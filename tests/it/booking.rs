@@ -442,6 +442,7 @@ async fn refund_one_ticket_after_issue() {
         order_id: issued.order_id.clone(),
         ticket_id: ticket.ticket_id.clone(),
         remark: "plans changed".into(),
+        quote_id: String::new(),
     };
     let applied = app
         .booking()

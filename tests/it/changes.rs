@@ -254,6 +254,7 @@ async fn a_changed_ticket_is_in_force_with_its_money_and_is_refunded_by_its_new_
             order_id: issued.order_id.clone(),
             ticket_id: original.ticket_id.clone(),
             remark: "plans changed".into(),
+            quote_id: String::new(),
         })
         .await
         .unwrap();

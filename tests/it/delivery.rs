@@ -48,6 +48,7 @@ async fn travel(t: &Scripted, prefix: &str) -> Journey {
             order_id: id.clone(),
             ticket_id: issued.tickets[0].ticket_id.clone(),
             remark: String::new(),
+            quote_id: String::new(),
         })
         .await
         .unwrap();

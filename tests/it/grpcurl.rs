@@ -212,6 +212,8 @@ async fn readme_booking_walkthrough_reaches_every_milestone() {
         "a ticket shown CHANGED:\n{output}"
     );
     for milestone in [
+        "quote: ",
+        "fen back (12306 refund rule: 48 hours to 8 days before departure, 5% of the price",
         "HELD: pay ",
         "CHANGE_STATUS_HELD",
         "ORDER_STATUS_CANCELLED",

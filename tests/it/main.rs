@@ -30,6 +30,7 @@ mod panhe_adapter;
 mod privacy;
 mod process;
 mod provider_errors;
+mod refund_quotes;
 mod scripted;
 mod search;
 mod server;

@@ -295,6 +295,7 @@ async fn full_booking(client: &BookingServiceClient<Channel>) -> Vec<String> {
             order_id: order_id.clone(),
             ticket_id: issued.tickets[0].ticket_id.clone(),
             remark: String::new(),
+            quote_id: String::new(),
         })
         .await
         .unwrap()

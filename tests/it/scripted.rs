@@ -6,6 +6,7 @@
 use crate::booking::{book_request, offer};
 use crate::support::TestApp;
 use railgate::config::Config;
+use railgate::domain::time::{Clock, SystemClock};
 use railgate::domain::{OrderEvent, OrderId};
 use railgate::proto::{self as pb};
 use railgate::store::Store;
@@ -139,6 +140,24 @@ impl Scripted {
         mode: CallbackMode,
         configure: impl FnOnce(&mut Config),
     ) -> Self {
+        Self::launch_full(sim, mode, configure, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Scripted::launch`], railgate reading `clock`.
+    pub async fn launch_with_clock(
+        sim: PanheSimConfig,
+        mode: CallbackMode,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self::launch_full(sim, mode, |_| {}, clock).await
+    }
+
+    async fn launch_full(
+        sim: PanheSimConfig,
+        mode: CallbackMode,
+        configure: impl FnOnce(&mut Config),
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let sim_addr = listener.local_addr().unwrap();
         let (router, sim) = panhe::router_with_state(sim);
@@ -149,17 +168,21 @@ impl Scripted {
         ));
         sim.set_callback_mode(mode);
 
-        let app = TestApp::spawn_with(move |config| {
-            config.panhe.base_url = Some(format!("http://{sim_addr}"));
-            // The simulator reads credentials in clear: say so explicitly.
-            config.panhe.credential_cipher =
-                Some(railgate::providers::panhe::credentials::CredentialCipherConfig::plaintext());
-            config.panhe.app_key = Some(SecretString::from(DEFAULT_APP_KEY));
-            config.panhe.secret_key = Some(SecretString::from(DEFAULT_SECRET_KEY));
-            config.orders.reconcile_interval_ms = NO_RECONCILER_MS;
-            config.callbacks.secret = Some(SecretString::from(SECRET));
-            configure(config);
-        })
+        let app = TestApp::spawn_with_clock(
+            move |config| {
+                config.panhe.base_url = Some(format!("http://{sim_addr}"));
+                // The simulator reads credentials in clear: say so explicitly.
+                config.panhe.credential_cipher = Some(
+                    railgate::providers::panhe::credentials::CredentialCipherConfig::plaintext(),
+                );
+                config.panhe.app_key = Some(SecretString::from(DEFAULT_APP_KEY));
+                config.panhe.secret_key = Some(SecretString::from(DEFAULT_SECRET_KEY));
+                config.orders.reconcile_interval_ms = NO_RECONCILER_MS;
+                config.callbacks.secret = Some(SecretString::from(SECRET));
+                configure(config);
+            },
+            clock,
+        )
         .await;
         // Railgate migrated the file at start; the order API is served
         // only after that, so the first gRPC call (in the tests) orders it.

@@ -35,6 +35,14 @@ impl TestApp {
 
     /// The sandbox with `configure` applied to the config first.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_with_clock(configure, Arc::new(SystemClock)).await
+    }
+
+    /// As [`TestApp::spawn_with`], railgate reading `clock`.
+    pub async fn spawn_with_clock(
+        configure: impl FnOnce(&mut Config),
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::load(None, &HashMap::new()).expect("default config");
         config.server.grpc_addr = "127.0.0.1:0".parse().unwrap();
@@ -48,7 +56,7 @@ impl TestApp {
         let grpc_addr = listeners.grpc.local_addr().unwrap();
         let http_addr = listeners.http.local_addr().unwrap();
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(app::run(config, listeners, Arc::new(SystemClock), async {
+        let server = tokio::spawn(app::run(config, listeners, clock, async {
             let _ = stopped.await;
         }));
         // Lazy: a TLS listener refuses this plaintext channel, and the
@@ -122,4 +130,14 @@ pub fn violations(status: &tonic::Status) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The system clock moved on by a number of seconds the test sets.
+pub struct OffsetClock(pub Arc<std::sync::atomic::AtomicI64>);
+
+impl Clock for OffsetClock {
+    fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+            + chrono::TimeDelta::seconds(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
 }

@@ -349,6 +349,21 @@ fn order_status(error: OrderError) -> Status {
                 .map(|violation| Violation::new(violation.field, violation.description))
                 .collect(),
         )),
+        OrderError::QuoteChanged {
+            quoted_fee,
+            fee_now,
+        } => with_info(
+            Code::FailedPrecondition,
+            message,
+            "QUOTE_CHANGED",
+            [
+                ("quoted_fee_fen", quoted_fee.get().to_string()),
+                ("fee_fen", fee_now.get().to_string()),
+            ],
+        ),
+        OrderError::RefundRule(_) => {
+            with_info(Code::FailedPrecondition, message, "TRAIN_DEPARTED", [])
+        }
         OrderError::Traveller(problem) => traveller_status(&problem),
         OrderError::Provider(provider_error) => provider_status(&provider_error),
         OrderError::Store(StoreError::Conflict { .. }) => with_info(
