@@ -262,6 +262,12 @@ pub fn change_to_proto(change: &ChangeOrder, stations: &StationDirectory) -> pb:
             ChangeOrigin::Provider => pb::ChangeOrigin::Provider,
         } as i32,
         apply_time: instant(Some(change.created_at)),
+        new_fare_fen: change.settlement.new_fare.map_or(0, |fen| fen.get()),
+        change_fee_rate_bps: change.settlement.change_fee_rate_bps.unwrap_or(0),
+        difference_refund_fee_rate_bps: change
+            .settlement
+            .difference_refund_fee_rate_bps
+            .unwrap_or(0),
     }
 }
 

@@ -131,6 +131,12 @@ pub(crate) struct ChangeRow {
     pub paid_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub refund_kind: Option<String>,
+    #[serde(default)]
+    pub new_fare_fen: Option<i64>,
+    #[serde(default)]
+    pub change_fee_rate_bps: Option<i64>,
+    #[serde(default)]
+    pub difference_refund_fee_rate_bps: Option<i64>,
     #[serde(default = "railgate_origin")]
     pub origin: String,
 }
@@ -470,6 +476,12 @@ fn change_row(order_id: &OrderId, index: usize, change: &ChangeOrder) -> ChangeR
             .settlement
             .refund_kind
             .map(|value| names::change_refund_kind(value).to_owned()),
+        new_fare_fen: fen(change.settlement.new_fare),
+        change_fee_rate_bps: change.settlement.change_fee_rate_bps.map(i64::from),
+        difference_refund_fee_rate_bps: change
+            .settlement
+            .difference_refund_fee_rate_bps
+            .map(i64::from),
         origin: names::change_origin(change.origin).to_owned(),
     }
 }
@@ -524,6 +536,9 @@ fn change_from_row(row: ChangeRow) -> Result<ChangeOrder, StoreError> {
                         .ok_or_else(|| corrupt("change refund kind", &name))
                 })
                 .transpose()?,
+            new_fare: row.new_fare_fen.map(Fen::new),
+            change_fee_rate_bps: rate(row.change_fee_rate_bps)?,
+            difference_refund_fee_rate_bps: rate(row.difference_refund_fee_rate_bps)?,
         },
         origin: names::parse_change_origin(&row.origin)
             .ok_or_else(|| corrupt("change origin", &row.origin))?,
@@ -571,6 +586,13 @@ pub(crate) fn assemble(
 
 /// Stored data that does not parse. The message names the column and, for
 /// codes, the value; personal values are never quoted.
+/// A stored rate in basis points.
+fn rate(stored: Option<i64>) -> Result<Option<u32>, StoreError> {
+    stored
+        .map(|bps| u32::try_from(bps).map_err(|_| corrupt("rate", &bps.to_string())))
+        .transpose()
+}
+
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} \"{value}\""))
 }

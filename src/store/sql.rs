@@ -99,6 +99,9 @@ pub(crate) const CHANGE_COLUMNS: &[&str] = &[
     "paid_amount_fen",
     "paid_at",
     "refund_kind",
+    "new_fare_fen",
+    "change_fee_rate_bps",
+    "difference_refund_fee_rate_bps",
     "origin",
 ];
 
@@ -326,6 +329,9 @@ macro_rules! bind_change_row {
             .bind($row.paid_amount_fen)
             .bind($row.paid_at)
             .bind(&$row.refund_kind)
+            .bind($row.new_fare_fen)
+            .bind($row.change_fee_rate_bps)
+            .bind($row.difference_refund_fee_rate_bps)
             .bind(&$row.origin)
     };
 }

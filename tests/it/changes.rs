@@ -98,6 +98,30 @@ async fn change_then_confirm_and_change_then_cancel() {
 
     let held_change = held_change(&app, &issued.order_id, &change.change_id).await;
     assert!(!held_change.confirm_deadline.is_empty());
+    // A complete quote before anything is paid: the new fare, the fare
+    // difference, the change fee and its rate, what is to pay or to come
+    // back, and how the fares compare.
+    assert!(held_change.new_fare_fen > 0, "{held_change:?}");
+    assert_eq!(
+        held_change.price_difference_fen,
+        held_change.new_fare_fen - issued.tickets[0].price_fen
+    );
+    // A fee is due exactly when a rate is (the simulator's reading of
+    // 12306: no change fee this far ahead).
+    assert_eq!(
+        held_change.change_fee_rate_bps == 0,
+        held_change.change_fee_fen == 0,
+        "{held_change:?}"
+    );
+    assert_ne!(
+        held_change.price_change,
+        pb::PriceChange::Unspecified as i32
+    );
+    assert!(
+        held_change.need_to_pay_fen > 0
+            || held_change.refund_due_fen > 0
+            || held_change.price_difference_fen == 0
+    );
     app.booking()
         .confirm_change(pb::ConfirmChangeRequest {
             idempotency_key: "change-1-confirm".into(),

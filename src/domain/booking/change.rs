@@ -151,6 +151,13 @@ pub struct ChangeSettlement {
     pub paid_at: Option<DateTime<Utc>>,
     /// What the change's refund is for (chaRefundType).
     pub refund_kind: Option<ChangeRefundKind>,
+    /// The new fare: the change's new tickets' prices together.
+    pub new_fare: Option<Fen>,
+    /// The change fee rate, in basis points (changRate 0.05 = 500).
+    pub change_fee_rate_bps: Option<u32>,
+    /// The refund fee rate of a cheaper change's difference, in basis
+    /// points (diffRate).
+    pub difference_refund_fee_rate_bps: Option<u32>,
 }
 
 /// The ticket a successful change replaced, as it was before the change.

@@ -344,6 +344,10 @@ pub struct ChangeOrderDetail {
     pub diff_refund_fee_amount: Option<Decimal>,
     /// Change fee total.
     pub chang_fee_amount: Option<Decimal>,
+    /// 改签费率, e.g. 0.05.
+    pub chang_rate: Option<Decimal>,
+    /// 改签差额退票费率 of a cheaper change, e.g. 0.10.
+    pub diff_rate: Option<Decimal>,
     /// Amount to pay on confirmation.
     pub need_pay_amount: Option<Decimal>,
     /// 1 failed change refunded, 2 cheaper change's difference, 3 dearer

@@ -173,6 +173,9 @@ pub fn full_order() -> Order {
             paid_amount: Some(Fen::new(1)),
             paid_at: Some(now + Duration::minutes(2)),
             refund_kind: Some(ChangeRefundKind::LowerFareDifference),
+            new_fare: Some(Fen::new(1800)),
+            change_fee_rate_bps: Some(500),
+            difference_refund_fee_rate_bps: Some(1000),
         },
         origin: ChangeOrigin::Provider,
     });

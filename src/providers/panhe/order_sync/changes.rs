@@ -16,6 +16,8 @@ use crate::providers::panhe::order_mapping::{
     change_refund_kind_from_code, change_status_from_code, price_change_from_code,
 };
 use crate::providers::panhe::order_wire::{ChangeOrderDetail, TrainTicket};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 /// Applies every change order of the detail to `order`.
 pub(super) fn apply_changes(
@@ -203,7 +205,44 @@ fn apply_settlement(
     if let Some(at) = wire.pay_time.as_deref().and_then(instant) {
         settlement.paid_at = Some(at);
     }
+    set_if_some(&mut settlement.new_fare, new_fare(&wire.train_tickets)?);
+    set_if_some(
+        &mut settlement.change_fee_rate_bps,
+        basis_points("changRate", wire.chang_rate)?,
+    );
+    set_if_some(
+        &mut settlement.difference_refund_fee_rate_bps,
+        basis_points("diffRate", wire.diff_rate)?,
+    );
     Ok(())
+}
+
+/// The change's new tickets' prices together, when every one is stated.
+fn new_fare(wires: &[TrainTicket]) -> Result<Option<Fen>, ProviderError> {
+    let mut total = Fen::ZERO;
+    for wire in wires {
+        let Some(price) = fen("ticketPrice", wire.ticket_price)? else {
+            return Ok(None);
+        };
+        total = Fen::new(total.get() + price.get());
+    }
+    Ok((!wires.is_empty()).then_some(total))
+}
+
+/// A rate such as 0.05 in basis points (500); a rate outside 0..=1 or
+/// finer than a basis point breaks the contract.
+fn basis_points(field: &'static str, rate: Option<Decimal>) -> Result<Option<u32>, ProviderError> {
+    let Some(rate) = rate else {
+        return Ok(None);
+    };
+    let bps = rate * Decimal::from(10_000);
+    if rate < Decimal::ZERO || rate > Decimal::ONE || !bps.fract().is_zero() {
+        return Err(ProviderError::Malformed {
+            provider: crate::domain::ProviderId::Panhe,
+            detail: format!("{field}: {rate} is not a rate between 0 and 1"),
+        });
+    }
+    Ok(bps.to_u32())
 }
 
 /// New fares minus the fares they replace, when every one is stated: the

@@ -174,6 +174,10 @@ fn applies_the_seed_detail() {
             paid_amount: None,
             paid_at: None,
             refund_kind: Some(ChangeRefundKind::LowerFareDifference),
+            // The complete quote: two ¥9 tickets, changRate 0.05, diffRate 0.10.
+            new_fare: Some(Fen::new(1800)),
+            change_fee_rate_bps: Some(500),
+            difference_refund_fee_rate_bps: Some(1000),
         }
     );
     let cancelled = &order.changes[1];
@@ -197,6 +201,9 @@ fn applies_the_seed_detail() {
     // Two ¥19 tickets for two ¥13 ones.
     assert_eq!(elsewhere.price_difference, Some(Fen::new(1200)));
     assert_eq!(elsewhere.settlement.price_change, Some(PriceChange::Higher));
+    assert_eq!(elsewhere.settlement.new_fare, Some(Fen::new(3800)));
+    assert_eq!(elsewhere.settlement.change_fee_rate_bps, Some(500));
+    assert_eq!(elsewhere.settlement.difference_refund_fee_rate_bps, Some(0));
     assert_eq!(
         elsewhere.created_at,
         "2024-01-25T04:49:26Z".parse::<DateTime<Utc>>().unwrap()
@@ -403,4 +410,16 @@ fn a_changed_tickets_refund_is_read_from_its_change_order() {
     // The original's entry (still 34) does not undo it.
     assert!(!apply_detail(&mut order, &detail).unwrap());
     assert_eq!(order.tickets[1].status, TicketStatus::Refunded);
+}
+
+#[test]
+fn a_rate_outside_zero_to_one_breaks_the_contract() {
+    let mut order = booked_order();
+    let mut detail = seed_detail();
+    detail.train_cha_order.as_mut().unwrap()[0].chang_rate =
+        Some(rust_decimal::Decimal::new(15, 1)); // 1.5
+    assert!(matches!(
+        apply_detail(&mut order, &detail),
+        Err(ProviderError::Malformed { .. })
+    ));
 }
