@@ -51,6 +51,34 @@ impl AccountApi {
             .select(Capability::AccountManagement, requested)?;
         Ok(&self.state.accounts)
     }
+
+    /// 修改密码: step 1 without `code` (12306 texts one), step 2 with it.
+    async fn change_password_step(
+        &self,
+        provider: i32,
+        account: Option<&pb::TrainAccount>,
+        new_password: &str,
+        code: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let accounts = self.accounts(provider)?;
+        let mut checked = Checked::default();
+        let account = checked.account(account);
+        let new = checked.new_password("new_password", new_password);
+        let code = match code {
+            Some(code) => checked.code("verification_code", code).map(Some),
+            None => Some(None),
+        };
+        let (((user, old), new), code) = checked.finish(account.zip(new).zip(code))?;
+        accounts
+            .panhe()
+            .change_password(
+                &accounts.credentials(&user, &old),
+                &accounts.encrypt(&new),
+                code.as_deref(),
+            )
+            .await?;
+        Ok(())
+    }
 }
 
 fn respond<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
@@ -346,19 +374,13 @@ impl AccountService for AccountApi {
         request: Request<pb::RequestPasswordChangeRequest>,
     ) -> Result<Response<pb::RequestPasswordChangeResponse>, Status> {
         audited("RequestPasswordChange", request, |_, request| async move {
-            let accounts = self.accounts(request.provider)?;
-            let mut checked = Checked::default();
-            let account = checked.account(request.account.as_ref());
-            let password = checked.new_password("new_password", &request.new_password);
-            let ((user, old), new) = checked.finish(account.zip(password))?;
-            accounts
-                .panhe()
-                .change_password(
-                    &accounts.credentials(&user, &old),
-                    &accounts.encrypt(&new),
-                    None,
-                )
-                .await?;
+            self.change_password_step(
+                request.provider,
+                request.account.as_ref(),
+                &request.new_password,
+                None,
+            )
+            .await?;
             Ok(pb::RequestPasswordChangeResponse {})
         })
         .await
@@ -369,20 +391,13 @@ impl AccountService for AccountApi {
         request: Request<pb::ChangePasswordRequest>,
     ) -> Result<Response<pb::ChangePasswordResponse>, Status> {
         audited("ChangePassword", request, |_, request| async move {
-            let accounts = self.accounts(request.provider)?;
-            let mut checked = Checked::default();
-            let account = checked.account(request.account.as_ref());
-            let password = checked.new_password("new_password", &request.new_password);
-            let code = checked.code("verification_code", &request.verification_code);
-            let (((user, old), new), code) = checked.finish(account.zip(password).zip(code))?;
-            accounts
-                .panhe()
-                .change_password(
-                    &accounts.credentials(&user, &old),
-                    &accounts.encrypt(&new),
-                    Some(&code),
-                )
-                .await?;
+            self.change_password_step(
+                request.provider,
+                request.account.as_ref(),
+                &request.new_password,
+                Some(&request.verification_code),
+            )
+            .await?;
             Ok(pb::ChangePasswordResponse {})
         })
         .await

@@ -7,7 +7,7 @@ use super::convert::provider_from_proto;
 use super::convert_order::{order_status_from_proto, order_to_proto};
 use super::status::{ApiError, Violation};
 use crate::auth::Caller;
-use crate::domain::{Fen, TicketId};
+use crate::domain::Fen;
 use crate::orders::OrderError;
 use crate::proto as pb;
 use crate::routing::capabilities::Capability;
@@ -106,14 +106,7 @@ pub async fn refund(
     let mut violations = Vec::new();
     let key = idempotency_key(&request.idempotency_key, &mut violations);
     let order_id = order_id(&request.order_id, &mut violations);
-    let ticket_id = TicketId::parse(request.ticket_id.trim())
-        .map_err(|_| {
-            violations.push(Violation::new(
-                "ticket_id",
-                "is not a ticket id of the order",
-            ))
-        })
-        .ok();
+    let ticket_id = super::refund_quote::ticket_id(&request.ticket_id, &mut violations);
     let remark = Some(request.remark.trim()).filter(|remark| !remark.is_empty());
     if remark.is_some_and(|remark| remark.chars().count() > 200) {
         violations.push(Violation::new("remark", "is longer than 200 characters"));
