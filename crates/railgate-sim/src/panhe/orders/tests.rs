@@ -363,6 +363,20 @@ async fn hold_failure_triggers() {
         json!("第2位乘客身份信息未通过核验,请先在12306完成核验")
     );
 
+    // An account the account endpoints know, its SMS login not done: the
+    // hold fails in their words (seed 002: log in before booking).
+    sim.state
+        .ensure_account("booking-sms-account", "pass_word1");
+    let mut body = sim.order_body(&["张三"]);
+    body["trainAccount"] = json!("booking-sms-account");
+    body["trainPassword"] = json!("pass_word1");
+    let failed = hold_failure(&sim, body).await;
+    let reason = failed["unFinishedReason"].as_str().unwrap();
+    assert!(
+        reason.contains("短信验证") && reason.contains("666至12306"),
+        "{reason}"
+    );
+
     let mut body = sim.order_body(&["张三"]);
     body["trainAccount"] = json!("未登录的账号");
     let failed = hold_failure(&sim, body).await;
