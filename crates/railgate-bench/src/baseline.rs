@@ -100,6 +100,13 @@ impl BookingService for Baseline {
         unimplemented()
     }
 
+    async fn quote_refund(
+        &self,
+        _request: Request<pb::QuoteRefundRequest>,
+    ) -> Result<Response<pb::QuoteRefundResponse>, Status> {
+        unimplemented()
+    }
+
     async fn change(
         &self,
         _request: Request<pb::ChangeRequest>,
