@@ -8,6 +8,8 @@ use crate::providers::stack::{Resilience, RetrySettings};
 use serde::Deserialize;
 use std::time::Duration;
 
+/// The longest ejection accepted: a day.
+const MAX_EJECTION_MS: u64 = 24 * 60 * 60 * 1000;
 /// Most retries of one read: more would only pile onto a failing provider.
 const MAX_RETRIES: u32 = 5;
 /// The retry budget's minimum, per second (tower's budget takes < 2^31).
@@ -80,7 +82,12 @@ impl ResilienceConfig {
                 "must be above 0 while the breaker is on (consecutive_failures > 0)".into(),
             );
         }
-        if self.max_ejection_ms < self.ejection_ms {
+        if self.max_ejection_ms > MAX_EJECTION_MS {
+            problem(
+                "resilience.max_ejection_ms",
+                format!("must be at most {MAX_EJECTION_MS} (a day)"),
+            );
+        } else if self.max_ejection_ms < self.ejection_ms {
             problem(
                 "resilience.max_ejection_ms",
                 format!("must be at least ejection_ms ({})", self.ejection_ms),

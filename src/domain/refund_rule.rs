@@ -121,7 +121,7 @@ pub fn refund_figures(
     Ok(RefundFigures {
         band,
         fee,
-        refund: Fen::new(price.get() - fee.get()),
+        refund: Fen::new(price.get().saturating_sub(fee.get())),
         valid_until,
     })
 }
@@ -132,10 +132,11 @@ pub fn fee(price: Fen, rate_percent: u32) -> Fen {
     if rate_percent == 0 || price.get() <= 0 {
         return Fen::new(0);
     }
-    // Hundredths of a fen, so a percentage stays exact.
-    let exact = price.get() * i64::from(rate_percent);
+    // Hundredths of a fen, so a percentage stays exact (saturating: an
+    // absurd price from a provider must not overflow).
+    let exact = price.get().saturating_mul(i64::from(rate_percent));
     const HALF_YUAN: i64 = 50 * 100;
-    let rounded = (exact + HALF_YUAN / 2) / HALF_YUAN * 50;
+    let rounded = (exact.saturating_add(HALF_YUAN / 2) / HALF_YUAN).saturating_mul(50);
     Fen::new(rounded.max(200).min(price.get()))
 }
 
@@ -209,6 +210,7 @@ mod tests {
         assert_eq!(fee(Fen::new(1400), 5), Fen::new(200));
         assert_eq!(fee(Fen::new(150), 20), Fen::new(150));
         assert_eq!(fee(Fen::new(55300), 0), Fen::new(0));
+        assert_eq!(fee(Fen::new(i64::MAX), 20), Fen::new(i64::MAX / 5000 * 50));
         let figures = refund_figures(Fen::new(55300), at(20, 8, 0), at(19, 20, 0)).unwrap();
         assert_eq!(
             (figures.fee, figures.refund),
