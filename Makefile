@@ -52,6 +52,32 @@ bench: ## Benchmark suite (release build, ~5 min on 2 cores): writes docs/PERFOR
 	$${CARGO_TARGET_DIR:-target}/release/railgate-bench suite --out docs/PERFORMANCE.md \
 	  --postgres "$${RAILGATE_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
+# Fuzzing: cargo-fuzz (libFuzzer) from crates.io, installed into the clone.
+# Every target in fuzz/fuzz_targets/ runs FUZZ_SECONDS (default 60) in
+# turn; RUSTC_BOOTSTRAP=1 lets cargo-fuzz's flags through the stable
+# toolchain. New inputs go to fuzz/target/corpus/<target>/ (not committed:
+# fuzz/corpus/ holds the minimised seeds), crashes to fuzz/artifacts/.
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_FUZZ   := $(DEBS)/cargo/bin/cargo-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SANITIZER ?= none
+FUZZ_TARGETS ?= $(basename $(notdir $(wildcard fuzz/fuzz_targets/*.rs)))
+
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --root $(DEBS)/cargo
+
+.PHONY: fuzz
+fuzz: $(CARGO_FUZZ) ## Run every fuzz target for FUZZ_SECONDS (default 60) each; crashes land in fuzz/artifacts/
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) fuzz build --sanitizer $(FUZZ_SANITIZER)
+	@failed=""; for target in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$target ($(FUZZ_SECONDS) s)"; \
+	  mkdir -p fuzz/target/corpus/$$target; \
+	  (cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) fuzz run --sanitizer $(FUZZ_SANITIZER) $$target \
+	    target/corpus/$$target corpus/$$target $$(test -d regressions/$$target && echo regressions/$$target) \
+	    -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1) || failed="$$failed $$target"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz targets that crashed:$$failed (inputs in fuzz/artifacts/)"; exit 1; fi
+
 .PHONY: fmt
 fmt: ## Format the code
 	cargo fmt --all

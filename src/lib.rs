@@ -27,6 +27,8 @@
 //! - [`config`]: the typed configuration tree (defaults → file → env).
 //! - [`app`]: wiring and the server lifecycle; [`telemetry`]: logging.
 //! - [`privacy`]: masking of personal data in free text.
+//! - `fuzzing` (hidden): what the fuzz targets in `fuzz/` run, replayed
+//!   over their corpora by the unit tests.
 //!
 //! The benchmark tool is the `railgate-bench` crate (`crates/railgate-bench`).
 
@@ -38,6 +40,8 @@ pub mod auth;
 pub mod callbacks;
 pub mod config;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grpc_incoming;
 pub mod grpc_server;
 pub mod http_server;

@@ -338,7 +338,9 @@ struct BookAnswer {
     result_msg: Option<String>,
 }
 
-fn read_book_answer(body: Value) -> Result<OrderInfo, TopError> {
+/// Reads the book callback's answer (the body under its response key).
+/// pub(crate) for the fuzz targets (`crate::fuzzing`).
+pub(crate) fn read_book_answer(body: Value) -> Result<OrderInfo, TopError> {
     let answer: BookAnswer = serde_json::from_value(body).map_err(|_| TopError::Malformed)?;
     let accepted = match &answer.status {
         Value::Bool(flag) => *flag,

@@ -16,7 +16,7 @@ const MAX_ORDER_NO_LEN: usize = 64;
 
 /// What a callback says, as far as railgate reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Notice {
+pub(crate) struct Notice {
     /// The provider's order number.
     pub order_no: String,
     /// The order number railgate sent, if the body repeats it.
@@ -24,7 +24,7 @@ pub(super) struct Notice {
 }
 
 /// The order numbers in `body`, or `None` when it has no usable `orderNo`.
-pub(super) fn parse(body: &[u8]) -> Option<Notice> {
+pub(crate) fn parse(body: &[u8]) -> Option<Notice> {
     let text = std::str::from_utf8(body).ok()?.trim();
     let fields = if text.starts_with('{') {
         serde_json::from_str::<Value>(text).ok()?
@@ -43,7 +43,7 @@ pub(super) fn parse(body: &[u8]) -> Option<Notice> {
 /// the exact body. Retries and copies of one notification are identical
 /// and collapse; two status changes of one order differ (Panhe's body
 /// names the new status) and are both processed.
-pub(super) fn dedupe_key(kind: &str, order_no: &str, body: &[u8]) -> String {
+pub(crate) fn dedupe_key(kind: &str, order_no: &str, body: &[u8]) -> String {
     format!("{kind}:{order_no}:{:x}", Md5::digest(body))
 }
 

@@ -142,8 +142,9 @@ pub(super) async fn callback(
         .await
 }
 
-/// The payload of `kind` (JSON, as the seed's examples are).
-fn parse(kind: CallbackType, body: &[u8]) -> Option<JuheCallback> {
+/// The payload of `kind` (JSON, as the seed's examples are). pub(crate)
+/// for the fuzz targets (`crate::fuzzing`).
+pub(crate) fn parse(kind: CallbackType, body: &[u8]) -> Option<JuheCallback> {
     let payload = match kind {
         CallbackType::SeatAndIssue => {
             JuheCallback::Issue(Box::new(serde_json::from_slice(body).ok()?))

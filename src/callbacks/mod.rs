@@ -21,7 +21,8 @@
 //! every callback that is lost, refused or fails.
 
 pub mod allowlist;
-mod body;
+// pub(crate) for the fuzz targets (`crate::fuzzing`).
+pub(crate) mod body;
 pub mod juhe;
 mod panhe;
 

@@ -335,10 +335,26 @@ impl Config {
     /// Loads defaults, then `file` if given, then the `RAILGATE_*` entries
     /// of `env`, and validates the result.
     pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
-        let mut config = match file {
+        let config = match file {
             Some(path) => Self::from_file(path)?,
             None => Config::default(),
         };
+        Self::finish(config, env)
+    }
+
+    /// [`Config::load`] of a file whose content is `text` (`source` names
+    /// it in problems): the same parsing, environment and validation,
+    /// without the file system (for the fuzz targets, `crate::fuzzing`).
+    pub fn load_text(
+        source: &str,
+        text: &str,
+        env: &HashMap<String, String>,
+    ) -> Result<Config, ConfigError> {
+        Self::finish(Self::from_toml(source, text)?, env)
+    }
+
+    /// Applies `env` to `config` and validates the result.
+    fn finish(mut config: Config, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
         let mut problems = env::apply(&mut config, env);
         config.telemetry.apply_env(env, &mut problems);
         problems.extend(config.validate());
@@ -353,7 +369,11 @@ impl Config {
         let key = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|error| single(&key, format!("cannot read: {error}")))?;
-        toml::from_str(&text).map_err(|error| single(&key, error.to_string().trim_end().to_owned()))
+        Self::from_toml(&key, &text)
+    }
+
+    fn from_toml(key: &str, text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|error| single(key, error.to_string().trim_end().to_owned()))
     }
 
     /// The order store URL: the configured one, or the data directory's

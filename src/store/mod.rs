@@ -65,6 +65,30 @@ pub use outbox::{
     OutboxMessage, OutboxPage, OutboxState,
 };
 
+/// The page tokens' readers and writers, as [`Store::list_orders`] and
+/// [`Store::list_outbox`] use them: crate-visible for the fuzz targets
+/// (`crate::fuzzing`), which check every reader against its writer.
+pub(crate) mod page_tokens {
+    pub(crate) use super::outbox::{decode_token as read_outbox, encode_token as outbox};
+    use super::{StoreError, sql::Cursor};
+    use chrono::{DateTime, Utc};
+
+    /// Reads a ListOrders token: the creation time and id of the previous
+    /// page's last order.
+    pub(crate) fn read_orders(token: &str) -> Result<(DateTime<Utc>, String), StoreError> {
+        Cursor::decode(token).map(|cursor| (cursor.created_at, cursor.id))
+    }
+
+    /// The ListOrders token that resumes after `(created_at, id)`.
+    pub(crate) fn orders(created_at: DateTime<Utc>, id: &str) -> String {
+        Cursor {
+            created_at,
+            id: id.to_owned(),
+        }
+        .encode()
+    }
+}
+
 use crate::domain::time::{SharedClock, SystemClock};
 use crate::domain::{Order, OrderEvent, OrderEventKind, OrderId, OrderStatus, ProviderId};
 use chrono::{DateTime, Utc};

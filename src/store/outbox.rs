@@ -362,11 +362,12 @@ pub struct OutboxBacklog {
 }
 
 /// An opaque page token: base64url of `o1.<last id>`.
-fn encode_token(last_id: i64) -> String {
+pub(crate) fn encode_token(last_id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("o1.{last_id}"))
 }
 
-fn decode_token(token: &str) -> Result<i64, StoreError> {
+/// Reads [`encode_token`]; anything else is `InvalidPageToken`.
+pub(crate) fn decode_token(token: &str) -> Result<i64, StoreError> {
     URL_SAFE_NO_PAD
         .decode(token)
         .ok()

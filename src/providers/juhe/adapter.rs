@@ -6,7 +6,7 @@
 use super::PROVIDER;
 use super::client::JuheClient;
 use super::mapping::{SubmitIdNumbering, search_date};
-use super::order_wire::SubmitOrderRequest;
+use super::order_wire::{SubmitOrderRequest, SubmitOrderResult};
 use super::search::search_answer;
 use super::submit::{GrabOrder, InvalidGrabOrder, SubmitError, submit_request};
 use super::wire::SearchRequest;
@@ -91,16 +91,25 @@ impl JuheAdapter {
             "submitting grab order"
         );
         let result = self.client.submit_order(&request).await?;
-        if result.out_order_no != order.out_order_no {
-            return Err(ProviderError::Malformed {
-                provider: PROVIDER,
-                detail: format!(
-                    "submitOrder answered for order {:?}, not {:?}",
-                    result.out_order_no, order.out_order_no
-                ),
-            }
-            .into());
-        }
-        Ok(result.order_no)
+        Ok(submitted_order_no(result, order.out_order_no)?)
     }
+}
+
+/// Juhe's order number from the submitOrder `result` for the order
+/// `out_order_no`; an answer about another order is malformed. (Public
+/// for the fuzz targets, `crate::fuzzing`.)
+pub fn submitted_order_no(
+    result: SubmitOrderResult,
+    out_order_no: &str,
+) -> Result<String, ProviderError> {
+    if result.out_order_no != out_order_no {
+        return Err(ProviderError::Malformed {
+            provider: PROVIDER,
+            detail: format!(
+                "submitOrder answered for order {:?}, not {:?}",
+                result.out_order_no, out_order_no
+            ),
+        });
+    }
+    Ok(result.order_no)
 }

@@ -27,6 +27,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::NaiveDate;
 use secrecy::ExposeSecret;
+use serde::Serialize;
 
 const DATE: &str = "%Y-%m-%d";
 
@@ -67,8 +68,7 @@ impl PanheAdapter {
         };
         let path = &self.client.paths.account_register;
         let body = self.client.post(path, &request).await?;
-        let data: RegisterData = unwrap_answer(&body, path, &request)?;
-        Ok((data.reg_submit_is_pass, data.note.unwrap_or_default()))
+        registration(&body, path, &request)
     }
 
     /// 登录校验, with what a failure asks of the traveller.
@@ -83,18 +83,7 @@ impl PanheAdapter {
         };
         let path = &self.client.paths.check_login;
         let body = self.client.post(path, &request).await?;
-        let data: CheckLoginData = unwrap_answer(&body, path, &request)?;
-        let message = data.error_msg.unwrap_or_default();
-        let next_step = if data.is_pass {
-            LoginNextStep::None
-        } else {
-            next_step(&message)
-        };
-        Ok(LoginCheck {
-            passed: data.is_pass,
-            message,
-            next_step,
-        })
+        login_check(&body, path, &request)
     }
 
     /// 短信验证 of a login (validateType 2).
@@ -136,17 +125,7 @@ impl PanheAdapter {
         };
         let path = &self.client.paths.list_passengers;
         let body = self.client.post(path, &request).await?;
-        let listed: Option<Vec<ListedPassenger>> = match unwrap_answer(&body, path, &request) {
-            Ok(listed) => Some(listed),
-            // An account without passengers may come back as data:null.
-            Err(ProviderError::Malformed { .. }) if is_bare_success(&body) => None,
-            Err(error) => return Err(error),
-        };
-        listed
-            .unwrap_or_default()
-            .into_iter()
-            .map(frequent_passenger)
-            .collect()
+        listed_passengers(&body, path, &request)
     }
 
     /// 增/改常旅客: id 0 adds.
@@ -170,12 +149,7 @@ impl PanheAdapter {
         };
         let path = &self.client.paths.save_passenger;
         let body = self.client.post(path, &request).await?;
-        let data: SavePassengerData = unwrap_answer(&body, path, &request)?;
-        Ok(PassengerSaved {
-            identity: identity_status(data.identity_verify_status),
-            phone_verified: data.mobile_verify_status == 1,
-            phone_verification_code: data.verification_code.filter(|code| !code.is_empty()),
-        })
+        passenger_saved(&body, path, &request)
     }
 
     /// 修改账号本人信息: the holder's passenger type, the one field 12306
@@ -210,18 +184,7 @@ impl PanheAdapter {
         };
         let path = &self.client.paths.delete_passenger;
         let body = self.client.post(path, &request).await?;
-        // Read before unwrapping: the refusal names the passenger, and the
-        // date is all railgate passes on.
-        if let Ok(BareEnvelope {
-            success: false,
-            msg: Some(message),
-        }) = serde_json::from_slice::<BareEnvelope>(&body)
-            && let Some(deletable_from) = deletable_from(&message)
-        {
-            return Ok(DeleteOutcome::TooSoon { deletable_from });
-        }
-        unwrap_acknowledgement(&body, path, &request)?;
-        Ok(DeleteOutcome::Deleted)
+        deletion(&body, path, &request)
     }
 
     /// 找回密码-获取验证码: 12306 texts a code to `phone`.
@@ -289,6 +252,93 @@ impl PanheAdapter {
         let body = self.client.post(path, request).await?;
         unwrap_acknowledgement(&body, path, request)
     }
+}
+
+// The readers of the answers, each `body` being the answer to `request`
+// sent to `path`. Public for the fuzz targets (`crate::fuzzing`).
+
+/// Reads the 账号注册 answer: whether 12306 took the registration, and its
+/// note.
+pub fn registration<B: Serialize>(
+    body: &[u8],
+    path: &str,
+    request: &B,
+) -> Result<(bool, String), ProviderError> {
+    let data: RegisterData = unwrap_answer(body, path, request)?;
+    Ok((data.reg_submit_is_pass, data.note.unwrap_or_default()))
+}
+
+/// Reads the 登录校验 answer, with what a failure asks of the traveller.
+pub fn login_check<B: Serialize>(
+    body: &[u8],
+    path: &str,
+    request: &B,
+) -> Result<LoginCheck, ProviderError> {
+    let data: CheckLoginData = unwrap_answer(body, path, request)?;
+    let message = data.error_msg.unwrap_or_default();
+    let next_step = if data.is_pass {
+        LoginNextStep::None
+    } else {
+        next_step(&message)
+    };
+    Ok(LoginCheck {
+        passed: data.is_pass,
+        message,
+        next_step,
+    })
+}
+
+/// Reads the 获取常旅客 answer.
+pub fn listed_passengers<B: Serialize>(
+    body: &[u8],
+    path: &str,
+    request: &B,
+) -> Result<Vec<FrequentPassenger>, ProviderError> {
+    let listed: Option<Vec<ListedPassenger>> = match unwrap_answer(body, path, request) {
+        Ok(listed) => Some(listed),
+        // An account without passengers may come back as data:null.
+        Err(ProviderError::Malformed { .. }) if is_bare_success(body) => None,
+        Err(error) => return Err(error),
+    };
+    listed
+        .unwrap_or_default()
+        .into_iter()
+        .map(frequent_passenger)
+        .collect()
+}
+
+/// Reads the 增/改常旅客 answer.
+pub fn passenger_saved<B: Serialize>(
+    body: &[u8],
+    path: &str,
+    request: &B,
+) -> Result<PassengerSaved, ProviderError> {
+    let data: SavePassengerData = unwrap_answer(body, path, request)?;
+    Ok(PassengerSaved {
+        identity: identity_status(data.identity_verify_status),
+        phone_verified: data.mobile_verify_status == 1,
+        phone_verification_code: data.verification_code.filter(|code| !code.is_empty()),
+    })
+}
+
+/// Reads the 删除常旅客 answer: deleted, or refused until a date.
+pub fn deletion<B: Serialize>(
+    body: &[u8],
+    path: &str,
+    request: &B,
+) -> Result<DeleteOutcome, ProviderError> {
+    // Read before unwrapping: the refusal names the passenger, and the
+    // date is all railgate passes on.
+    if let Ok(BareEnvelope {
+        success: false,
+        msg: Some(message),
+    }) = serde_json::from_slice::<BareEnvelope>(body)
+        && let Some(deletable_from) = deletable_from(&message)
+    {
+        return Ok(DeleteOutcome::TooSoon { deletable_from });
+    }
+    unwrap_acknowledgement(body, path, request)?;
+    Ok(DeleteOutcome::Deleted)
 }
 
 fn is_bare_success(body: &[u8]) -> bool {

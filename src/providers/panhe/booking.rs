@@ -124,13 +124,7 @@ impl PanheAdapter {
         };
         let path = &self.client.paths.create_order;
         let body = self.client.post(path, &request).await?;
-        // Read before unwrapping: the rejection's message comes out masked,
-        // and masking blurs the order number a duplicate refusal names.
-        if let Some(duplicate) = duplicate_refusal(&body, &order.customer_order_no) {
-            return Ok(duplicate);
-        }
-        let data: CreateOrderData = unwrap_answer(&body, path, &request)?;
-        Ok(CreateOutcome::Created(data.order_no))
+        create_outcome(&body, path, &request, &order.customer_order_no)
     }
 
     /// 确认出票: pays `amount` for the held order (signed).
@@ -261,16 +255,47 @@ impl PanheAdapter {
         path: &str,
         body: &B,
     ) -> Result<(), ProviderError> {
-        let accepted: Option<bool> = self.client.call(path, body).await?;
-        match accepted {
-            Some(false) => Err(ProviderError::Rejected {
-                provider: PROVIDER,
-                reason: crate::providers::RejectReason::Other,
-                code: None,
-                message: "the provider answered success with data false".to_owned(),
-            }),
-            _ => Ok(()),
-        }
+        let answer = self.client.post(path, body).await?;
+        acceptance(&answer, path, body)
+    }
+}
+
+/// Reads the createOrder answer `body` to `request` (sent to `path`) for
+/// the order `customer_order_no`: Panhe's new order number, or a refusal
+/// of that number as a duplicate. (What [`PanheAdapter::create_order`]
+/// does with an answer; public for the fuzz targets, `crate::fuzzing`.)
+pub fn create_outcome<B: serde::Serialize>(
+    body: &[u8],
+    path: &str,
+    request: &B,
+    customer_order_no: &str,
+) -> Result<CreateOutcome, ProviderError> {
+    // Read before unwrapping: the rejection's message comes out masked,
+    // and masking blurs the order number a duplicate refusal names.
+    if let Some(duplicate) = duplicate_refusal(body, customer_order_no) {
+        return Ok(duplicate);
+    }
+    let data: CreateOrderData = unwrap_answer(body, path, request)?;
+    Ok(CreateOutcome::Created(data.order_no))
+}
+
+/// Reads the answer `body` of an endpoint whose `data` is `true` on
+/// acceptance (confirm, cancel, refund, confirm and cancel a change).
+/// (Public for the fuzz targets, `crate::fuzzing`.)
+pub fn acceptance<B: serde::Serialize>(
+    body: &[u8],
+    path: &str,
+    request: &B,
+) -> Result<(), ProviderError> {
+    let accepted: Option<bool> = unwrap_answer(body, path, request)?;
+    match accepted {
+        Some(false) => Err(ProviderError::Rejected {
+            provider: PROVIDER,
+            reason: crate::providers::RejectReason::Other,
+            code: None,
+            message: "the provider answered success with data false".to_owned(),
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -136,12 +136,16 @@ fn parse_canonical_date_time(text: &str) -> Option<NaiveDateTime> {
     )
 }
 
-/// Parses a duration "HH:mm" (hours may exceed 24) into minutes.
+/// Parses a duration "HH:mm" (hours may exceed 24) into minutes; `None`
+/// for a duration of more minutes than a `u32` holds.
 pub fn parse_duration_minutes(text: &str) -> Option<u32> {
     let (hours, minutes) = text.trim().split_once(':')?;
     let hours: u32 = hours.parse().ok()?;
     let minutes: u32 = minutes.parse().ok()?;
-    (minutes < 60).then_some(hours * 60 + minutes)
+    if minutes >= 60 {
+        return None;
+    }
+    hours.checked_mul(60)?.checked_add(minutes)
 }
 
 /// A field value that does not have its documented format.
@@ -272,6 +276,10 @@ mod tests {
         assert_eq!(parse_duration_minutes("34:10"), Some(2050));
         assert_eq!(parse_duration_minutes("1:75"), None);
         assert_eq!(parse_duration_minutes("abc"), None);
+        // Found by the panhe_search fuzz target: more minutes than a u32
+        // holds overflowed.
+        assert_eq!(parse_duration_minutes("99999999:00"), None);
+        assert_eq!(parse_duration_minutes("71582788:15"), Some(u32::MAX));
         assert_eq!(parse_stop_time("----"), Ok(None));
         assert_eq!(
             parse_stop_time("07:46"),

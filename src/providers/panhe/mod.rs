@@ -59,22 +59,7 @@ impl PanheAdapter {
         // Read in place: the answer's strings borrow from this body.
         let path = &self.client.paths.query_tickets;
         let body = self.client.post(path, &request).await?;
-        let data: wire::QueryTicketsData = client::unwrap_answer(&body, path, &request)?;
-        let mut answer = SearchAnswer::default();
-        let mut stations = StationMemo::new(self.stations);
-        for line in data.train_lines.unwrap_or_default() {
-            match train_option(&mut stations, line, &mut answer.skipped) {
-                Ok(train) => answer.trains.push(train),
-                Err(ProviderError::UnknownCode { field, value, .. }) => {
-                    answer
-                        .skipped
-                        .push(format!("a train with unknown {field} {value}"));
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        answer.trains.sort_by_key(|train| train.departure);
-        Ok(answer)
+        search_answer(&body, path, &request, self.stations)
     }
 
     /// 经停站查询V2 → the train's stops in running order.
@@ -118,6 +103,35 @@ impl PanheAdapter {
             })
             .collect())
     }
+}
+
+/// Reads the 余票查询 answer `body` to `request` (sent to `path`): its
+/// trains, by departure, named from `stations`. A train or seat with an
+/// unknown code is skipped and noted; anything else unreadable fails the
+/// whole answer. (What [`PanheAdapter::search`] does with an answer; public
+/// for the fuzz targets, `crate::fuzzing`.)
+pub fn search_answer(
+    body: &[u8],
+    path: &str,
+    request: &wire::QueryTicketsRequest<'_>,
+    stations: &StationDirectory,
+) -> Result<SearchAnswer, ProviderError> {
+    let data: wire::QueryTicketsData = client::unwrap_answer(body, path, request)?;
+    let mut answer = SearchAnswer::default();
+    let mut stations = StationMemo::new(stations);
+    for line in data.train_lines.unwrap_or_default() {
+        match train_option(&mut stations, line, &mut answer.skipped) {
+            Ok(train) => answer.trains.push(train),
+            Err(ProviderError::UnknownCode { field, value, .. }) => {
+                answer
+                    .skipped
+                    .push(format!("a train with unknown {field} {value}"));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    answer.trains.sort_by_key(|train| train.departure);
+    Ok(answer)
 }
 
 /// Maps one train of a search answer; unknown seat codes are skipped and
@@ -245,7 +259,7 @@ impl<'a> StationMemo<'a> {
 
 /// Maps stops, numbering days from the first departure: a time earlier
 /// than the previous one means the train ran past midnight.
-fn stops_from_wire(
+pub(crate) fn stops_from_wire(
     stops: Vec<wire::StopStation>,
     stations: &StationDirectory,
 ) -> Result<Vec<Stop>, ProviderError> {

@@ -76,7 +76,9 @@ impl ProviderLimits {
     pub fn of(&self, lane: Lane) -> (usize, u64) {
         let share = u64::from(self.search_share_percent.min(100));
         let split = |total: u64| {
-            let search = (total * share / 100).max(1);
+            // total × share / 100 without overflowing for any configured
+            // total (the config_toml fuzz target's finding).
+            let search = (total / 100 * share + total % 100 * share / 100).max(1);
             let orders = total.saturating_sub(search).max(1);
             match lane {
                 Lane::Search => search,

@@ -124,6 +124,14 @@ fn the_lanes_split_the_quota_and_each_keeps_at_least_one_call() {
     };
     assert_eq!(over.of(Lane::Search), (64, 100));
     assert_eq!(over.of(Lane::Orders), (1, 1));
+    // Any configured rate splits without overflowing (config_toml fuzz
+    // target): 70% of u64::MAX, rounded down.
+    let huge = ProviderLimits {
+        requests_per_second: u64::MAX,
+        ..quota
+    };
+    assert_eq!(huge.of(Lane::Search).1, u64::MAX / 100 * 70 + 15 * 70 / 100);
+    assert_eq!(huge.of(Lane::Orders).1, u64::MAX - huge.of(Lane::Search).1);
 }
 
 #[tokio::test(start_paused = true)]

@@ -321,10 +321,13 @@ fn apply_refund_callback_to(
             ticket.refund_amount = Some(amount);
             // Juhe states no fee: what the ticket cost and did not come
             // back is 12306's refund fee.
+            // (Checked: a negative refund price overflowed the difference,
+            // found by the juhe_callback fuzz target.)
             ticket.refund_fee = ticket
                 .price
                 .filter(|price| *price >= amount)
-                .map(|price| Fen::new(price.get() - amount.get()));
+                .and_then(|price| price.get().checked_sub(amount.get()))
+                .map(Fen::new);
         }
         apply_ticket_status(ticket, TicketStatus::Refunded);
     }
@@ -480,7 +483,17 @@ fn set_amounts(
         money("juheServiceFee", service_fee)?,
     );
     if let (Some(tickets), Some(fee)) = (order.ticket_amount, order.service_fee) {
-        order.total_amount = Some(Fen::new(tickets.get() + fee.get()));
+        // Checked: amounts of any size overflowed the sum (found by the
+        // juhe_order_detail fuzz target).
+        let total =
+            tickets
+                .get()
+                .checked_add(fee.get())
+                .ok_or_else(|| ProviderError::Malformed {
+                    provider: PROVIDER,
+                    detail: "orderPrice + juheServiceFee: amounts out of range".to_owned(),
+                })?;
+        order.total_amount = Some(Fen::new(total));
     }
     Ok(())
 }

@@ -224,7 +224,11 @@ fn new_fare(wires: &[TrainTicket]) -> Result<Option<Fen>, ProviderError> {
         let Some(price) = fen("ticketPrice", wire.ticket_price)? else {
             return Ok(None);
         };
-        total = Fen::new(total.get() + price.get());
+        total = total
+            .get()
+            .checked_add(price.get())
+            .map(Fen::new)
+            .ok_or_else(|| too_large("ticketPrice"))?;
     }
     Ok((!wires.is_empty()).then_some(total))
 }
@@ -235,13 +239,18 @@ fn basis_points(field: &'static str, rate: Option<Decimal>) -> Result<Option<u32
     let Some(rate) = rate else {
         return Ok(None);
     };
-    let bps = rate * Decimal::from(10_000);
-    if rate < Decimal::ZERO || rate > Decimal::ONE || !bps.fract().is_zero() {
+    // In range first: a rate of any size would overflow the product (a
+    // panic found by the panhe_order_detail fuzz target).
+    let bps = (Decimal::ZERO..=Decimal::ONE)
+        .contains(&rate)
+        .then(|| rate * Decimal::from(10_000))
+        .filter(|bps| bps.fract().is_zero());
+    let Some(bps) = bps else {
         return Err(ProviderError::Malformed {
             provider: crate::domain::ProviderId::Panhe,
             detail: format!("{field}: {rate} is not a rate between 0 and 1"),
         });
-    }
+    };
     Ok(bps.to_u32())
 }
 
@@ -264,7 +273,12 @@ fn price_difference(
         let (Some(new), Some(old)) = (fen("ticketPrice", wire.ticket_price)?, old) else {
             return Ok(None);
         };
-        difference = Fen::new(difference.get() + new.get() - old.get());
+        difference = difference
+            .get()
+            .checked_add(new.get())
+            .and_then(|sum| sum.checked_sub(old.get()))
+            .map(Fen::new)
+            .ok_or_else(|| too_large("ticketPrice"))?;
     }
     Ok((!wires.is_empty()).then_some(difference))
 }
@@ -305,4 +319,13 @@ fn put_in_force(
         apply_ticket(ticket, wire)?;
     }
     Ok(())
+}
+
+/// Amounts whose sum or difference no `Fen` holds: no real fare, a broken
+/// answer (found by the panhe_order_detail fuzz target, which overflowed).
+fn too_large(field: &'static str) -> ProviderError {
+    ProviderError::Malformed {
+        provider: crate::domain::ProviderId::Panhe,
+        detail: format!("{field}: amounts out of range"),
+    }
 }
