@@ -180,3 +180,34 @@ async fn identical_concurrent_searches_reach_each_provider_once() {
     assert_eq!(both.panhe.search_requests(), 2);
     assert_eq!(both.juhe.requests(juhe::Endpoint::Search), 2);
 }
+
+#[tokio::test]
+async fn an_ejected_provider_is_reported_and_the_others_answer() {
+    let mut both = two_providers(|config| config.search.cache_ttl_ms = 0).await;
+    both.stop_juhe();
+    // Juhe's failures in a row open its breaker; from then on Search does
+    // not wait for it and says why.
+    let mut searches = 0;
+    let response = loop {
+        let response = search(&both, 3).await;
+        searches += 1;
+        let juhe = response
+            .provider_results
+            .iter()
+            .find(|result| result.provider == pb::Provider::Juhe as i32)
+            .unwrap();
+        if juhe.message.contains("circuit breaker is open") {
+            break response;
+        }
+        assert!(searches < 20, "Juhe's breaker never opened: {juhe:?}");
+    };
+    assert_eq!(
+        status_of(&response, pb::Provider::Juhe),
+        pb::ProviderResultStatus::Error
+    );
+    assert_eq!(
+        status_of(&response, pb::Provider::Panhe),
+        pb::ProviderResultStatus::Ok
+    );
+    assert!(!response.trains.is_empty());
+}
