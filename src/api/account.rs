@@ -9,11 +9,10 @@
 use super::account_request::Checked;
 use super::audit::audited;
 use super::convert::provider_from_proto;
-use super::convert_order::{id_type_to_proto, passenger_type_to_proto};
+use super::convert_order::{id_type_to_proto, passenger_type_to_proto, sex_to_proto};
 use super::status::ApiError;
 use super::{ApiState, caller};
 use crate::accounts::Accounts;
-use crate::domain::Sex;
 use crate::domain::account::{
     DeleteOutcome, FrequentPassenger, IdentityStatus, LoginNextStep, PassengerSaved,
 };
@@ -424,14 +423,6 @@ fn identity_to_proto(status: IdentityStatus) -> pb::IdentityVerification {
     }
 }
 
-fn sex_to_proto(sex: Option<Sex>) -> pb::Sex {
-    match sex {
-        Some(Sex::Male) => pb::Sex::Male,
-        Some(Sex::Female) => pb::Sex::Female,
-        None => pb::Sex::Unspecified,
-    }
-}
-
 fn passenger_to_proto(passenger: FrequentPassenger) -> pb::FrequentPassenger {
     pb::FrequentPassenger {
         id: passenger.id,
@@ -464,7 +455,7 @@ fn saved_to_proto(saved: PassengerSaved) -> pb::UpsertFrequentPassengerResponse 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::PassengerType;
+    use crate::domain::{PassengerType, Sex};
 
     #[test]
     fn every_identity_status_has_its_proto_value() {

@@ -2,10 +2,10 @@
 //! a caller sent as credentials or codes are never quoted back.
 
 use super::book_request::{MAX_ACCOUNT_FIELD, optional_date};
-use super::convert_order::{id_type_from_proto, passenger_type_from_proto};
+use super::convert_order::{id_type_from_proto, passenger_type_from_proto, sex_from_proto};
 use super::status::{ApiError, Violation};
 use crate::domain::account::{HolderDetails, PassengerDetails, check_password};
-use crate::domain::{IdNumber, IdType, PersonName, PhoneNumber, Sex};
+use crate::domain::{IdNumber, IdType, PersonName, PhoneNumber};
 use crate::proto as pb;
 
 /// 12306's limit on face photos: at most two, each at most 100 KB as a file.
@@ -287,14 +287,6 @@ impl Checked {
             self.problem("holder.email", "is not an e-mail address");
         }
         Some(HolderDetails { person, email })
-    }
-}
-
-fn sex_from_proto(value: i32) -> Option<Sex> {
-    match pb::Sex::try_from(value).ok()? {
-        pb::Sex::Male => Some(Sex::Male),
-        pb::Sex::Female => Some(Sex::Female),
-        pb::Sex::Unspecified => None,
     }
 }
 

@@ -8,7 +8,7 @@ use super::convert::{berth_from_proto, seat_class_from_proto};
 use super::convert_order::{id_type_from_proto, passenger_type_from_proto};
 use super::status::{ApiError, Violation};
 use crate::domain::{
-    Contact, IdNumber, IdType, Offer, OrderId, Passenger, PersonName, PhoneNumber, Sex, StationRef,
+    Contact, IdNumber, IdType, Offer, OrderId, Passenger, PersonName, PhoneNumber, StationRef,
 };
 use crate::orders::{BookCommand, BookPassenger, GrabCommand};
 use crate::proto as pb;
@@ -253,11 +253,7 @@ fn book_passenger(
         .map_err(|message| problem("id_expiry_date", message))
         .ok()
         .flatten();
-    let sex = match passenger.sex {
-        1 => Some(Sex::Male),
-        2 => Some(Sex::Female),
-        _ => None,
-    };
+    let sex = super::convert_order::sex_from_proto(passenger.sex);
     if !matches!(
         id_type,
         Some(IdType::ResidentIdCard) | Some(IdType::HkMacaoTaiwanResidencePermit) | None

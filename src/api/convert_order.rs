@@ -2,6 +2,7 @@
 //! leaves only masked: names, ID numbers and phones never appear in full.
 
 use super::convert::{berth_to_proto, provider_to_proto, seat_class_to_proto};
+use crate::domain::Sex;
 use crate::domain::time::to_rfc3339;
 use crate::domain::{
     ChangeOrder, ChangeOrigin, ChangeRefundKind, ChangeStatus, Channel, FailureStage, IdType,
@@ -112,6 +113,24 @@ pub fn passenger_type_to_proto(passenger_type: PassengerType) -> pb::PassengerTy
         PassengerType::Child => pb::PassengerType::Child,
         PassengerType::Student => pb::PassengerType::Student,
         PassengerType::DisabledMilitary => pb::PassengerType::DisabledMilitary,
+    }
+}
+
+/// Proto sex → domain; unspecified (or an unknown number) is `None`.
+pub fn sex_from_proto(value: i32) -> Option<Sex> {
+    match pb::Sex::try_from(value).ok()? {
+        pb::Sex::Male => Some(Sex::Male),
+        pb::Sex::Female => Some(Sex::Female),
+        pb::Sex::Unspecified => None,
+    }
+}
+
+/// Domain sex → proto (`None` is unspecified).
+pub fn sex_to_proto(sex: Option<Sex>) -> pb::Sex {
+    match sex {
+        Some(Sex::Male) => pb::Sex::Male,
+        Some(Sex::Female) => pb::Sex::Female,
+        None => pb::Sex::Unspecified,
     }
 }
 

@@ -13,7 +13,7 @@ use super::booking::TrainCredentials;
 use super::client::{unwrap_acknowledgement, unwrap_answer};
 use super::order_sync::{
     id_type_from_code, id_type_to_code, passenger_type_from_code, passenger_type_to_code,
-    sex_to_code,
+    sex_from_code, sex_to_code,
 };
 use super::wire::BareEnvelope;
 use super::{PROVIDER, PanheAdapter};
@@ -21,7 +21,7 @@ use crate::domain::account::{
     DeleteOutcome, FrequentPassenger, HolderDetails, IdentityStatus, LoginCheck, LoginNextStep,
     PassengerDetails, PassengerSaved,
 };
-use crate::domain::{IdType, PassengerType, Sex};
+use crate::domain::{IdType, PassengerType};
 use crate::providers::ProviderError;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -372,15 +372,6 @@ fn frequent_passenger(listed: ListedPassenger) -> Result<FrequentPassenger, Prov
     })
 }
 
-/// 性别: 0 unknown, 1 male, 2 female.
-fn sex_from_code(code: i32) -> Option<Sex> {
-    match code {
-        1 => Some(Sex::Male),
-        2 => Some(Sex::Female),
-        _ => None,
-    }
-}
-
 /// 身份核验状态 (0 未通过, 1 已通过, 2 未知, 3 待核验, 4 请报验, 5 预通过).
 /// A code outside the table reads as 未知: it then keeps the passenger
 /// from booking, which is the safe side.
@@ -467,6 +458,7 @@ pub fn deletable_from(message: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Sex;
 
     #[test]
     fn the_seeds_sms_instruction_is_a_typed_next_step() {

@@ -65,6 +65,15 @@ pub fn passenger_type_to_code(passenger_type: PassengerType) -> i32 {
     }
 }
 
+/// 性别 code → neutral: 0 unknown (and anything else) is `None`.
+pub fn sex_from_code(code: i32) -> Option<Sex> {
+    match code {
+        1 => Some(Sex::Male),
+        2 => Some(Sex::Female),
+        _ => None,
+    }
+}
+
 /// Neutral → 性别 code (男=1, 女=2).
 pub fn sex_to_code(sex: Sex) -> i32 {
     match sex {
