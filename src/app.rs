@@ -221,6 +221,9 @@ pub async fn run(
             cache_ttl: config.search.cache_ttl(),
             offer_seal: config.offers.seal(clock.clone()),
             metrics: metrics.clone(),
+            city_merging: config.search.city_merging_providers.clone(),
+            pair_concurrency: config.search.pair_concurrency,
+            through_stops_max_calls: config.search.through_stops_max_calls,
         },
     );
     let store = Store::connect(&config.store_url())

@@ -4,6 +4,7 @@
 use crate::domain::time::to_rfc3339;
 use crate::domain::{Berth, ProviderId, SeatClass, SeatOffer, Stop, TrainOption, TrainType};
 use crate::proto as pb;
+use crate::routing::ThroughStopOffer;
 use crate::stations::Station;
 use std::sync::Arc;
 
@@ -173,7 +174,32 @@ pub fn train_into_proto(train: TrainOption) -> pb::TrainOption {
         seat_choice_supported: train.seat_choice_supported,
         berth_choice_supported: train.berth_choice_supported,
         seats: train.seats.into_iter().map(seat_offer_into_proto).collect(),
+        through_ticket: None,
     }
+}
+
+/// A through-stop offer → the train as the traveller rides it, with the
+/// longer ticket's seats and segment.
+pub fn through_stop_offer_to_proto(offer: &ThroughStopOffer) -> pb::TrainOption {
+    let ticket = &offer.ticket;
+    let mut train = train_to_proto(&offer.ride);
+    train.seats = ticket
+        .seats
+        .iter()
+        .map(|seat| pb::SeatOffer {
+            extra_fare_fen: offer.extra_fare(seat),
+            ..seat_offer_into_proto(seat.clone())
+        })
+        .collect();
+    train.seat_choice_supported = ticket.seat_choice_supported;
+    train.berth_choice_supported = ticket.berth_choice_supported;
+    train.through_ticket = Some(pb::ThroughTicket {
+        from_station: Some(station_to_proto(&ticket.from_station)),
+        to_station: Some(station_to_proto(&ticket.to_station)),
+        departure_time: to_rfc3339(ticket.departure),
+        arrival_time: to_rfc3339(ticket.arrival),
+    });
+    train
 }
 
 fn seat_offer_into_proto(seat: SeatOffer) -> pb::SeatOffer {
@@ -191,6 +217,7 @@ fn seat_offer_into_proto(seat: SeatOffer) -> pb::SeatOffer {
             .collect(),
         provider: provider_to_proto(seat.provider) as i32,
         offer_id: seat.offer_id,
+        extra_fare_fen: None,
     }
 }
 

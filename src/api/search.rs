@@ -4,25 +4,29 @@
 use super::ApiState;
 use super::convert::{
     provider_from_proto, provider_to_proto, shared_train_to_proto, station_to_proto, stop_to_proto,
-    train_type_from_proto,
+    through_stop_offer_to_proto, train_type_from_proto,
 };
 use super::status::{ApiError, Violation};
-use crate::domain::ProviderId;
 use crate::domain::time::parse_travel_date;
+use crate::domain::{ProviderId, TrainOption};
 use crate::proto as pb;
 use crate::providers::{SearchQuery, StopsQuery};
-use crate::routing::{ProviderOutcome, RoutingError};
+use crate::routing::{JourneyQuery, ProviderOutcome, ProviderReport, RoutingError};
 use crate::stations::{ResolveError, Station};
 use chrono::NaiveDate;
+use std::sync::Arc;
 
 const DEFAULT_LOOKUP_SIZE: usize = 10;
 const MAX_LOOKUP_SIZE: usize = 100;
 /// Longest station input accepted (the longest pinyin is well under this).
 const MAX_STATION_INPUT: usize = 64;
+/// Most travellers in one Search's party: as many as one Book takes.
+const MAX_PARTY: i32 = super::book_request::MAX_PASSENGERS as i32;
 /// Longest train code accepted (12306's are at most 5 characters).
 const MAX_TRAIN_CODE: usize = 16;
 
-/// Search: every provider that can search, merged.
+/// Search: every provider that can search, merged; a city's stations when
+/// an end names a city; through-stop offers when asked for.
 pub async fn search(
     state: &ApiState,
     request: pb::SearchRequest,
@@ -47,46 +51,102 @@ pub async fn search(
         provider_from_proto,
         &mut violations,
     );
+    let party = party_size(request.party_size, &mut violations);
     let Some(query) = journey.filter(|_| violations.is_empty()) else {
         return Err(ApiError::InvalidArgument(violations));
     };
+    let journey = if request.exact_stations {
+        JourneyQuery::single(&query)
+    } else {
+        city_journey(state, &query)
+    };
 
-    let result = state.router.search(&query, &providers).await?;
-    let trains = result
-        .trains
-        .into_iter()
-        .filter(|train| train_types.is_empty() || train_types.contains(&train.train_type))
-        .map(shared_train_to_proto)
-        .collect();
-    let provider_results = result
-        .reports
-        .iter()
-        .map(|report| {
-            let (status, message) = match &report.outcome {
-                ProviderOutcome::Answered { note } => (pb::ProviderResultStatus::Ok, note.clone()),
-                ProviderOutcome::Failed { message } => {
-                    (pb::ProviderResultStatus::Error, message.clone())
-                }
-                ProviderOutcome::TimedOut => (
-                    pb::ProviderResultStatus::Timeout,
-                    "did not answer in time".to_owned(),
-                ),
-            };
-            pb::ProviderResult {
-                provider: provider_to_proto(report.provider) as i32,
-                status: status as i32,
-                message,
-                age_millis: i64::try_from(report.age.as_millis()).unwrap_or(i64::MAX),
-            }
-        })
-        .collect();
+    let result = state.router.search_journey(&journey, &providers).await?;
+    let wanted = |train: &TrainOption| -> bool {
+        train_types.is_empty() || train_types.contains(&train.train_type)
+    };
+    let through_offers = if request.through_stops {
+        let short: Vec<_> = result
+            .trains
+            .iter()
+            .filter(|train| wanted(train))
+            .cloned()
+            .collect();
+        state
+            .router
+            .through_stop_offers(&short, party, &providers)
+            .await
+    } else {
+        Vec::new()
+    };
+    let mut trains = Vec::with_capacity(result.trains.len() + through_offers.len());
+    for train in result.trains.into_iter().filter(|train| wanted(train)) {
+        // A through-stop offer follows the train it stands in for.
+        let through = through_offers
+            .iter()
+            .find(|offer| Arc::ptr_eq(&offer.ride, &train));
+        let through = through.map(through_stop_offer_to_proto);
+        trains.push(shared_train_to_proto(train));
+        trains.extend(through);
+    }
+    let provider_results = result.reports.iter().map(provider_result).collect();
     Ok(pb::SearchResponse {
         from_station: Some(station_to_proto(&query.from)),
         to_station: Some(station_to_proto(&query.to)),
         travel_date: query.date.format("%Y-%m-%d").to_string(),
         trains,
         provider_results,
+        from_stations: journey.from.iter().map(station_to_proto).collect(),
+        to_stations: journey.to.iter().map(station_to_proto).collect(),
     })
+}
+
+/// The stations a search covers: at each end, the city's stations when
+/// the station named is its city's namesake (北京), else that station.
+fn city_journey(state: &ApiState, query: &SearchQuery) -> JourneyQuery {
+    let end = |station: &Station| -> Vec<Station> {
+        match state.stations.city_stations(station) {
+            Some(stations) if !stations.is_empty() => stations.into_iter().cloned().collect(),
+            _ => vec![station.clone()],
+        }
+    };
+    JourneyQuery {
+        from: end(&query.from),
+        to: end(&query.to),
+        date: query.date,
+    }
+}
+
+fn provider_result(report: &ProviderReport) -> pb::ProviderResult {
+    let (status, message) = match &report.outcome {
+        ProviderOutcome::Answered { note } => (pb::ProviderResultStatus::Ok, note.clone()),
+        ProviderOutcome::Failed { message } => (pb::ProviderResultStatus::Error, message.clone()),
+        ProviderOutcome::TimedOut => (
+            pb::ProviderResultStatus::Timeout,
+            "did not answer in time".to_owned(),
+        ),
+    };
+    pb::ProviderResult {
+        provider: provider_to_proto(report.provider) as i32,
+        status: status as i32,
+        message,
+        age_millis: i64::try_from(report.age.as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+/// The party size: 0 means 1; at most [`MAX_PARTY`], as one order holds.
+fn party_size(value: i32, violations: &mut Vec<Violation>) -> u32 {
+    match value {
+        0 => 1,
+        1..=MAX_PARTY => value as u32,
+        _ => {
+            violations.push(Violation::new(
+                "party_size",
+                format!("must be from 1 to {MAX_PARTY} (0 means 1)"),
+            ));
+            1
+        }
+    }
 }
 
 /// GetStops: by offer id, or by train code + date + stations (railgate

@@ -39,6 +39,18 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "search.provider_timeout_ms",
     ),
     ("RAILGATE_SEARCH_CACHE_TTL_MS", "search.cache_ttl_ms"),
+    (
+        "RAILGATE_SEARCH_CITY_MERGING_PROVIDERS",
+        "search.city_merging_providers",
+    ),
+    (
+        "RAILGATE_SEARCH_PAIR_CONCURRENCY",
+        "search.pair_concurrency",
+    ),
+    (
+        "RAILGATE_SEARCH_THROUGH_STOPS_MAX_CALLS",
+        "search.through_stops_max_calls",
+    ),
     ("RAILGATE_AUTH_MODE", "auth.mode"),
     ("RAILGATE_AUTH_CLIENTS_FILE", "auth.clients_file"),
     ("RAILGATE_AUTH_JWT_ISSUER", "auth.jwt.issuer"),
@@ -183,6 +195,13 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
             config.search.provider_timeout_ms = parse_millis(value)?
         }
         "RAILGATE_SEARCH_CACHE_TTL_MS" => config.search.cache_ttl_ms = parse_millis(value)?,
+        "RAILGATE_SEARCH_CITY_MERGING_PROVIDERS" => {
+            config.search.city_merging_providers = super::routing::parse_preference(value)?
+        }
+        "RAILGATE_SEARCH_PAIR_CONCURRENCY" => config.search.pair_concurrency = parse_count(value)?,
+        "RAILGATE_SEARCH_THROUGH_STOPS_MAX_CALLS" => {
+            config.search.through_stops_max_calls = parse_count(value)?
+        }
         "RAILGATE_HTTP_HEADER_READ_TIMEOUT_MS" => {
             config.server.http_header_read_timeout_ms = parse_millis(value)?
         }

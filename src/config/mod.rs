@@ -282,6 +282,17 @@ pub struct SearchConfig {
     /// How long a provider's answer for a route and date is reused, in
     /// milliseconds; 0 turns the cache (and coalescing) off.
     pub cache_ttl_ms: u64,
+    /// Providers whose search answers for a whole city, so that a city
+    /// search asks them once rather than once per station pair. Empty by
+    /// default: both providers' seeds say a search takes a station (see
+    /// the README, "Same-city search").
+    pub city_merging_providers: Vec<crate::domain::ProviderId>,
+    /// Station-pair calls of one city search in flight at once (on top of
+    /// each provider's own concurrency and rate limits).
+    pub pair_concurrency: usize,
+    /// Most extra provider calls (stop lists and longer-segment searches)
+    /// one Search may make to find through-stop (买长乘短) offers.
+    pub through_stops_max_calls: u32,
 }
 
 impl Default for SearchConfig {
@@ -289,9 +300,17 @@ impl Default for SearchConfig {
         Self {
             provider_timeout_ms: 5_000,
             cache_ttl_ms: 10_000,
+            city_merging_providers: Vec::new(),
+            pair_concurrency: 8,
+            through_stops_max_calls: 8,
         }
     }
 }
+
+/// Most station-pair calls of one search in flight.
+pub const MAX_PAIR_CONCURRENCY: usize = 64;
+/// Most extra provider calls a Search may spend on through-stop offers.
+pub const MAX_THROUGH_STOPS_CALLS: u32 = 50;
 
 impl SearchConfig {
     /// The per-provider search timeout.
@@ -492,6 +511,10 @@ impl Config {
                 self.search.provider_timeout_ms,
             ),
             (
+                "search.pair_concurrency",
+                self.search.pair_concurrency as u64,
+            ),
+            (
                 "orders.reconcile_interval_ms",
                 self.orders.reconcile_interval_ms,
             ),
@@ -503,6 +526,18 @@ impl Config {
             if value == 0 {
                 problem(key, "must be greater than 0".into());
             }
+        }
+        if self.search.pair_concurrency > MAX_PAIR_CONCURRENCY {
+            problem(
+                "search.pair_concurrency",
+                format!("must be at most {MAX_PAIR_CONCURRENCY}"),
+            );
+        }
+        if self.search.through_stops_max_calls > MAX_THROUGH_STOPS_CALLS {
+            problem(
+                "search.through_stops_max_calls",
+                format!("must be at most {MAX_THROUGH_STOPS_CALLS}"),
+            );
         }
         for (key, share) in [
             (

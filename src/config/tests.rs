@@ -120,6 +120,9 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_RESILIENCE_RETRY_BUDGET_PERCENT", "15"),
             ("RAILGATE_RESILIENCE_RETRY_MIN_PER_SECOND", "3"),
             ("RAILGATE_RESILIENCE_MAX_RETRIES", "1"),
+            ("RAILGATE_SEARCH_CITY_MERGING_PROVIDERS", "panhe"),
+            ("RAILGATE_SEARCH_PAIR_CONCURRENCY", "4"),
+            ("RAILGATE_SEARCH_THROUGH_STOPS_MAX_CALLS", "3"),
             ("RAILGATE_AUTH_JWT_ISSUER", "https://idp.example.com"),
             ("RAILGATE_AUTH_JWT_AUDIENCE", "railgate"),
             (
@@ -257,7 +260,13 @@ fn environment_overrides_every_documented_key() {
     assert!(config.tls.requires_client_certificates());
     assert_eq!(config.limits.max_in_flight, 77);
     assert_eq!(config.limits.caller_requests_per_second, 12);
-    assert_eq!(ENV_KEYS.len(), 61);
+    assert_eq!(
+        config.search.city_merging_providers,
+        [crate::domain::ProviderId::Panhe]
+    );
+    assert_eq!(config.search.pair_concurrency, 4);
+    assert_eq!(config.search.through_stops_max_calls, 3);
+    assert_eq!(ENV_KEYS.len(), 64);
 }
 
 #[test]

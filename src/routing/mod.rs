@@ -13,6 +13,10 @@ pub mod cache;
 pub mod capabilities;
 pub mod merge;
 mod search;
+pub mod through_stops;
+
+pub use search::JourneyQuery;
+pub use through_stops::ThroughStopOffer;
 
 use crate::config::RoutingConfig;
 use crate::domain::{ProviderId, Stop, TrainOption};
@@ -160,6 +164,13 @@ pub struct SearchSettings {
     pub offer_seal: crate::domain::OfferSeal,
     /// Where cache hits, misses and joins are counted.
     pub metrics: crate::metrics::Metrics,
+    /// Providers whose search answers for a whole city: asked once per
+    /// search, not once per station pair.
+    pub city_merging: Vec<ProviderId>,
+    /// Station-pair calls of one search in flight at once.
+    pub pair_concurrency: usize,
+    /// Most extra provider calls one Search spends on through-stop offers.
+    pub through_stops_max_calls: u32,
 }
 
 /// Chooses providers for each call.
@@ -172,6 +183,9 @@ pub struct Router {
     cache: SearchCache,
     offer_seal: crate::domain::OfferSeal,
     metrics: crate::metrics::Metrics,
+    city_merging: Vec<ProviderId>,
+    pair_concurrency: usize,
+    through_stops_max_calls: u32,
 }
 
 impl Router {
@@ -192,6 +206,9 @@ impl Router {
             cache: SearchCache::new(search.cache_ttl),
             offer_seal: search.offer_seal,
             metrics: search.metrics,
+            city_merging: search.city_merging,
+            pair_concurrency: search.pair_concurrency,
+            through_stops_max_calls: search.through_stops_max_calls,
         }
     }
 

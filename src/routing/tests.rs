@@ -33,6 +33,9 @@ fn panhe_only(routing: RoutingConfig) -> Router {
                 std::sync::Arc::new(crate::domain::time::SystemClock),
             ),
             metrics: crate::metrics::Metrics::new(),
+            city_merging: Vec::new(),
+            pair_concurrency: 1,
+            through_stops_max_calls: 0,
         },
     )
 }

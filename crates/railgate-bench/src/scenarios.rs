@@ -103,6 +103,12 @@ struct SearchJson {
     train_types: Vec<String>,
     #[serde(default)]
     providers: Vec<String>,
+    #[serde(default, alias = "exactStations")]
+    exact_stations: bool,
+    #[serde(default, alias = "partySize")]
+    party_size: i32,
+    #[serde(default, alias = "throughStops")]
+    through_stops: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,6 +165,9 @@ pub fn parse_search(data: &str) -> Result<pb::SearchRequest, BenchError> {
         travel_date: json.travel_date,
         train_types,
         providers,
+        exact_stations: json.exact_stations,
+        party_size: json.party_size,
+        through_stops: json.through_stops,
     })
 }
 

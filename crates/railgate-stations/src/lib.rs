@@ -289,6 +289,28 @@ impl StationDirectory {
         self.single(self.telecodes.exact(&self.stations, upper))
     }
 
+    /// The stations a search for `station` covers when it names a city:
+    /// `None` unless the station is its city's namesake (`北京` for 北京),
+    /// otherwise the city's stations whose names start with the city's
+    /// (北京, 北京南, 北京西, … 北京丰台; at most 10 in the April 2026
+    /// list), the namesake first. The city's outlying stations (八达岭,
+    /// 怀柔北) are left out: they are other places to a traveller, who can
+    /// still search them by name.
+    pub fn city_stations(&self, station: &Station) -> Option<Vec<&Station>> {
+        if station.name != station.city {
+            return None;
+        }
+        let mut ids: Vec<u32> = self
+            .names
+            .prefix(&self.stations, &station.city)
+            .iter()
+            .copied()
+            .filter(|&id| self.station(id).city == station.city)
+            .collect();
+        ids.sort_unstable_by_key(|&id| self.rank(id));
+        Some(ids.into_iter().map(|id| self.station(id)).collect())
+    }
+
     fn single(&self, ids: &[u32]) -> Option<&Station> {
         match ids {
             [id] => Some(&self.stations[*id as usize]),

@@ -440,3 +440,40 @@ fn parse_rejects_malformed_records() {
         bad(&long)
     );
 }
+
+#[test]
+fn a_city_namesake_covers_the_city_named_stations() {
+    let dir = StationDirectory::embedded();
+    let city_of = |input: &str| -> Option<Vec<String>> {
+        let station = dir.resolve(input).unwrap();
+        dir.city_stations(station)
+            .map(|stations| stations.iter().map(|s| s.name.clone()).collect())
+    };
+    let beijing = city_of("北京").unwrap();
+    assert_eq!(beijing[0], "北京", "the namesake comes first");
+    for station in ["北京南", "北京西", "北京丰台", "北京朝阳", "北京大兴"] {
+        assert!(beijing.iter().any(|name| name == station), "{station}");
+    }
+    // Outlying stations of the municipality are other places.
+    assert!(
+        !beijing
+            .iter()
+            .any(|name| name == "八达岭" || name == "怀柔北")
+    );
+    assert_eq!(beijing.len(), 9);
+    assert_eq!(
+        city_of("shanghai").unwrap(),
+        ["上海", "上海南", "上海西", "上海虹桥", "上海松江"]
+    );
+    assert_eq!(city_of("bj"), city_of("北京"));
+    // A station that is not its city's namesake is a station, not a city.
+    assert_eq!(city_of("北京南"), None);
+    assert_eq!(city_of("昆山南"), None);
+    // Every city search stays within 10 stations an end.
+    let largest = dir
+        .iter()
+        .filter_map(|station| dir.city_stations(station))
+        .map(|stations| stations.len())
+        .max();
+    assert_eq!(largest, Some(10));
+}

@@ -194,6 +194,17 @@ impl SimState {
         self.scripts().response_delay = delay;
     }
 
+    /// Sell out every class of one segment of a train (train_no, the date
+    /// at `from`, station names), as if other travellers had bought it up:
+    /// searches show 0 left and orders for it fail. Longer and shorter
+    /// segments of the same train keep their own tickets, as 12306's
+    /// per-segment quotas do.
+    pub fn sell_out(&self, train_no: &str, date: chrono::NaiveDate, from: &str, to: &str) {
+        self.book()
+            .sold_out
+            .push((train_no.to_owned(), date, from.to_owned(), to.to_owned()));
+    }
+
     /// An order as 查询订单详情 shows it.
     pub fn order(&self, order_no: &str) -> Option<OrderDetail> {
         let book = self.book();

@@ -454,6 +454,11 @@ pub struct OrderBook {
     pub seat_counters: HashMap<(String, NaiveDate, SeatClass, Option<Berth>), u32>,
     pub next_passenger_id: u64,
     pub sequence: u64,
+    /// Segments other travellers bought up (see [`SimState::sell_out`]):
+    /// (train_no, date, from, to).
+    ///
+    /// [`SimState::sell_out`]: crate::panhe::SimState::sell_out
+    pub sold_out: Vec<(String, NaiveDate, String, String)>,
 }
 
 impl OrderBook {
@@ -473,6 +478,15 @@ impl OrderBook {
 
     /// Tickets sold on a ride's class.
     pub fn sold(&self, key: &InventoryKey) -> u32 {
+        let bought_up = self.sold_out.iter().any(|(train_no, date, from, to)| {
+            *train_no == key.train_no
+                && *date == key.date
+                && *from == key.from_station
+                && *to == key.to_station
+        });
+        if bought_up {
+            return u32::MAX;
+        }
         self.sold.get(key).copied().unwrap_or(0)
     }
 
