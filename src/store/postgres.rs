@@ -22,6 +22,9 @@ pub(crate) struct PgStore {
 super::common::shared_queries!(PgStore, Postgres);
 super::outbox::outbox_queries!(PgStore);
 
+/// How long a call waits for a pooled connection.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl PgStore {
     pub(crate) fn set_identity_cipher(&mut self, cipher: super::IdentityCipher) {
         self.identity = cipher;
@@ -30,6 +33,9 @@ impl PgStore {
     pub(crate) async fn connect(options: PgConnectOptions) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // While the server restarts, a call waits this long for a
+            // connection, then is told UNAVAILABLE (sqlx's default is 30 s).
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         sqlx::sqlx_macros::migrate!("migrations/postgres")

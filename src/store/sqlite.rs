@@ -7,9 +7,17 @@
 use crate::store::OutboxMessage;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteTransactionManager,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction, TransactionManager};
 use std::time::Duration;
+
+/// Write transactions take the write lock up front.
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+/// Times a write retries after closing connections a failed write left
+/// stuck (see `close_stuck_connections`).
+const STUCK_RETRIES: u32 = 3;
 
 /// How long a writer waits for the write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -53,7 +61,48 @@ impl SqliteStore {
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        let mut attempt = 0;
+        loop {
+            match self.pool.begin_with(BEGIN_WRITE).await {
+                Err(sqlx::Error::InvalidSavePointStatement) if attempt < STUCK_RETRIES => {
+                    attempt += 1;
+                    self.close_stuck_connections().await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Closes the idle connections that a failed write left stuck.
+    ///
+    /// When a write fails mid-transaction on a full disk (SQLITE_FULL) or
+    /// an I/O error, SQLite rolls the transaction back itself; sqlx's own
+    /// ROLLBACK then fails ("no transaction is active") and the connection
+    /// goes back to the pool still counting itself inside a transaction, so
+    /// every later `BEGIN IMMEDIATE` on it fails with
+    /// `InvalidSavePointStatement` until it is closed. Each idle connection
+    /// is probed with a `BEGIN IMMEDIATE` (rolled back at once) and closed
+    /// if stuck; the pool opens fresh ones as needed.
+    async fn close_stuck_connections(&self) -> Result<(), sqlx::Error> {
+        // The connection that just failed is handed back to the pool by a
+        // task of its own: let it get there.
+        tokio::task::yield_now().await;
+        let mut probed = Vec::new();
+        while let Some(mut conn) = self.pool.try_acquire() {
+            match SqliteTransactionManager::begin(&mut conn, Some(BEGIN_WRITE.into())).await {
+                Ok(()) => SqliteTransactionManager::rollback(&mut conn).await?,
+                Err(sqlx::Error::InvalidSavePointStatement) => {
+                    tracing::warn!(
+                        "closing a database connection left inside a failed transaction"
+                    );
+                    conn.close_on_drop();
+                }
+                Err(error) => return Err(error),
+            }
+            // Held until every idle connection has been probed once.
+            probed.push(conn);
+        }
+        Ok(())
     }
 
     /// A deferred transaction: in WAL mode its reads share one snapshot.

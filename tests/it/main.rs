@@ -13,6 +13,7 @@ mod changes;
 mod city_search;
 mod crash;
 mod database;
+mod db_faults;
 mod delivery;
 mod grab;
 mod grab_callbacks;

@@ -224,11 +224,7 @@ fn outbox_status(error: OutboxError) -> Status {
             "NOTIFICATION_STATE",
             [("state", state.as_str().to_owned())],
         ),
-        OutboxError::Store(store_error) => {
-            // Logged once here, with its chain; the caller gets no internals.
-            tracing::error!(error = %crate::telemetry::ErrorChain(&store_error), "outbox store failed");
-            with_info(Code::Internal, "internal error".to_owned(), "INTERNAL", [])
-        }
+        OutboxError::Store(store_error) => store_status(&store_error, "outbox store failed"),
     }
 }
 
@@ -372,13 +368,31 @@ fn order_status(error: OrderError) -> Status {
             "CONCURRENT_UPDATE",
             [],
         ),
-        OrderError::Store(store_error) => {
-            // Logged once here, with its chain; the caller gets no internals.
-            tracing::error!(error = %crate::telemetry::ErrorChain(&store_error), "order store failed");
-            with_info(Code::Internal, "internal error".to_owned(), "INTERNAL", [])
-        }
+        OrderError::Store(store_error) => store_status(&store_error, "order store failed"),
     }
 }
+
+/// A store failure: UNAVAILABLE with a retry hint while the database is
+/// out of reach or full (the call may be retried with the same
+/// idempotency key), else INTERNAL. Logged once here, with its chain; the
+/// caller gets no internals.
+fn store_status(error: &StoreError, what: &'static str) -> Status {
+    tracing::error!(error = %crate::telemetry::ErrorChain(error), "{what}");
+    if error.is_unavailable() {
+        let mut details =
+            ErrorDetails::with_error_info("DATABASE_UNAVAILABLE", ERROR_DOMAIN, HashMap::new());
+        details.set_retry_info(Some(DATABASE_RETRY_AFTER));
+        return Status::with_error_details(
+            Code::Unavailable,
+            "the order database is unavailable; retry with the same idempotency key",
+            details,
+        );
+    }
+    with_info(Code::Internal, "internal error".to_owned(), "INTERNAL", [])
+}
+
+/// How soon a caller refused for an unavailable database should retry.
+const DATABASE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn provider_status(error: &ProviderError) -> Status {
     let provider = error.provider().as_str().to_owned();

@@ -111,6 +111,15 @@ fn outbox_errors_say_what_the_operator_can_do() {
     ))));
     assert_eq!(internal.code(), Code::Internal);
     assert_eq!(internal.message(), "internal error");
+    // A database out of reach is worth a retry, the same key and all.
+    let down = Status::from(ApiError::from(OutboxError::Store(StoreError::Database(
+        sqlx::Error::PoolTimedOut,
+    ))));
+    assert_eq!(down.code(), Code::Unavailable);
+    let details = down.get_error_details();
+    assert_eq!(details.error_info().unwrap().reason, "DATABASE_UNAVAILABLE");
+    assert!(details.retry_info().is_some());
+    assert!(!down.message().contains("pool"), "{}", down.message());
 }
 
 #[test]

@@ -322,7 +322,11 @@ async fn a_store_error_ends_the_stream_with_a_status() {
     ahead.sequence += 2;
     feed.send(Arc::new(ahead)).unwrap();
     let message = tokio::time::timeout(PATIENCE, stream.next()).await.unwrap();
-    assert_eq!(message.unwrap().unwrap_err().code(), tonic::Code::Internal);
+    // A closed pool is a database out of reach: worth a retry elsewhere.
+    assert_eq!(
+        message.unwrap().unwrap_err().code(),
+        tonic::Code::Unavailable
+    );
     assert!(
         stream.next().await.is_none(),
         "the stream ends after the error"
