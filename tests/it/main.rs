@@ -13,6 +13,7 @@ mod changes;
 mod crash;
 mod database;
 mod delivery;
+mod faults;
 mod grab;
 mod grab_callbacks;
 mod grpcurl;
