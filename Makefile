@@ -52,6 +52,10 @@ bench: ## Benchmark suite (release build, ~5 min on 2 cores): writes docs/PERFOR
 	$${CARGO_TARGET_DIR:-target}/release/railgate-bench suite --out docs/PERFORMANCE.md \
 	  --postgres "$${RAILGATE_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
+.PHONY: reliability
+reliability: ## Network fault matrix (tests/it/faults, ~20 s once built): writes its table into docs/RELIABILITY.md
+	RAILGATE_WRITE_RELIABILITY=1 cargo test --test it faults::matrix -- --nocapture
+
 # Fuzzing: cargo-fuzz (libFuzzer) from crates.io, installed into the clone.
 # Every target in fuzz/fuzz_targets/ runs FUZZ_SECONDS (default 60) in
 # turn; RUSTC_BOOTSTRAP=1 lets cargo-fuzz's flags through the stable

@@ -177,7 +177,7 @@ impl OrderService {
 
     /// Completes the idempotency key on success; on a definite failure
     /// (nothing happened at the provider) releases it so a retry may try
-    /// again.
+    /// again; on a failure that may have acted keeps it claimed.
     pub(super) async fn finish(
         &self,
         key: &str,
@@ -189,8 +189,63 @@ impl OrderService {
                     .complete_idempotent(key, order.id.as_str().as_bytes())
                     .await?
             }
+            // A retry at once would send the call again: within the key's
+            // lease it is told the request is in progress; after it, it
+            // resumes and finds the order as the reconciler read it.
+            Err(error) if may_have_acted(error) => {}
             Err(_) => self.store.release_idempotent(key).await?,
         }
         result
+    }
+}
+
+/// Whether a failed request may still have had its effect at the provider.
+/// Confirm, Cancel and Refund record such an outcome on the order and
+/// answer; ConfirmChange and CancelChange answer the error, the change
+/// staying as last read until the reconciler reads it again. Releasing
+/// their key let the caller's prompt retry pay a change twice (issue 19,
+/// found by the network fault matrix).
+fn may_have_acted(error: &OrderError) -> bool {
+    matches!(error, OrderError::Provider(error) if outcome_unknown(error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::{ProviderError, RejectReason};
+    use std::time::Duration;
+
+    #[test]
+    fn a_lost_answer_keeps_the_key_and_a_refusal_releases_it() {
+        let provider = ProviderId::Panhe;
+        let lost = [
+            ProviderError::Timeout {
+                provider,
+                timeout: Duration::from_millis(1_500),
+            },
+            ProviderError::HttpStatus {
+                provider,
+                status: 502,
+            },
+        ];
+        for error in lost {
+            assert!(may_have_acted(&OrderError::Provider(error)));
+        }
+        let refused = [
+            ProviderError::Rejected {
+                provider,
+                reason: RejectReason::OrderStateConflict,
+                code: None,
+                message: "只有改签占位成功状态下才允许确认改签".into(),
+            },
+            ProviderError::CircuitOpen {
+                provider,
+                retry_in: Duration::from_secs(1),
+            },
+        ];
+        for error in refused {
+            assert!(!may_have_acted(&OrderError::Provider(error)));
+        }
+        assert!(!may_have_acted(&OrderError::ChangeNotFound("chg".into())));
     }
 }

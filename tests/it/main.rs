@@ -15,6 +15,7 @@ mod crash;
 mod database;
 mod db_faults;
 mod delivery;
+mod faults;
 mod grab;
 mod grab_callbacks;
 mod grpcurl;
