@@ -297,6 +297,7 @@ pub async fn run(
             stopped: &stopped,
         },
     )?;
+    crate::orders::grab_dates::start_settler(orders.clone(), orders.subscribe(), stopped());
     let watch_hub = api::watch::WatchHub::start(
         orders.store().clone(),
         stations,

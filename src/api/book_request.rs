@@ -187,10 +187,13 @@ fn grab_command(
             )),
         }
     }
+    let (window, dated) = super::grab_dates::parse(state, grab, violations);
     Some(GrabCommand {
         deadline: deadline?,
         alternatives,
         alternative_seat_classes,
+        window,
+        dated,
     })
 }
 

@@ -14,6 +14,7 @@ pub mod channel;
 pub mod codec;
 pub mod convert;
 pub mod convert_order;
+mod grab_dates;
 pub mod orders;
 mod refund_quote;
 pub mod search;

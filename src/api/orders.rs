@@ -39,9 +39,14 @@ pub async fn book(
     state
         .router
         .select(capability, Some(command.offer.provider))?;
-    let order = state.orders.book(command).await?;
+    super::grab_dates::find_offers(state, &mut command).await?;
+    let (order, alternatives) = state.orders.book_across_dates(command).await?;
     Ok(pb::BookResponse {
         order: Some(order_to_proto(&order, state.stations)),
+        alternative_orders: alternatives
+            .iter()
+            .map(|order| order_to_proto(order, state.stations))
+            .collect(),
     })
 }
 

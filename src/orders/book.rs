@@ -17,6 +17,7 @@ use crate::routing::capabilities::{Capability, supports};
 use secrecy::{ExposeSecret, SecretString};
 
 /// One passenger and the seat they want.
+#[derive(Clone)]
 pub struct BookPassenger {
     /// Who travels.
     pub passenger: Passenger,
@@ -30,6 +31,7 @@ pub struct BookPassenger {
 }
 
 /// A validated Book request.
+#[derive(Clone)]
 pub struct BookCommand {
     /// The caller's idempotency key.
     pub idempotency_key: String,

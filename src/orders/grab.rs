@@ -32,12 +32,20 @@ pub struct GrabCommand {
     pub alternatives: Vec<Offer>,
     /// Further seat classes that will do on every listed train.
     pub alternative_seat_classes: Vec<SeatClass>,
+    /// Only trains leaving within this time of day (checked by the caller
+    /// of the order service on every offer it passes).
+    pub window: super::grab_dates::DepartureWindow,
+    /// The other dates' offers, one order each (see `grab_dates`).
+    pub dated: Vec<super::grab_dates::DatedOffers>,
 }
 
 impl GrabCommand {
     /// This command's part of the Book request fingerprint.
     pub(super) fn fingerprint_part(&self) -> String {
-        let mut parts = vec![self.deadline.to_rfc3339()];
+        let mut parts = vec![self.deadline.to_rfc3339(), self.window.to_string()];
+        // The dates, not their offers: a retry searches again and may get
+        // other offers (new query keys) for the same trains.
+        parts.extend(self.dated.iter().map(|dated| dated.date.to_string()));
         parts.extend(self.alternatives.iter().map(Offer::encode));
         parts.extend(
             self.alternative_seat_classes
@@ -331,6 +339,8 @@ mod tests {
             deadline: Utc::now(),
             alternatives: vec![offer("G2", SeatClass::Second)],
             alternative_seat_classes: vec![SeatClass::First, SeatClass::Second],
+            window: Default::default(),
+            dated: Vec::new(),
         };
         let offers = grab.candidate_offers(&offer("G1", SeatClass::Second));
         let listed: Vec<(&str, SeatClass)> = offers

@@ -19,6 +19,7 @@ mod book;
 mod change;
 mod fingerprint;
 mod grab;
+pub mod grab_dates;
 mod juhe;
 mod lifecycle;
 pub mod reconciler;

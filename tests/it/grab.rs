@@ -22,7 +22,7 @@ const JUHE_CLOCK_SCALE: f64 = 120.0;
 /// railgate over both simulators, with Juhe's state for its counters.
 pub type GrabApp = TwoSims;
 
-async fn start() -> GrabApp {
+pub async fn start() -> GrabApp {
     start_with(|_| {}).await
 }
 

@@ -18,6 +18,7 @@ mod delivery;
 mod faults;
 mod grab;
 mod grab_callbacks;
+mod grab_dates;
 mod grpcurl;
 mod hostile;
 mod instances;

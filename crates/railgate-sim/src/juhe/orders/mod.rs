@@ -152,6 +152,16 @@ impl SimState {
         self.book().orders.len()
     }
 
+    /// Every order's status, in no particular order (for "issued at most
+    /// once" checks across orders).
+    pub fn order_statuses(&self) -> Vec<OrderStatus> {
+        self.book()
+            .orders
+            .values()
+            .map(|order| order.status)
+            .collect()
+    }
+
     /// An order's status, by outOrderNo.
     pub fn order_status(&self, out_order_no: &str) -> Option<OrderStatus> {
         self.book()
