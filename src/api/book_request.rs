@@ -34,7 +34,7 @@ pub(super) fn book_command(
     let grab = request
         .grab
         .as_ref()
-        .and_then(|grab| grab_command(state, grab, &mut violations));
+        .and_then(|grab| grab_command(state, grab, &request.passengers, &mut violations));
     if request.passengers.is_empty() || request.passengers.len() > MAX_PASSENGERS {
         violations.push(Violation::new(
             "passengers",
@@ -140,6 +140,7 @@ pub(super) fn book_command(
 fn grab_command(
     state: &ApiState,
     grab: &pb::GrabOptions,
+    passengers: &[pb::Passenger],
     violations: &mut Vec<Violation>,
 ) -> Option<GrabCommand> {
     let deadline = match DateTime::parse_from_rfc3339(grab.deadline.trim()) {
@@ -188,12 +189,14 @@ fn grab_command(
         }
     }
     let (window, dated) = super::grab_dates::parse(state, grab, violations);
+    let party = super::grab_dates::party_rule(grab, passengers, violations);
     Some(GrabCommand {
         deadline: deadline?,
         alternatives,
         alternative_seat_classes,
         window,
         dated,
+        party,
     })
 }
 

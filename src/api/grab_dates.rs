@@ -8,6 +8,7 @@ use crate::domain::time::parse_travel_date;
 use crate::domain::{Offer, SeatClass};
 use crate::orders::BookCommand;
 use crate::orders::grab_dates::{DatedOffers, DepartureWindow};
+use crate::orders::grab_party::PartyRule;
 use crate::proto as pb;
 use crate::providers::SearchQuery;
 use chrono::NaiveTime;
@@ -65,6 +66,53 @@ pub(super) fn parse(
         }
     }
     (window, dated)
+}
+
+/// With `accept_partial_party`, the fewest travellers worth the journey.
+pub(super) fn party_rule(
+    grab: &pb::GrabOptions,
+    passengers: &[pb::Passenger],
+    violations: &mut Vec<Violation>,
+) -> Option<PartyRule> {
+    let size = passengers.len();
+    if !grab.accept_partial_party {
+        if grab.min_seats != 0 {
+            violations.push(Violation::new(
+                "grab.min_seats",
+                "needs grab.accept_partial_party (otherwise the whole party travels or none)",
+            ));
+        }
+        return None;
+    }
+    if !grab.alternative_dates.is_empty() {
+        violations.push(Violation::new(
+            "grab.accept_partial_party",
+            "cannot be combined with grab.alternative_dates yet",
+        ));
+    }
+    if let Some(index) = passengers
+        .iter()
+        .position(|passenger| passenger.passenger_type == pb::PassengerType::Child as i32)
+    {
+        violations.push(Violation::new(
+            format!("passengers[{index}].passenger_type"),
+            "a child travels on an adult's order, so the party cannot be split",
+        ));
+    }
+    let min_issued = match usize::try_from(grab.min_seats) {
+        Ok(0) => 1,
+        Ok(min) if min <= size.max(1) => min,
+        _ => {
+            violations.push(Violation::new(
+                "grab.min_seats",
+                format!("must be from 1 to the party's size ({size}); 0 means 1"),
+            ));
+            1
+        }
+    };
+    Some(PartyRule {
+        min_issued: u32::try_from(min_issued).unwrap_or(1),
+    })
 }
 
 /// Checks the named offers against the window, then finds each

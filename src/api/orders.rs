@@ -40,13 +40,17 @@ pub async fn book(
         .router
         .select(capability, Some(command.offer.provider))?;
     super::grab_dates::find_offers(state, &mut command).await?;
-    let (order, alternatives) = state.orders.book_across_dates(command).await?;
-    Ok(pb::BookResponse {
-        order: Some(order_to_proto(&order, state.stations)),
-        alternative_orders: alternatives
+    let booked = state.orders.book_grouped(command).await?;
+    let to_proto = |orders: &[crate::domain::Order]| {
+        orders
             .iter()
             .map(|order| order_to_proto(order, state.stations))
-            .collect(),
+            .collect()
+    };
+    Ok(pb::BookResponse {
+        order: Some(order_to_proto(&booked.order, state.stations)),
+        alternative_orders: to_proto(&booked.alternatives),
+        party_orders: to_proto(&booked.party),
     })
 }
 

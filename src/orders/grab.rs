@@ -37,6 +37,8 @@ pub struct GrabCommand {
     pub window: super::grab_dates::DepartureWindow,
     /// The other dates' offers, one order each (see `grab_dates`).
     pub dated: Vec<super::grab_dates::DatedOffers>,
+    /// Split the party into one order per traveller (see `grab_party`).
+    pub party: Option<super::grab_party::PartyRule>,
 }
 
 impl GrabCommand {
@@ -46,6 +48,9 @@ impl GrabCommand {
         // The dates, not their offers: a retry searches again and may get
         // other offers (new query keys) for the same trains.
         parts.extend(self.dated.iter().map(|dated| dated.date.to_string()));
+        if let Some(party) = &self.party {
+            parts.push(format!("party min {}", party.min_issued));
+        }
         parts.extend(self.alternatives.iter().map(Offer::encode));
         parts.extend(
             self.alternative_seat_classes
@@ -341,6 +346,7 @@ mod tests {
             alternative_seat_classes: vec![SeatClass::First, SeatClass::Second],
             window: Default::default(),
             dated: Vec::new(),
+            party: None,
         };
         let offers = grab.candidate_offers(&offer("G1", SeatClass::Second));
         let listed: Vec<(&str, SeatClass)> = offers

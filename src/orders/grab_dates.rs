@@ -96,8 +96,8 @@ pub fn settle_plan(members: &[(u32, OrderStatus)]) -> Vec<(u32, Settle)> {
         .collect()
 }
 
-/// Settles a grab group whenever one of its orders issues, as this
-/// process records it (each instance settles the issues it records).
+/// Settles a grab group whenever one of its orders ends (issues, fails,
+/// expires, is cancelled), as this process records it (each instance settles the issues it records).
 /// Settling is idempotent, so a repeat costs a few reads.
 pub fn start_settler(
     orders: Arc<OrderService>,
@@ -112,7 +112,7 @@ pub fn start_settler(
                 event = events.recv() => event,
             };
             match event {
-                Ok(event) if issued_grab(&event) => {
+                Ok(event) if settles_grab(&event) => {
                     if let Err(error) = orders.settle_grab_group(&event.order_id).await {
                         tracing::warn!(order_id = %event.order_id.as_str(), error = %error, "settling a grab group failed; its next issue settles it");
                     }
@@ -130,10 +130,11 @@ pub fn start_settler(
     })
 }
 
-/// A grab order (Juhe's) whose status just became ISSUED.
-fn issued_grab(event: &OrderEvent) -> bool {
+/// A grab order (Juhe's) that just reached a final status: an issue
+/// settles a group of dates, and any end may leave a party too small.
+fn settles_grab(event: &OrderEvent) -> bool {
     event.kind == OrderEventKind::StatusChanged
-        && event.order.status == OrderStatus::Issued
+        && event.order.status.is_final()
         && event.order.provider == ProviderId::Juhe
 }
 
@@ -217,7 +218,11 @@ impl OrderService {
             .iter()
             .map(|(rank, order)| (*rank, order.status))
             .collect();
-        for (rank, action) in settle_plan(&statuses) {
+        let plan = match self.store.party_group_min(&group).await? {
+            Some(min) => super::grab_party::party_plan(&statuses, min),
+            None => settle_plan(&statuses),
+        };
+        for (rank, action) in plan {
             let Some((_, order)) = members.iter().find(|(member, _)| *member == rank) else {
                 continue;
             };

@@ -20,6 +20,7 @@ mod change;
 mod fingerprint;
 mod grab;
 pub mod grab_dates;
+pub mod grab_party;
 mod juhe;
 mod lifecycle;
 pub mod reconciler;

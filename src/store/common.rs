@@ -489,6 +489,30 @@ macro_rules! shared_queries {
                 Ok(())
             }
 
+            pub(crate) async fn add_party_group(
+                &self,
+                group_id: &str,
+                min_issued: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query(sql::GRAB_GROUP_RULE_ADD)
+                    .bind(group_id)
+                    .bind(min_issued)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn party_group_min(
+                &self,
+                group_id: &str,
+            ) -> Result<Option<i64>, StoreError> {
+                let row: Option<Option<i64>> = sqlx::query_scalar(sql::GRAB_GROUP_RULE)
+                    .bind(group_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.flatten())
+            }
+
             pub(crate) async fn grab_group_of(
                 &self,
                 order_id: &str,

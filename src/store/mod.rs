@@ -444,6 +444,26 @@ impl Store {
         dispatch!(self.add_grab_group_member(group.as_str(), i64::from(rank), order_id.as_str()))
     }
 
+    /// Marks `group` as a party split into one order per traveller, kept
+    /// only while at least `min_issued` can issue. Recording it twice is a
+    /// no-op.
+    pub async fn add_party_group(
+        &self,
+        group: &OrderId,
+        min_issued: u32,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.add_party_group(group.as_str(), i64::from(min_issued)))
+    }
+
+    /// A party group's minimum; `None` for a group of dates.
+    pub async fn party_group_min(&self, group: &OrderId) -> Result<Option<u32>, StoreError> {
+        let min = dispatch!(self.party_group_min(group.as_str()))?;
+        min.map(|min| {
+            u32::try_from(min).map_err(|_| StoreError::Corrupt(format!("party minimum {min}")))
+        })
+        .transpose()
+    }
+
     /// The grab group `order_id` belongs to, if any.
     pub async fn grab_group_of(&self, order_id: &OrderId) -> Result<Option<OrderId>, StoreError> {
         let group = dispatch!(self.grab_group_of(order_id.as_str()))?;

@@ -19,6 +19,7 @@ mod faults;
 mod grab;
 mod grab_callbacks;
 mod grab_dates;
+mod grab_party;
 mod grpcurl;
 mod hostile;
 mod instances;
