@@ -158,48 +158,77 @@ impl OrderService {
             _ => return Ok((self.book(command).await?, Vec::new())),
         };
         let main = self.book(command.clone()).await?;
-        self.store
-            .add_grab_group_member(&main.id, 0, &main.id)
-            .await?;
-        let placed: HashMap<u32, OrderId> = self
-            .store
-            .grab_group_members(&main.id)
-            .await?
-            .into_iter()
-            .collect();
+        let placed = self.start_group(&main, None).await?;
         let mut others = Vec::new();
         for (rank, dated) in (1u32..).zip(&grab.dated) {
-            if let Some(order_id) = placed.get(&rank) {
-                others.push(self.get(order_id).await?);
-                continue;
-            }
             let key = date_key(&command.idempotency_key, dated.date);
-            // An earlier attempt that stopped after recording this date's
-            // order but before grouping it: group it, send nothing.
-            let earlier = self
-                .store
-                .find_by_customer_order_no(ProviderId::Juhe, &customer_order_no(&key))
-                .await?;
-            let order = match earlier {
-                Some(order) => order,
-                None => match self.book(dated_command(&command, &grab, dated, key)).await {
-                    Ok(order) => order,
-                    Err(error) => {
-                        tracing::warn!(group = %main.id.as_str(), date = %dated.date, error = %error, "a grab date was refused; the others go on");
-                        continue;
-                    }
-                },
-            };
-            self.store
-                .add_grab_group_member(&main.id, rank, &order.id)
-                .await?;
-            others.push(order);
+            let member = dated_command(&command, &grab, dated, key);
+            others.extend(self.place_member(&main.id, rank, &placed, member).await?);
         }
         // A member may have issued before the last was placed.
         if let Err(error) = self.settle_grab_group(&main.id).await {
             tracing::warn!(group = %main.id.as_str(), error = %error, "settling the grab group failed; the next issue settles it");
         }
         Ok((main, others))
+    }
+
+    /// Records `first` as rank 0 of the group it names (with a party's
+    /// minimum, for a party); returns the members placed so far.
+    pub(super) async fn start_group(
+        &self,
+        first: &Order,
+        party_min: Option<u32>,
+    ) -> Result<HashMap<u32, OrderId>, OrderError> {
+        if let Some(min) = party_min {
+            self.store.add_party_group(&first.id, min).await?;
+        }
+        self.store
+            .add_grab_group_member(&first.id, 0, &first.id)
+            .await?;
+        Ok(self
+            .store
+            .grab_group_members(&first.id)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// Member `rank` of `group`: the order placed before (by rank, or by
+    /// its key when an earlier attempt stopped between recording and
+    /// grouping it: grouped now, nothing sent), else `command` booked now.
+    /// `None` when the provider refused it (logged; the rest go on, and
+    /// the group's settlement counts it out).
+    pub(super) async fn place_member(
+        &self,
+        group: &OrderId,
+        rank: u32,
+        placed: &HashMap<u32, OrderId>,
+        command: BookCommand,
+    ) -> Result<Option<Order>, OrderError> {
+        if let Some(order_id) = placed.get(&rank) {
+            return Ok(Some(self.get(order_id).await?));
+        }
+        let earlier = self
+            .store
+            .find_by_customer_order_no(
+                ProviderId::Juhe,
+                &customer_order_no(&command.idempotency_key),
+            )
+            .await?;
+        let order = match earlier {
+            Some(order) => order,
+            None => match self.book(command).await {
+                Ok(order) => order,
+                Err(error) => {
+                    tracing::warn!(group = %group.as_str(), rank, error = %error, "a grab group member was refused; the others go on");
+                    return Ok(None);
+                }
+            },
+        };
+        self.store
+            .add_grab_group_member(group, rank, &order.id)
+            .await?;
+        Ok(Some(order))
     }
 
     /// Keeps one issued member of `order_id`'s grab group (if it is in one

@@ -11,8 +11,7 @@
 
 use super::grab_dates::Settle;
 use super::{BookCommand, GrabCommand, OrderError, OrderService};
-use crate::domain::{Order, OrderStatus, ProviderId};
-use std::collections::HashMap;
+use crate::domain::{Order, OrderStatus};
 
 /// How much of the party is worth the journey.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,49 +82,14 @@ impl OrderService {
         rule: PartyRule,
     ) -> Result<BookedGroup, OrderError> {
         let first = self.book(traveller_command(&command, 0)).await?;
-        self.store
-            .add_party_group(&first.id, rule.min_issued)
-            .await?;
-        self.store
-            .add_grab_group_member(&first.id, 0, &first.id)
-            .await?;
-        let placed: HashMap<u32, crate::domain::OrderId> = self
-            .store
-            .grab_group_members(&first.id)
-            .await?
-            .into_iter()
-            .collect();
+        let placed = self.start_group(&first, Some(rule.min_issued)).await?;
         let mut others = Vec::new();
         for index in 1..command.passengers.len() {
             let rank = u32::try_from(index).unwrap_or(u32::MAX);
-            if let Some(order_id) = placed.get(&rank) {
-                others.push(self.get(order_id).await?);
-                continue;
-            }
-            let one = traveller_command(&command, index);
-            let earlier = self
-                .store
-                .find_by_customer_order_no(
-                    ProviderId::Juhe,
-                    &super::fingerprint::customer_order_no(&one.idempotency_key),
-                )
-                .await?;
-            let order = match earlier {
-                Some(order) => order,
-                None => match self.book(one).await {
-                    Ok(order) => order,
-                    Err(error) => {
-                        // One fewer who can travel: the settlement below
-                        // decides whether the rest still go.
-                        tracing::warn!(group = %first.id.as_str(), traveller = index, error = %error, "a traveller's grab order was refused");
-                        continue;
-                    }
-                },
-            };
-            self.store
-                .add_grab_group_member(&first.id, rank, &order.id)
-                .await?;
-            others.push(order);
+            let member = traveller_command(&command, index);
+            // A traveller refused is one fewer who can travel: the
+            // settlement below decides whether the rest still go.
+            others.extend(self.place_member(&first.id, rank, &placed, member).await?);
         }
         if let Err(error) = self.settle_grab_group(&first.id).await {
             tracing::warn!(group = %first.id.as_str(), error = %error, "settling the party failed; its next change settles it");
