@@ -474,65 +474,6 @@ macro_rules! shared_queries {
                 Ok(inserted.rows_affected() == 1)
             }
 
-            pub(crate) async fn add_grab_group_member(
-                &self,
-                group_id: &str,
-                rank: i64,
-                order_id: &str,
-            ) -> Result<(), StoreError> {
-                sqlx::query(sql::GRAB_GROUP_ADD)
-                    .bind(group_id)
-                    .bind(rank)
-                    .bind(order_id)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
-
-            pub(crate) async fn add_party_group(
-                &self,
-                group_id: &str,
-                min_issued: i64,
-            ) -> Result<(), StoreError> {
-                sqlx::query(sql::GRAB_GROUP_RULE_ADD)
-                    .bind(group_id)
-                    .bind(min_issued)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
-
-            pub(crate) async fn party_group_min(
-                &self,
-                group_id: &str,
-            ) -> Result<Option<i64>, StoreError> {
-                let row: Option<Option<i64>> = sqlx::query_scalar(sql::GRAB_GROUP_RULE)
-                    .bind(group_id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(row.flatten())
-            }
-
-            pub(crate) async fn grab_group_of(
-                &self,
-                order_id: &str,
-            ) -> Result<Option<String>, StoreError> {
-                Ok(sqlx::query_scalar(sql::GRAB_GROUP_OF)
-                    .bind(order_id)
-                    .fetch_optional(&self.pool)
-                    .await?)
-            }
-
-            pub(crate) async fn grab_group_members(
-                &self,
-                group_id: &str,
-            ) -> Result<Vec<(i64, String)>, StoreError> {
-                Ok(sqlx::query_as(sql::GRAB_GROUP_MEMBERS)
-                    .bind(group_id)
-                    .fetch_all(&self.pool)
-                    .await?)
-            }
-
             pub(crate) async fn mark_callback_processed(
                 &self,
                 provider: ProviderId,

@@ -48,6 +48,7 @@ macro_rules! dispatch {
 }
 
 mod common;
+mod grab_groups;
 mod identity_cipher;
 mod listener;
 mod names;
@@ -173,10 +174,6 @@ pub enum StoreError {
     /// An embedded migration failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-}
-
-fn parse_order_id(id: &str) -> Result<OrderId, StoreError> {
-    OrderId::parse(id).map_err(|error| StoreError::Corrupt(format!("order id {id:?}: {error}")))
 }
 
 impl StoreError {
@@ -431,58 +428,6 @@ impl Store {
         customer_order_no: &str,
     ) -> Result<Option<Order>, StoreError> {
         dispatch!(self.find_order_by("customer_order_no", provider, customer_order_no))
-    }
-
-    /// Records `order_id` as member `rank` of the grab group named by the
-    /// main date's order (rank 0). Recording a member twice is a no-op.
-    pub async fn add_grab_group_member(
-        &self,
-        group: &OrderId,
-        rank: u32,
-        order_id: &OrderId,
-    ) -> Result<(), StoreError> {
-        dispatch!(self.add_grab_group_member(group.as_str(), i64::from(rank), order_id.as_str()))
-    }
-
-    /// Marks `group` as a party split into one order per traveller, kept
-    /// only while at least `min_issued` can issue. Recording it twice is a
-    /// no-op.
-    pub async fn add_party_group(
-        &self,
-        group: &OrderId,
-        min_issued: u32,
-    ) -> Result<(), StoreError> {
-        dispatch!(self.add_party_group(group.as_str(), i64::from(min_issued)))
-    }
-
-    /// A party group's minimum; `None` for a group of dates.
-    pub async fn party_group_min(&self, group: &OrderId) -> Result<Option<u32>, StoreError> {
-        let min = dispatch!(self.party_group_min(group.as_str()))?;
-        min.map(|min| {
-            u32::try_from(min).map_err(|_| StoreError::Corrupt(format!("party minimum {min}")))
-        })
-        .transpose()
-    }
-
-    /// The grab group `order_id` belongs to, if any.
-    pub async fn grab_group_of(&self, order_id: &OrderId) -> Result<Option<OrderId>, StoreError> {
-        let group = dispatch!(self.grab_group_of(order_id.as_str()))?;
-        group.map(|id| parse_order_id(&id)).transpose()
-    }
-
-    /// A grab group's members by rank.
-    pub async fn grab_group_members(
-        &self,
-        group: &OrderId,
-    ) -> Result<Vec<(u32, OrderId)>, StoreError> {
-        let rows = dispatch!(self.grab_group_members(group.as_str()))?;
-        rows.into_iter()
-            .map(|(rank, id)| {
-                let rank = u32::try_from(rank)
-                    .map_err(|_| StoreError::Corrupt(format!("grab group rank {rank}")))?;
-                Ok((rank, parse_order_id(&id)?))
-            })
-            .collect()
     }
 
     /// The order the provider knows by `provider_order_no`, by id: one

@@ -21,6 +21,7 @@ pub(crate) struct PgStore {
 // `DateTime`, ...) and the `Connection` alias into this module.
 super::common::shared_queries!(PgStore, Postgres);
 super::outbox::outbox_queries!(PgStore);
+super::grab_groups::grab_group_queries!(PgStore);
 
 /// How long a call waits for a pooled connection.
 const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);

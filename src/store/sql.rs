@@ -205,17 +205,6 @@ pub(crate) const INBOX_INSERT: &str = "INSERT INTO callback_inbox \
 pub(crate) const INBOX_PROCESSED: &str = "UPDATE callback_inbox SET processed_at = $3 \
      WHERE provider = $1 AND dedupe_key = $2";
 
-/// Grab groups (orders across dates).
-pub(crate) const GRAB_GROUP_ADD: &str = "INSERT INTO grab_group_members \
-     (group_id, rank, order_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-pub(crate) const GRAB_GROUP_RULE_ADD: &str = "INSERT INTO grab_groups \
-     (group_id, min_issued) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-pub(crate) const GRAB_GROUP_RULE: &str = "SELECT min_issued FROM grab_groups WHERE group_id = $1";
-pub(crate) const GRAB_GROUP_OF: &str =
-    "SELECT group_id FROM grab_group_members WHERE order_id = $1";
-pub(crate) const GRAB_GROUP_MEMBERS: &str = "SELECT rank, order_id FROM grab_group_members \
-     WHERE group_id = $1 ORDER BY rank";
-
 /// Retention: processed inbox entries received before `$1`.
 pub(crate) const PRUNE_INBOX: &str = "DELETE FROM callback_inbox \
      WHERE processed_at IS NOT NULL AND received_at < $1";

@@ -35,6 +35,7 @@ pub(crate) struct SqliteStore {
 // `DateTime`, ...) and the `Connection` alias into this module.
 super::common::shared_queries!(SqliteStore, Sqlite);
 super::outbox::outbox_queries!(SqliteStore);
+super::grab_groups::grab_group_queries!(SqliteStore);
 
 impl SqliteStore {
     pub(crate) fn set_identity_cipher(&mut self, cipher: super::IdentityCipher) {
