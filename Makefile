@@ -47,10 +47,20 @@ $(DEBS)/usr/bin/promtool:
 	rm -rf $(DEBS)/download
 
 .PHONY: bench
-bench: ## Benchmark suite (release build, ~5 min on 2 cores): writes docs/PERFORMANCE.md and its SVG plot
+bench: ## Benchmark suite (release build, ~5 min on 2 cores): writes docs/PERFORMANCE.md and its SVG plot; then the soak (make soak)
 	cargo build --release -p railgate-bench --bin railgate-bench
 	$${CARGO_TARGET_DIR:-target}/release/railgate-bench suite --out docs/PERFORMANCE.md \
 	  --postgres "$${RAILGATE_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+	$(MAKE) soak
+
+# The soak runs the release railgate binary as a process of its own, so
+# both binaries are built. Not in CI: it takes SOAK_MINUTES + 2 minutes.
+SOAK_MINUTES ?= 30
+
+.PHONY: soak
+soak: ## Soak: railgate under mixed load with faults for SOAK_MINUTES (default 30) after a 2 min warm-up; writes its section of docs/RELIABILITY.md and docs/reliability-soak.svg
+	cargo build --release -p railgate --bin railgate -p railgate-bench --bin railgate-bench
+	$${CARGO_TARGET_DIR:-target}/release/railgate-bench soak --minutes $(SOAK_MINUTES) --out docs/RELIABILITY.md
 
 .PHONY: reliability
 reliability: ## Network fault matrix (tests/it/faults, ~20 s once built): writes its table into docs/RELIABILITY.md

@@ -55,6 +55,7 @@ pub const FAMILIES: &[&str] = &[
     "railgate_store_pool_connections",
     "railgate_orders_unsettled",
     "railgate_orders_unsettled_oldest_unchanged_seconds",
+    "railgate_runtime_alive_tasks",
 ];
 
 /// Latency buckets in seconds, 0.5 ms to 30 s: a cached Search is well
@@ -83,6 +84,7 @@ struct Instruments {
     store_pool: Family<PoolLabels, Gauge>,
     unsettled: Family<StatusLabels, Gauge>,
     unsettled_oldest: Family<StatusLabels, Gauge<f64, AtomicU64>>,
+    alive_tasks: Gauge,
 }
 
 /// The instruments of one railgate instance; cheap to clone.
@@ -202,6 +204,13 @@ impl Metrics {
             Unit::Seconds,
             unsettled_oldest.clone(),
         );
+        let alive_tasks = Gauge::default();
+        registry.register(
+            "railgate_runtime_alive_tasks",
+            "Tasks alive on railgate's tokio runtime (spawned, not yet finished), at each scrape: \
+             a figure that keeps growing under steady load is a task leak",
+            alive_tasks.clone(),
+        );
         Self(Arc::new(Instruments {
             registry,
             rpc_duration,
@@ -218,6 +227,7 @@ impl Metrics {
             store_pool,
             unsettled,
             unsettled_oldest,
+            alive_tasks,
         }))
     }
 
@@ -293,10 +303,11 @@ impl Metrics {
     }
 
     /// Reads the figures that are the store's, shared by every instance
-    /// (the outbox backlog, unsettled orders) and this instance's pool
-    /// usage: at each scrape. A failed read leaves the last figures and is
-    /// logged.
+    /// (the outbox backlog, unsettled orders), this instance's pool usage
+    /// and its runtime's task count: at each scrape. A failed read leaves
+    /// the last figures and is logged.
     pub async fn refresh_from_store(&self, store: &crate::store::Store) {
+        self.sample_runtime();
         let (open, idle) = store.pool_usage();
         let idle = i64::try_from(idle).unwrap_or(i64::MAX);
         let pool = |state| self.0.store_pool.get_or_create(&PoolLabels { state });
@@ -322,6 +333,19 @@ impl Metrics {
             Err(error) => {
                 tracing::warn!(error = %error, "metrics: cannot count unsettled orders")
             }
+        }
+    }
+
+    /// Sets the alive-task gauge from the runtime this runs on. Read at the
+    /// scrape rather than counted at each spawn: tokio already keeps the
+    /// figure, and no spawn site (ours or a library's) can be missed.
+    /// Outside a runtime the last figure stays.
+    fn sample_runtime(&self) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let alive = runtime.metrics().num_alive_tasks();
+            self.0
+                .alive_tasks
+                .set(i64::try_from(alive).unwrap_or(i64::MAX));
         }
     }
 
@@ -436,8 +460,40 @@ mod tests {
             "railgate_watch_streams_open 1",
             "railgate_order_transitions_total{from=\"none\",to=\"pending\"} 1",
             "rpc_server_calls_in_flight 0",
+            "railgate_runtime_alive_tasks 0",
         ] {
             assert!(text.contains(expected), "{expected} in\n{text}");
         }
+    }
+
+    /// The gauge follows the runtime's own count: tasks spawned and still
+    /// running are in it, and leave it when they finish.
+    #[tokio::test]
+    async fn alive_tasks_are_sampled_from_the_runtime() {
+        let metrics = Metrics::new();
+        let (release, released) = tokio::sync::watch::channel(false);
+        let waiting: Vec<_> = (0..5)
+            .map(|_| {
+                let mut released = released.clone();
+                tokio::spawn(async move {
+                    let _ = released.wait_for(|go| *go).await;
+                })
+            })
+            .collect();
+        metrics.sample_runtime();
+        let during = metrics.0.alive_tasks.get();
+        assert!(during >= 5, "five tasks wait, the gauge says {during}");
+        release.send(true).unwrap();
+        for task in waiting {
+            task.await.unwrap();
+        }
+        metrics.sample_runtime();
+        let after = metrics.0.alive_tasks.get();
+        assert!(after <= during - 5, "{during} while waiting, {after} after");
+        assert!(
+            metrics
+                .render()
+                .contains(&format!("railgate_runtime_alive_tasks {after}"))
+        );
     }
 }

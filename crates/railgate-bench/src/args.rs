@@ -74,6 +74,26 @@ pub enum BenchCommand {
         #[arg(long)]
         quick: bool,
     },
+    /// The soak (`make soak`, and `make bench` after the suite): the
+    /// release railgate binary as a process of its own under mixed load
+    /// with faults for `--minutes`, its resident memory, open files and
+    /// alive tasks sampled every minute and judged flat or not; written
+    /// into the soak section of `--out` with an SVG plot beside it.
+    Soak {
+        /// Minutes sampled after the warm-up.
+        #[arg(long, default_value_t = 30)]
+        minutes: u64,
+        /// Minutes of load before the first sample.
+        #[arg(long, default_value_t = 2)]
+        warmup_minutes: u64,
+        /// The document whose soak section is written.
+        #[arg(long, default_value = "docs/RELIABILITY.md")]
+        out: PathBuf,
+        /// The railgate binary; default: `railgate` beside this binary
+        /// (`cargo build --release --bin railgate`).
+        #[arg(long)]
+        railgate: Option<PathBuf>,
+    },
     /// A bench gateway in this process with railgate's telemetry, serving
     /// until standard input closes: the tracing-cost scenario starts one
     /// per side (the tracing subscriber is one per process).

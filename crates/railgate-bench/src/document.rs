@@ -208,7 +208,8 @@ fn markdown(results: &Results) -> String {
     let _ = writeln!(doc, "## Commands\n");
     let _ = writeln!(
         doc,
-        "```sh\nmake bench                      # this document (release build)\n\
+        "```sh\nmake bench                      # this document (release build), then the soak\n\
+         make soak SOAK_MINUTES=30       # the soak alone: its section of docs/RELIABILITY.md\n\
          railgate-bench suite --quick    # a smoke run of the same suite\n\
          railgate-bench compare --scenario search-cached --concurrency {CONCURRENCY} --connections {CONNECTIONS} -z 5s\n\
          railgate-bench baseline --listen 127.0.0.1:50052   # the ceiling, for any load tool\n\

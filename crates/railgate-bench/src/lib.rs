@@ -10,6 +10,8 @@
 //! - [`suite`], [`document`], [`targets`], [`plot`]: `make bench` and its
 //!   report; [`auth_cost`], [`trace_cost`], [`search_flood`]: scenarios of
 //!   their own.
+//! - [`soak`]: the soak (`make soak`), railgate as a process of its own,
+//!   written into docs/RELIABILITY.md.
 
 pub mod args;
 pub mod auth_cost;
@@ -22,6 +24,7 @@ pub mod plot;
 pub mod report;
 pub mod scenarios;
 pub mod search_flood;
+pub mod soak;
 pub mod store_ceiling;
 pub mod suite;
 pub mod targets;
@@ -132,6 +135,20 @@ pub async fn run(
             postgres,
             quick,
         } => suite::run(&out, &postgres, quick).await,
+        BenchCommand::Soak {
+            minutes,
+            warmup_minutes,
+            out,
+            railgate,
+        } => {
+            soak::run(&soak::SoakOptions {
+                minutes,
+                warmup_minutes,
+                out,
+                railgate,
+            })
+            .await
+        }
         BenchCommand::TracedGateway { .. } => trace_cost::serve_child().await,
     }
 }

@@ -1,4 +1,6 @@
-//! The SVG plot of Search latency percentiles against offered rate.
+//! The SVG plots: Search latency percentiles against offered rate
+//! (docs/PERFORMANCE.md) and the soak's resources over time, one panel
+//! per series (docs/RELIABILITY.md).
 
 use plotters::prelude::*;
 
@@ -78,6 +80,95 @@ pub fn latency_vs_rate(title: &str, series: &[Series]) -> Result<String, String>
     Ok(svg)
 }
 
+/// One panel of [`panels`]: a series over time and, optionally, the
+/// limit it must stay under, drawn as a dashed line.
+pub struct Panel {
+    pub name: String,
+    /// (minute, value) points.
+    pub points: Vec<(f64, f64)>,
+    pub limit: Option<f64>,
+}
+
+/// Renders `panels` stacked, each on its own y axis from zero (so a small
+/// drift is not magnified into a slope), sharing the x axis (minutes).
+pub fn panels(title: &str, x_desc: &str, panels: &[Panel]) -> Result<String, String> {
+    let mut svg = String::new();
+    let max_x = panels
+        .iter()
+        .flat_map(|panel| panel.points.iter().map(|(x, _)| *x))
+        .fold(1.0, f64::max);
+    {
+        let height = 60 + 260 * u32::try_from(panels.len().max(1)).unwrap_or(1);
+        let root = SVGBackend::with_string(&mut svg, (900, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|error| error.to_string())?;
+        let root = root
+            .titled(title, ("sans-serif", 20))
+            .map_err(|error| error.to_string())?;
+        let areas = root.split_evenly((panels.len().max(1), 1));
+        let colour = RGBColor(40, 90, 200);
+        let limit_colour = RGBColor(200, 40, 40);
+        for (panel, area) in panels.iter().zip(areas.iter()) {
+            let top = panel
+                .points
+                .iter()
+                .map(|(_, y)| *y)
+                .chain(panel.limit)
+                .fold(1.0, f64::max)
+                * 1.15;
+            let mut chart = ChartBuilder::on(area)
+                .caption(&panel.name, ("sans-serif", 16))
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(72)
+                .build_cartesian_2d(0.0..max_x, 0.0..top)
+                .map_err(|error| error.to_string())?;
+            chart
+                .configure_mesh()
+                .x_desc(x_desc)
+                .draw()
+                .map_err(|error| error.to_string())?;
+            let style = ShapeStyle::from(&colour).stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(panel.points.iter().copied(), style))
+                .map_err(|error| error.to_string())?
+                .label(panel.name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            chart
+                .draw_series(
+                    panel
+                        .points
+                        .iter()
+                        .map(|point| Circle::new(*point, 3, colour.filled())),
+                )
+                .map_err(|error| error.to_string())?;
+            if let Some(limit) = panel.limit {
+                let dashes = DashedLineSeries::new(
+                    [(0.0, limit), (max_x, limit)],
+                    8,
+                    4,
+                    ShapeStyle::from(&limit_colour).stroke_width(1),
+                );
+                chart
+                    .draw_series(dashes)
+                    .map_err(|error| error.to_string())?
+                    .label("flatness limit (last third's mean)")
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], limit_colour)
+                    });
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::LowerRight)
+                .draw()
+                .map_err(|error| error.to_string())?;
+        }
+        root.present().map_err(|error| error.to_string())?;
+    }
+    Ok(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +193,32 @@ mod tests {
         assert!(svg.starts_with("<svg"), "{}", &svg[..40.min(svg.len())]);
         assert!(svg.contains("railgate p99") && svg.contains("baseline p99"));
         assert!(svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn panels_draw_each_series_and_its_limit() {
+        let panels = vec![
+            Panel {
+                name: "resident memory (MiB)".into(),
+                points: vec![(0.0, 40.0), (1.0, 41.0), (2.0, 40.5)],
+                limit: Some(44.6),
+            },
+            Panel {
+                name: "open files".into(),
+                points: vec![(0.0, 30.0), (1.0, 31.0), (2.0, 30.0)],
+                limit: None,
+            },
+        ];
+        let svg = super::panels("Soak", "minutes", &panels).unwrap();
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.contains("resident memory (MiB)") && svg.contains("open files"));
+        assert_eq!(svg.matches("flatness limit").count(), 1);
+        assert!(svg.trim_end().ends_with("</svg>"));
+        assert!(
+            super::panels("empty", "minutes", &[])
+                .unwrap()
+                .contains("<svg")
+        );
     }
 
     #[test]
