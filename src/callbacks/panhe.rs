@@ -151,8 +151,9 @@ async fn find(ingress: &Ingress, notice: &Notice) -> Result<Option<OrderRef>, St
     }
 }
 
-/// Re-reads the order from Panhe (recording and publishing what changed)
-/// and marks the inbox entry processed. A callback that overtook Book's
+/// Re-reads the order from Panhe, recording and publishing what changed
+/// and marking the inbox entry processed in one transaction. A callback
+/// that overtook Book's
 /// answer (no Panhe number recorded yet) reads the order by the number it
 /// names; see [`crate::orders::OrderService::refresh_named`].
 async fn process(
@@ -163,23 +164,18 @@ async fn process(
 ) -> Result<(), Response> {
     match ingress
         .orders
-        .refresh_named(order_id, &notice.order_no)
+        .refresh_for_callback(order_id, &notice.order_no, key)
         .await
     {
         Ok(refreshed) => {
             tracing::info!(order_id = %order_id.as_str(), status = ?refreshed.status, "callback processed");
+            Ok(())
         }
         Err(error) => {
             tracing::warn!(order_id = %order_id.as_str(), error = %ErrorChain(&error), "callback: re-reading the order failed; the reconciler will retry");
-            return Err(answer(StatusCode::INTERNAL_SERVER_ERROR, "retry later"));
+            Err(answer(StatusCode::INTERNAL_SERVER_ERROR, "retry later"))
         }
     }
-    ingress
-        .orders
-        .store()
-        .mark_callback_processed(PROVIDER, key)
-        .await
-        .map_err(|error| failed(&error))
 }
 
 fn failed(error: &StoreError) -> Response {

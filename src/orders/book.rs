@@ -157,7 +157,7 @@ impl OrderService {
         let mut order = new_order(&command, customer_order_no, self.clock.now_utc());
         self.insert(&mut order).await?;
         let outcome = self.send_create_order(&order, &command).await;
-        self.record_booking(&key, &order.id, resolve(outcome, Send::First))
+        self.record_booking(&key, order, resolve(outcome, Send::First))
             .await
     }
 
@@ -185,7 +185,7 @@ impl OrderService {
         // store never holds.
         tracing::info!(order_id = %order.id.as_str(), "resuming a booking without Panhe's answer: sending createOrder again");
         let outcome = self.send_create_order(&order, command).await;
-        self.record_booking(key, &order.id, resolve(outcome, Send::Again))
+        self.record_booking(key, order, resolve(outcome, Send::Again))
             .await
     }
 

@@ -6,7 +6,7 @@ use super::{Claim, OrderError, OrderService};
 use crate::domain::{Fen, Order, OrderId, OrderStatus, ProviderId};
 use crate::providers::panhe::order_sync::apply_detail;
 use crate::routing::capabilities::Capability;
-use crate::store::StoreError;
+use crate::store::{Alongside, StoreError};
 
 impl OrderService {
     /// Pays for a held order, if it costs what the caller expects.
@@ -20,11 +20,13 @@ impl OrderService {
         if let Claim::Done(order) = self.claim(key, "confirm", &fingerprint).await? {
             return Ok(*order);
         }
-        let result = self.pay(order_id, expected).await;
-        self.finish(key, result).await
+        let result = self.pay(key, order_id, expected).await;
+        self.finish_completed(key, result).await
     }
 
-    async fn pay(&self, order_id: &OrderId, expected: Fen) -> Result<Order, OrderError> {
+    /// Pays, completing `key` with the order's change whenever it answers
+    /// `Ok` (see [`Self::finish_completed`]).
+    async fn pay(&self, key: &str, order_id: &OrderId, expected: Fen) -> Result<Order, OrderError> {
         let order = self.get(order_id).await?;
         // Juhe issues grab orders itself: there is nothing to confirm.
         Self::require(&order, Capability::ConfirmStep)?;
@@ -56,16 +58,26 @@ impl OrderService {
             .await
         {
             Ok(()) => {
-                self.record_effect(order_id, |order| {
-                    order.apply_status(OrderStatus::Issuing).ok();
-                })
+                self.record_effect_from(
+                    Some(order),
+                    order_id,
+                    |order| {
+                        order.apply_status(OrderStatus::Issuing).ok();
+                    },
+                    &Alongside::completing(key),
+                )
                 .await
             }
             Err(error) if outcome_unknown(&error) => {
                 tracing::warn!(order_id = %order.id.as_str(), error = %error, "confirm outcome unknown");
-                self.save_latest(order_id, |order| {
-                    order.apply_status(OrderStatus::Unknown).ok();
-                })
+                self.save_latest_from(
+                    Some(order),
+                    order_id,
+                    |order| {
+                        order.apply_status(OrderStatus::Unknown).ok();
+                    },
+                    &Alongside::completing(key),
+                )
                 .await
             }
             Err(error) => Err(error.into()),
@@ -117,7 +129,8 @@ impl OrderService {
     /// Callbacks and the reconciler both end here. Retries once when a
     /// concurrent writer got there first.
     pub async fn refresh(&self, order_id: &OrderId) -> Result<Order, OrderError> {
-        self.refresh_with(order_id, None).await
+        self.refresh_from(None, order_id, None, &Alongside::default())
+            .await
     }
 
     /// [`Self::refresh`] for a Panhe callback that names its order number.
@@ -134,20 +147,52 @@ impl OrderService {
         order_id: &OrderId,
         provider_order_no: &str,
     ) -> Result<Order, OrderError> {
-        self.refresh_with(order_id, Some(provider_order_no)).await
+        self.refresh_from(
+            None,
+            order_id,
+            Some(provider_order_no),
+            &Alongside::default(),
+        )
+        .await
     }
 
-    async fn refresh_with(
+    /// [`Self::refresh_named`] for the Panhe callback whose inbox entry is
+    /// `dedupe_key`: the entry is marked processed in the transaction that
+    /// records what the callback brought (on its own if nothing), so on
+    /// `Ok` it is processed.
+    pub async fn refresh_for_callback(
         &self,
         order_id: &OrderId,
+        provider_order_no: &str,
+        dedupe_key: &str,
+    ) -> Result<Order, OrderError> {
+        let processed = Alongside::processing(ProviderId::Panhe, dedupe_key);
+        self.refresh_from(None, order_id, Some(provider_order_no), &processed)
+            .await
+    }
+
+    /// Re-reads the provider's detail onto `read` (the order as the
+    /// caller has it; None: read it now) and saves what changed, with
+    /// `alongside`. On `Ok`, `alongside` is committed.
+    pub(super) async fn refresh_from(
+        &self,
+        read: Option<Order>,
+        order_id: &OrderId,
         named: Option<&str>,
+        alongside: &Alongside<'_>,
     ) -> Result<Order, OrderError> {
         let mut attempts = 0;
+        let mut read = read;
         loop {
             attempts += 1;
-            let mut order = self.get(order_id).await?;
+            let mut order = match read.take() {
+                Some(order) => order,
+                None => self.get(order_id).await?,
+            };
             if order.provider == ProviderId::Juhe {
-                return self.refresh_juhe(order_id).await;
+                let order = self.refresh_juhe(order_id).await?;
+                self.store.commit_alongside(order_id, alongside).await?;
+                return Ok(order);
             }
             let recorded = order.provider_order_no.is_some();
             let Some(provider_order_no) = order
@@ -155,6 +200,7 @@ impl OrderService {
                 .clone()
                 .or_else(|| named.map(str::to_owned))
             else {
+                self.store.commit_alongside(order_id, alongside).await?;
                 return Ok(order);
             };
             let detail = self.panhe.order_detail(&provider_order_no).await?;
@@ -163,16 +209,32 @@ impl OrderService {
                     order_id = %order_id.as_str(),
                     "a callback named a Panhe order booked under another customer order number: not adopted"
                 );
+                self.store.commit_alongside(order_id, alongside).await?;
                 return Ok(order);
             }
             let before = order.clone();
             apply_detail(&mut order, &detail)?;
-            match self.save(&before, &mut order).await {
+            match self.save_alongside(&before, &mut order, alongside).await {
                 Err(OrderError::Store(StoreError::Conflict { .. })) if attempts < 3 => continue,
                 Err(error) => return Err(error),
                 Ok(()) => return Ok(order),
             }
         }
+    }
+
+    /// [`Self::finish`] for work that completed the key itself, with its
+    /// change ([`Alongside::completing`]) whenever it answered `Ok`.
+    pub(super) async fn finish_completed(
+        &self,
+        key: &str,
+        result: Result<Order, OrderError>,
+    ) -> Result<Order, OrderError> {
+        match &result {
+            Ok(_) => {}
+            Err(error) if may_have_acted(error) => {}
+            Err(_) => self.store.release_idempotent(key).await?,
+        }
+        result
     }
 
     /// Completes the idempotency key on success; on a definite failure

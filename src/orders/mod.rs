@@ -42,7 +42,7 @@ use crate::providers::juhe::JuheAdapter;
 use crate::providers::juhe::submit::InvalidGrabOrder;
 use crate::providers::panhe::PanheAdapter;
 use crate::providers::panhe::credentials::CredentialCipher;
-use crate::store::{Begin, Store, StoreError};
+use crate::store::{Alongside, Begin, Store, StoreError};
 use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::Duration;
@@ -229,13 +229,30 @@ impl OrderService {
     /// `before → order` describes and the notifications it calls for, and
     /// tells watchers. Every order change goes through here.
     async fn save(&self, before: &Order, order: &mut Order) -> Result<(), OrderError> {
+        self.save_alongside(before, order, &Alongside::default())
+            .await
+    }
+
+    /// [`Self::save`], committing `alongside` (the request's idempotency
+    /// key, the callback being processed) in the same transaction; on its
+    /// own when the order did not change. On `Ok` it is committed.
+    async fn save_alongside(
+        &self,
+        before: &Order,
+        order: &mut Order,
+        alongside: &Alongside<'_>,
+    ) -> Result<(), OrderError> {
         if before == order {
+            self.store.commit_alongside(&order.id, alongside).await?;
             return Ok(());
         }
         let kind = crate::domain::OrderEventKind::between(before, order);
         // Notifications go into the outbox in the same transaction.
         let outbox = crate::notify::notifications(before, order);
-        let sequence = self.store.update_order(order, kind, &outbox).await?;
+        let sequence = self
+            .store
+            .update_order_alongside(order, kind, &outbox, alongside)
+            .await?;
         if before.status != order.status {
             self.metrics
                 .order_transition(before.status.as_str(), order.status.as_str());
@@ -262,13 +279,32 @@ impl OrderService {
         order_id: &OrderId,
         change: impl Fn(&mut Order),
     ) -> Result<Order, OrderError> {
+        self.save_latest_from(None, order_id, change, &Alongside::default())
+            .await
+    }
+
+    /// [`Self::save_latest`] starting from `first`, the order as the
+    /// caller last read or wrote it (a stale copy costs one conflict and a
+    /// re-read; a current one saves the read), with `alongside` committed
+    /// with the change.
+    async fn save_latest_from(
+        &self,
+        first: Option<Order>,
+        order_id: &OrderId,
+        change: impl Fn(&mut Order),
+        alongside: &Alongside<'_>,
+    ) -> Result<Order, OrderError> {
         let mut attempts = 0;
+        let mut first = first;
         loop {
             attempts += 1;
-            let mut order = self.get(order_id).await?;
+            let mut order = match first.take() {
+                Some(order) => order,
+                None => self.get(order_id).await?,
+            };
             let before = order.clone();
             change(&mut order);
-            match self.save(&before, &mut order).await {
+            match self.save_alongside(&before, &mut order, alongside).await {
                 Err(OrderError::Store(StoreError::Conflict { .. })) if attempts < 5 => continue,
                 Err(error) => return Err(error),
                 Ok(()) => return Ok(order),
@@ -296,13 +332,33 @@ impl OrderService {
         order_id: &OrderId,
         expected: impl Fn(&mut Order),
     ) -> Result<Order, OrderError> {
-        match self.refresh(order_id).await {
+        self.record_effect_from(None, order_id, expected, &Alongside::default())
+            .await
+    }
+
+    /// [`Self::record_effect`] starting from `read`, the order as the
+    /// caller read it before the provider call (a callback that wrote
+    /// since costs a conflict and a re-read), with `alongside` committed
+    /// with the effect.
+    async fn record_effect_from(
+        &self,
+        read: Option<Order>,
+        order_id: &OrderId,
+        expected: impl Fn(&mut Order),
+        alongside: &Alongside<'_>,
+    ) -> Result<Order, OrderError> {
+        // The re-read's own save commits nothing alongside: `expected` is
+        // saved next, with it.
+        match self
+            .refresh_from(read, order_id, None, &Alongside::default())
+            .await
+        {
             // The refreshed order is the latest: apply `expected` to it
             // rather than reading it again.
             Ok(mut order) => {
                 let before = order.clone();
                 expected(&mut order);
-                match self.save(&before, &mut order).await {
+                match self.save_alongside(&before, &mut order, alongside).await {
                     Ok(()) => return Ok(order),
                     // Someone wrote in between: start from their version.
                     Err(OrderError::Store(StoreError::Conflict { .. })) => {}
@@ -315,7 +371,8 @@ impl OrderService {
                 "re-reading the order after a provider call failed: recording the expected effect only"
             ),
         }
-        self.save_latest(order_id, expected).await
+        self.save_latest_from(None, order_id, expected, alongside)
+            .await
     }
 
     /// Claims `key`; `Ok(None)` when the caller owns it (New or Resumed),

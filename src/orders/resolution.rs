@@ -10,9 +10,10 @@
 
 use super::book::outcome_unknown;
 use super::{OrderError, OrderService};
-use crate::domain::{Order, OrderId, OrderStatus};
+use crate::domain::{Order, OrderStatus};
 use crate::providers::panhe::booking::CreateOutcome;
 use crate::providers::{ProviderError, RejectReason};
+use crate::store::Alongside;
 
 /// Which send of an order's createOrder answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,25 +87,41 @@ const UNNAMED_DUPLICATE: &str = "Panhe refused createOrder as a repeat of this o
      at Panhe by the customer order number";
 
 impl OrderService {
-    /// Records `resolution` for the booking of `order_id` under `key` and
-    /// answers the Book call.
+    /// Records `resolution` for the booking of `order` (as recorded before
+    /// the send) under `key` and answers the Book call. The key is
+    /// completed in the transaction that records the answer, except where
+    /// the answer needs a second read (a repeat Panhe already had) or
+    /// leaves the key claimed (no answer).
     pub(super) async fn record_booking(
         &self,
         key: &str,
-        order_id: &OrderId,
+        order: Order,
         resolution: Resolution,
     ) -> Result<Order, OrderError> {
+        let order_id = &order.id.clone();
+        let read = Some(order);
+        let completing = Alongside::completing(key);
         let (order, failure) = match resolution {
             Resolution::Booked(provider_order_no) => {
                 let order = self
-                    .save_latest(order_id, |order| adopt(order, &provider_order_no))
+                    .save_latest_from(
+                        read,
+                        order_id,
+                        |order| adopt(order, &provider_order_no),
+                        &completing,
+                    )
                     .await?;
                 (order, None)
             }
             Resolution::AlreadyBooked(provider_order_no) => {
                 tracing::info!(order_id = %order_id.as_str(), "panhe already had the order: adopting it");
-                self.save_latest(order_id, |order| adopt(order, &provider_order_no))
-                    .await?;
+                self.save_latest_from(
+                    read,
+                    order_id,
+                    |order| adopt(order, &provider_order_no),
+                    &Alongside::default(),
+                )
+                .await?;
                 // The earlier send may be long past: read where it got to.
                 let order = match self.refresh(order_id).await {
                     Ok(order) => order,
@@ -113,35 +130,45 @@ impl OrderService {
                         self.get(order_id).await?
                     }
                 };
+                self.store
+                    .complete_idempotent(key, order.id.as_str().as_bytes())
+                    .await?;
                 (order, None)
             }
             Resolution::AlreadyBookedUnnamed => {
                 tracing::warn!(order_id = %order_id.as_str(), "panhe refused a repeat without naming the order: needs an operator");
                 let order = self
-                    .save_latest(order_id, |order| mark_unknown(order, UNNAMED_DUPLICATE))
+                    .save_latest_from(
+                        read,
+                        order_id,
+                        |order| mark_unknown(order, UNNAMED_DUPLICATE),
+                        &completing,
+                    )
                     .await?;
                 (order, None)
             }
             Resolution::Refused(error) => {
                 let reason = error.to_string();
                 let order = self
-                    .save_latest(order_id, |order| fail(order, &reason))
+                    .save_latest_from(read, order_id, |order| fail(order, &reason), &completing)
                     .await?;
                 (order, Some(error))
             }
             Resolution::Unanswered(error) => {
                 tracing::warn!(order_id = %order_id.as_str(), error = %error, "createOrder outcome unknown");
                 let order = self
-                    .save_latest(order_id, |order| mark_unknown(order, UNANSWERED))
+                    .save_latest_from(
+                        read,
+                        order_id,
+                        |order| mark_unknown(order, UNANSWERED),
+                        &Alongside::default(),
+                    )
                     .await?;
                 // The key stays claimed: the next retry after the lease
                 // sends again and learns the outcome.
                 return Ok(order);
             }
         };
-        self.store
-            .complete_idempotent(key, order.id.as_str().as_bytes())
-            .await?;
         super::book::log_booking(&order, failure.as_ref());
         match failure {
             Some(error) => Err(error.into()),
@@ -179,7 +206,7 @@ fn mark_unknown(order: &mut Order, reason: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ProviderId;
+    use crate::domain::{OrderId, ProviderId};
     use std::time::Duration;
 
     fn rejected(reason: RejectReason) -> ProviderError {

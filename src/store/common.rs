@@ -47,6 +47,7 @@ macro_rules! shared_queries {
                 expected_version: i64,
                 kind: OrderEventKind,
                 outbox: &[NewOutboxMessage],
+                alongside: &$crate::store::Alongside<'_>,
             ) -> Result<(), StoreError> {
                 let mut rows = OrderRows::from_order(order);
                 self.identity.seal(&mut rows)?;
@@ -72,36 +73,46 @@ macro_rules! shared_queries {
                         },
                     });
                 }
-                sqlx::query(sql::DELETE_TICKETS)
-                    .bind(&rows.order.id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(sql::DELETE_CHANGES)
-                    .bind(&rows.order.id)
-                    .execute(&mut *tx)
-                    .await?;
                 Self::write_children(&mut tx, &rows).await?;
                 Self::write_event(&mut tx, &rows, kind, order.updated_at).await?;
                 for message in outbox {
                     Self::insert_outbox(&mut tx, message, Some(&order.id), order.updated_at)
                         .await?;
                 }
+                Self::write_alongside(&mut tx, &rows.order.id, alongside, order.updated_at).await?;
                 tx.commit().await?;
                 Ok(())
             }
 
+            /// Writes the order's tickets in one statement and its
+            /// changes (when it has any) in another.
             async fn write_children(
                 conn: &mut Connection,
                 rows: &OrderRows,
             ) -> Result<(), StoreError> {
-                for ticket in &rows.tickets {
-                    sql::bind_ticket_row!(sqlx::query(&sql::INSERT_TICKET), ticket)
+                if !rows.tickets.is_empty() {
+                    let text =
+                        sql::upsert_children("tickets", sql::TICKET_COLUMNS, rows.tickets.len());
+                    let mut query = sqlx::query(&text);
+                    for ticket in &rows.tickets {
+                        query = sql::bind_ticket_row!(query, ticket);
+                    }
+                    query
                         .execute(&mut *conn)
                         .await
                         .map_err(|error| unique_violation(error, "ticket"))?;
                 }
-                for change in &rows.changes {
-                    sql::bind_change_row!(sqlx::query(&sql::INSERT_CHANGE), change)
+                if !rows.changes.is_empty() {
+                    let text = sql::upsert_children(
+                        "change_orders",
+                        sql::CHANGE_COLUMNS,
+                        rows.changes.len(),
+                    );
+                    let mut query = sqlx::query(&text);
+                    for change in &rows.changes {
+                        query = sql::bind_change_row!(query, change);
+                    }
+                    query
                         .execute(&mut *conn)
                         .await
                         .map_err(|error| unique_violation(error, "change order"))?;
@@ -240,10 +251,14 @@ macro_rules! shared_queries {
                     .bind(&row.id)
                     .fetch_all(&mut *conn)
                     .await?;
-                let changes: Vec<ChangeRow> = sqlx::query_as(&sql::SELECT_CHANGES)
-                    .bind(&row.id)
-                    .fetch_all(&mut *conn)
-                    .await?;
+                let changes: Vec<ChangeRow> = if row.change_count == 0 {
+                    Vec::new()
+                } else {
+                    sqlx::query_as(&sql::SELECT_CHANGES)
+                        .bind(&row.id)
+                        .fetch_all(&mut *conn)
+                        .await?
+                };
                 let mut rows = OrderRows {
                     order: row,
                     tickets,
@@ -269,13 +284,22 @@ macro_rules! shared_queries {
                     tickets = tickets.bind(&order.id);
                 }
                 let tickets = tickets.fetch_all(&mut *conn).await?;
-                let change_sql =
-                    sql::select_children("change_orders", sql::CHANGE_COLUMNS, orders.len());
-                let mut changes = sqlx::query_as::<_, ChangeRow>(&change_sql);
-                for order in &orders {
-                    changes = changes.bind(&order.id);
-                }
-                let changes = changes.fetch_all(&mut *conn).await?;
+                // Only the orders that have changes.
+                let changed: Vec<&OrderRow> = orders
+                    .iter()
+                    .filter(|order| order.change_count > 0)
+                    .collect();
+                let changes = if changed.is_empty() {
+                    Vec::new()
+                } else {
+                    let change_sql =
+                        sql::select_children("change_orders", sql::CHANGE_COLUMNS, changed.len());
+                    let mut changes = sqlx::query_as::<_, ChangeRow>(&change_sql);
+                    for order in &changed {
+                        changes = changes.bind(&order.id);
+                    }
+                    changes.fetch_all(&mut *conn).await?
+                };
                 rows::assemble(orders, tickets, changes, identity)
             }
 

@@ -47,6 +47,7 @@ macro_rules! dispatch {
     }};
 }
 
+mod alongside;
 mod common;
 mod grab_groups;
 mod identity_cipher;
@@ -56,8 +57,12 @@ mod outbox;
 mod postgres;
 mod rows;
 mod snapshot;
+pub use alongside::Alongside;
+mod transaction_log;
 pub use identity_cipher::IdentityCipher;
 pub use listener::{Heard, OrderEventListener};
+use transaction_log::note_transaction;
+pub use transaction_log::{TRANSACTION_LOG_TARGET, TransactionKind};
 mod sql;
 mod sqlite;
 
@@ -461,13 +466,27 @@ impl Store {
         kind: OrderEventKind,
         outbox: &[NewOutboxMessage],
     ) -> Result<i64, StoreError> {
+        self.update_order_alongside(order, kind, outbox, &Alongside::default())
+            .await
+    }
+
+    /// [`Self::update_order`], committing `alongside` in the same
+    /// transaction: the change and its bookkeeping land together or not
+    /// at all.
+    pub async fn update_order_alongside(
+        &self,
+        order: &mut Order,
+        kind: OrderEventKind,
+        outbox: &[NewOutboxMessage],
+        alongside: &Alongside<'_>,
+    ) -> Result<i64, StoreError> {
         let expected = order.version;
         let mut stored = order.clone();
         rows::normalize_times(&mut stored);
         stored.version = expected + 1;
         stored.last_sequence = order.last_sequence + 1;
         stored.updated_at = self.now();
-        dispatch!(self.update_order(&stored, expected, kind, outbox))?;
+        dispatch!(self.update_order(&stored, expected, kind, outbox, alongside))?;
         let sequence = stored.last_sequence;
         *order = stored;
         Ok(sequence)

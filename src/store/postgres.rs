@@ -22,6 +22,7 @@ pub(crate) struct PgStore {
 super::common::shared_queries!(PgStore, Postgres);
 super::outbox::outbox_queries!(PgStore);
 super::grab_groups::grab_group_queries!(PgStore);
+super::alongside::alongside_queries!(PgStore);
 
 /// How long a call waits for a pooled connection.
 const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -49,10 +50,12 @@ impl PgStore {
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        super::note_transaction(super::TransactionKind::Write);
         self.pool.begin().await
     }
 
     async fn begin_read(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        super::note_transaction(super::TransactionKind::Read);
         self.pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await

@@ -50,6 +50,10 @@ pub(crate) struct OrderRow {
     /// Absent from snapshots written before the column existed.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub trace_parent: String,
+    /// How many `change_orders` rows the order has: a read skips that
+    /// table when none. Not in snapshots (they carry the changes).
+    #[serde(default, skip_serializing)]
+    pub change_count: i64,
 }
 
 /// One `tickets` row. Columns in [`super::sql::TICKET_COLUMNS`] order.
@@ -233,6 +237,7 @@ impl OrderRows {
             last_sequence: order.last_sequence,
             owner: order.owner.clone(),
             trace_parent: order.trace_parent.clone(),
+            change_count: i64::try_from(order.changes.len()).unwrap_or(i64::MAX),
         };
         let tickets = order
             .tickets

@@ -40,6 +40,7 @@ pub(crate) const ORDER_COLUMNS: &[&str] = &[
     "last_sequence",
     "owner",
     "trace_parent",
+    "change_count",
 ];
 
 /// `tickets` columns, in [`super::rows::TicketRow`] order.
@@ -138,13 +139,34 @@ pub(crate) static UPDATE_ORDER: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Inserts a ticket row; binds with [`bind_ticket_row`].
-pub(crate) static INSERT_TICKET: LazyLock<String> =
-    LazyLock::new(|| insert("tickets", TICKET_COLUMNS));
-
-/// Inserts a change row; binds with [`bind_change_row`].
-pub(crate) static INSERT_CHANGE: LazyLock<String> =
-    LazyLock::new(|| insert("change_orders", CHANGE_COLUMNS));
+/// Writes `count` rows of an order's children (`tickets` with
+/// [`TICKET_COLUMNS`], `change_orders` with [`CHANGE_COLUMNS`]) in one
+/// statement, each bound in column order: new rows are inserted, rows
+/// whose id exists are rewritten. An order's tickets and changes are only
+/// ever added or updated, never removed, so this is all a save needs (no
+/// delete-and-reinsert).
+pub(crate) fn upsert_children(table: &str, columns: &[&str], count: usize) -> String {
+    let width = columns.len();
+    let rows: Vec<String> = (0..count)
+        .map(|row| {
+            let params: Vec<String> = (1..=width)
+                .map(|n| format!("${}", row * width + n))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    let sets: Vec<String> = columns
+        .iter()
+        .filter(|column| **column != "id")
+        .map(|column| format!("{column} = excluded.{column}"))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({}) VALUES {} ON CONFLICT (id) DO UPDATE SET {}",
+        columns.join(", "),
+        rows.join(", "),
+        sets.join(", ")
+    )
+}
 
 /// `SELECT <order columns> FROM orders`, to extend with a condition.
 pub(crate) static SELECT_ORDERS: LazyLock<String> =
@@ -176,8 +198,6 @@ pub(crate) fn select_children(table: &str, columns: &[&str], count: usize) -> St
     )
 }
 
-pub(crate) const DELETE_TICKETS: &str = "DELETE FROM tickets WHERE order_id = $1";
-pub(crate) const DELETE_CHANGES: &str = "DELETE FROM change_orders WHERE order_id = $1";
 pub(crate) const SELECT_VERSION: &str = "SELECT version FROM orders WHERE id = $1";
 
 pub(crate) const INSERT_EVENT: &str = "INSERT INTO order_events \
@@ -264,6 +284,7 @@ macro_rules! bind_order_row {
             .bind($row.last_sequence)
             .bind(&$row.owner)
             .bind(&$row.trace_parent)
+            .bind($row.change_count)
     };
 }
 
@@ -464,6 +485,21 @@ mod tests {
         }
     }
 
+    /// Rows are numbered on from one another, and every column but the
+    /// id is rewritten on a conflict.
+    #[test]
+    fn children_upsert_numbers_rows_in_turn() {
+        let sql = upsert_children("tickets", &["id", "order_id", "status"], 2);
+        assert_eq!(
+            sql,
+            "INSERT INTO tickets (id, order_id, status) VALUES ($1, $2, $3), ($4, $5, $6) \
+             ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id, status = excluded.status"
+        );
+        let widest = upsert_children("change_orders", CHANGE_COLUMNS, 3);
+        assert!(widest.contains(&format!("${})", 3 * CHANGE_COLUMNS.len())));
+        assert!(!widest.contains(&format!("${}", 3 * CHANGE_COLUMNS.len() + 1)));
+    }
+
     #[test]
     fn list_sql_numbers_parameters_in_order() {
         let filter = OrderFilter {
@@ -477,7 +513,7 @@ mod tests {
              ORDER BY created_at DESC, id DESC LIMIT $4"
         ));
         assert_eq!(args.len(), 4);
-        assert!(UPDATE_ORDER.ends_with("WHERE id = $1 AND version = $31"));
-        assert!(INSERT_ORDER.ends_with("$29, $30)"));
+        assert!(UPDATE_ORDER.ends_with("WHERE id = $1 AND version = $32"));
+        assert!(INSERT_ORDER.ends_with("$30, $31)"));
     }
 }

@@ -36,6 +36,7 @@ pub(crate) struct SqliteStore {
 super::common::shared_queries!(SqliteStore, Sqlite);
 super::outbox::outbox_queries!(SqliteStore);
 super::grab_groups::grab_group_queries!(SqliteStore);
+super::alongside::alongside_queries!(SqliteStore);
 
 impl SqliteStore {
     pub(crate) fn set_identity_cipher(&mut self, cipher: super::IdentityCipher) {
@@ -62,6 +63,7 @@ impl SqliteStore {
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        super::note_transaction(super::TransactionKind::Write);
         let mut attempt = 0;
         loop {
             match self.pool.begin_with(BEGIN_WRITE).await {
@@ -108,6 +110,7 @@ impl SqliteStore {
 
     /// A deferred transaction: in WAL mode its reads share one snapshot.
     async fn begin_read(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        super::note_transaction(super::TransactionKind::Read);
         self.pool.begin().await
     }
 

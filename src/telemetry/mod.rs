@@ -67,6 +67,20 @@ pub fn init(
     telemetry: &TelemetryConfig,
     target: LogTarget,
 ) -> Result<Telemetry, otel::PipelineError> {
+    init_with(log, telemetry, target, None)
+}
+
+/// A layer a tool adds beside railgate's own (the benchmark's statement
+/// counter); it filters for itself.
+pub type ExtraLayer = Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>;
+
+/// [`init`], with `extra` seeing every span and event first.
+pub fn init_with(
+    log: &LogConfig,
+    telemetry: &TelemetryConfig,
+    target: LogTarget,
+    extra: Option<ExtraLayer>,
+) -> Result<Telemetry, otel::PipelineError> {
     if tracing::dispatcher::has_been_set() {
         return Ok(Telemetry::default());
     }
@@ -91,6 +105,7 @@ pub fn init(
         LogFormat::Json => lines.json().flatten_event(true).boxed(),
     };
     let installed = tracing_subscriber::registry()
+        .with(extra)
         .with(lines.with_filter(filter))
         .with(provider.as_ref().map(otel::layer))
         .try_init();

@@ -74,6 +74,17 @@ pub enum BenchCommand {
         #[arg(long)]
         quick: bool,
     },
+    /// What one order costs the store: Book → Confirm → ISSUED one order
+    /// at a time, its transactions and statements counted by store
+    /// operation (the suite's "What one order costs the store").
+    StoreCost {
+        /// `sqlite`, or a PostgreSQL URL (a schema is created and dropped).
+        #[arg(long, default_value = "sqlite")]
+        store: String,
+        /// Orders to book.
+        #[arg(long, default_value_t = 20)]
+        orders: u64,
+    },
     /// The soak (`make soak`, and `make bench` after the suite): the
     /// release railgate binary as a process of its own under mixed load
     /// with faults for `--minutes`, its resident memory, open files and

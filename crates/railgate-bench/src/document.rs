@@ -288,6 +288,7 @@ fn markdown(results: &Results) -> String {
         doc,
         "![Search latency percentiles against offered rate]({PLOT_FILE})\n"
     );
+    super::statements::section(&mut doc, &results.store_cost);
     watch_section(&mut doc, results);
     flood_section(&mut doc, results);
     targets::targets_section(&mut doc, results);

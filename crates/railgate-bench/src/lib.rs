@@ -25,6 +25,7 @@ pub mod report;
 pub mod scenarios;
 pub mod search_flood;
 pub mod soak;
+pub mod statements;
 pub mod store_ceiling;
 pub mod suite;
 pub mod targets;
@@ -135,6 +136,17 @@ pub async fn run(
             postgres,
             quick,
         } => suite::run(&out, &postgres, quick).await,
+        BenchCommand::StoreCost { store, orders } => {
+            let (backend, store) = match store.as_str() {
+                "sqlite" => ("SQLite", StoreChoice::Sqlite),
+                url => ("PostgreSQL", StoreChoice::Postgres(url.to_owned())),
+            };
+            let cost = suite::store_cost(backend, store, orders).await?;
+            let mut text = String::new();
+            statements::section(&mut text, &[cost]);
+            println!("{text}");
+            Ok(())
+        }
         BenchCommand::Soak {
             minutes,
             warmup_minutes,

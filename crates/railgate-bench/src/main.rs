@@ -40,10 +40,13 @@ async fn main() -> ExitCode {
     }
     // Traces are the bench's to switch (the tracing-cost scenario's
     // gateways), never the environment's.
-    let telemetry = match telemetry::init(
+    // With the statement counter beside the log lines: the suite counts
+    // what one order costs the store.
+    let telemetry = match telemetry::init_with(
         &log,
         &cli.bench.command.telemetry(),
         telemetry::LogTarget::Stderr,
+        Some(railgate_bench::statements::layer()),
     ) {
         Ok(telemetry) => telemetry,
         Err(error) => {

@@ -5,11 +5,11 @@
 //!
 //! The Search scenarios have a no-work tonic server as their ceiling; an
 //! order has no provider-free equivalent, but most of its cost on a small
-//! host is the store: one order is about 65 statements in 30 transactions
-//! (counted with `RAILGATE_LOG=warn,sqlx::query=debug` on a 20-order run),
-//! and on SQLite every statement is a hop to sqlx's connection thread.
-//! Replaying the same store calls at the same concurrency measures what
-//! the store alone allows, so the order rows get a ratio like the others.
+//! host is the store: every statement is a hop to sqlx's connection
+//! thread on SQLite and a round trip on PostgreSQL (the suite's "What one
+//! order costs the store" counts them). Replaying the same store calls at
+//! the same concurrency measures what the store alone allows, so the order
+//! rows get a ratio like the others.
 //!
 //! The replay is the store calls railgate makes when nothing races (the
 //! benchmark's simulator calls back while Book and Confirm are still
@@ -17,17 +17,19 @@
 //!
 //! | step | store calls |
 //! | --- | --- |
-//! | Book | claim key, insert order, read + update (Panhe's number), complete key |
-//! | hold callback | id lookup, inbox insert, read + update (HELD), inbox processed |
+//! | Book | claim key, insert order, update (Panhe's number) + complete key |
+//! | hold callback | id lookup, inbox insert, read, update (HELD) + inbox processed |
 //! | WatchOrder | read, events after the snapshot (×3 as events arrive) |
-//! | Confirm | claim key, read, read + update (ISSUING), complete key |
-//! | issue callback | id lookup, inbox insert, read + update (ISSUED), inbox processed |
+//! | Confirm | claim key, read, update (ISSUING) + complete key |
+//! | issue callback | id lookup, inbox insert, read, update (ISSUED) + inbox processed |
+//!
+//! "+" is one transaction (`Store::update_order_alongside`).
 
 use super::BenchError;
 use super::load::{self, CallFuture, LoadPlan, Workload};
 use super::report::Report;
 use railgate::domain::{Order, OrderEventKind, OrderId, OrderStatus, ProviderId, TicketId};
-use railgate::store::{Begin, OrderFilter, Store, StoreError};
+use railgate::store::{Alongside, Begin, OrderFilter, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::transport::Channel;
@@ -104,56 +106,58 @@ fn fresh(template: &Order, key: &str) -> Order {
 async fn one_order(store: &Store, template: &Order, key: &str) -> Result<(), StoreError> {
     let provider_order_no = format!("P{key}");
 
-    // Book.
+    // Book: the answer is recorded on the order as inserted, the key
+    // completed in the same transaction.
+    let book_key = format!("{key}-book");
     store
-        .begin_idempotent(&format!("{key}-book"), "book", key.as_bytes(), LEASE)
+        .begin_idempotent(&book_key, "book", key.as_bytes(), LEASE)
         .await
         .and_then(owned)?;
     let mut order = fresh(template, key);
     store.insert_order(&mut order).await?;
-    update(store, &order.id, |order| {
+    write(store, order, Alongside::completing(&book_key), |order| {
         order.provider_order_no = Some(provider_order_no.clone());
     })
     .await?;
-    store
-        .complete_idempotent(&format!("{key}-book"), order.id.as_str().as_bytes())
-        .await?;
 
     // Panhe's hold callback; the watcher opened by the client.
-    let mut seen = callback(store, &provider_order_no, "held", OrderStatus::Held).await?;
-    let watched = read(store, &order.id).await?;
+    let (order_id, mut seen) =
+        callback(store, &provider_order_no, "held", OrderStatus::Held).await?;
+    let watched = read(store, &order_id).await?;
     seen = seen.max(events(store, &watched.id, 0).await?);
 
-    // Confirm: the pay step reads the order, then refreshes it.
+    // Confirm: the pay step reads the order and records the effect on
+    // that read, completing the key with it.
     let confirm_key = format!("{key}-confirm");
     store
         .begin_idempotent(&confirm_key, "confirm", key.as_bytes(), LEASE)
         .await
         .and_then(owned)?;
-    read(store, &order.id).await?;
-    update(store, &order.id, |order| {
-        order.status = OrderStatus::Issuing
-    })
+    let paying = read(store, &order_id).await?;
+    write(
+        store,
+        paying,
+        Alongside::completing(&confirm_key),
+        |order| order.status = OrderStatus::Issuing,
+    )
     .await?;
-    store
-        .complete_idempotent(&confirm_key, order.id.as_str().as_bytes())
-        .await?;
-    seen = seen.max(events(store, &order.id, seen).await?);
+    seen = seen.max(events(store, &order_id, seen).await?);
 
     // Panhe's issue callback; the watcher gets the last event.
     callback(store, &provider_order_no, "issued", OrderStatus::Issued).await?;
-    events(store, &order.id, seen).await?;
+    events(store, &order_id, seen).await?;
     Ok(())
 }
 
 /// A callback: find the order by Panhe's number, record it in the inbox,
-/// refresh, mark it processed. Returns the new event's sequence.
+/// read and save the order with the entry marked processed. Returns the
+/// order's id and the new event's sequence.
 async fn callback(
     store: &Store,
     provider_order_no: &str,
     what: &str,
     status: OrderStatus,
-) -> Result<i64, StoreError> {
+) -> Result<(OrderId, i64), StoreError> {
     let order_id = store
         .order_ref_by_provider_order_no(ProviderId::Panhe, provider_order_no)
         .await?
@@ -163,25 +167,26 @@ async fn callback(
     store
         .record_callback(ProviderId::Panhe, &dedupe_key, what.as_bytes())
         .await?;
-    let sequence = update(store, &order_id, |order| order.status = status).await?;
-    store
-        .mark_callback_processed(ProviderId::Panhe, &dedupe_key)
-        .await?;
-    Ok(sequence)
+    let order = read(store, &order_id).await?;
+    let processed = Alongside::processing(ProviderId::Panhe, &dedupe_key);
+    let sequence = write(store, order, processed, |order| order.status = status).await?;
+    Ok((order_id, sequence))
 }
 
-/// Read, change, write with the optimistic version (no conflicts here:
-/// each order has one writer).
-async fn update(
+/// Changes `order` (as read) and writes it with the optimistic version
+/// and `alongside` (no conflicts here: each order has one writer).
+async fn write(
     store: &Store,
-    order_id: &OrderId,
+    mut order: Order,
+    alongside: Alongside<'_>,
     change: impl FnOnce(&mut Order),
 ) -> Result<i64, StoreError> {
-    let mut order = read(store, order_id).await?;
     let before = order.clone();
     change(&mut order);
     let kind = OrderEventKind::between(&before, &order);
-    store.update_order(&mut order, kind, &[]).await
+    store
+        .update_order_alongside(&mut order, kind, &[], &alongside)
+        .await
 }
 
 async fn read(store: &Store, order_id: &OrderId) -> Result<Order, StoreError> {

@@ -9,6 +9,7 @@ use super::load::{self, CallFuture, LoadPlan, Stop, Workload};
 use super::report::Report;
 use super::scenarios::{self, Scenario};
 use super::search_flood::{self, FloodReport};
+use super::statements::{StatementLog, StoreCost};
 use super::store_ceiling::{self, STORE_CEILING};
 use super::trace_cost::{self, TraceCostReport};
 use super::watch::{self, WatchReport};
@@ -46,6 +47,8 @@ struct Timing {
     warmup: Duration,
     orders: Duration,
     watch_streams: usize,
+    /// Orders booked one at a time while statements are counted.
+    counted_orders: u64,
 }
 
 impl Timing {
@@ -57,6 +60,7 @@ impl Timing {
                 warmup: Duration::from_millis(200),
                 orders: Duration::from_secs(1),
                 watch_streams: 200,
+                counted_orders: 3,
             }
         } else {
             Self {
@@ -65,6 +69,7 @@ impl Timing {
                 warmup: Duration::from_secs(1),
                 orders: Duration::from_secs(10),
                 watch_streams: 10_000,
+                counted_orders: 20,
             }
         }
     }
@@ -152,6 +157,8 @@ pub struct Results {
     pub auth_cost: Option<AuthCostReport>,
     /// Cached Search and Book→ISSUED exporting traces and not.
     pub trace_cost: Option<TraceCostReport>,
+    /// Transactions and statements per order, SQLite then PostgreSQL.
+    pub store_cost: Vec<StoreCost>,
     /// Scenarios that could not run, and why.
     pub skipped: Vec<String>,
     pub wall_time_s: f64,
@@ -171,6 +178,7 @@ pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchErr
         search_flood: None,
         auth_cost: None,
         trace_cost: None,
+        store_cost: Vec::new(),
         skipped: Vec::new(),
         wall_time_s: 0.0,
     };
@@ -208,6 +216,18 @@ pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchErr
             .push(format!("{}: {error}", trace_cost::NAME)),
     }
     let postgres = StoreChoice::Postgres(postgres.to_owned());
+    for (backend, store) in [
+        ("SQLite", StoreChoice::Sqlite),
+        ("PostgreSQL", postgres.clone()),
+    ] {
+        eprintln!("bench: what one order costs the store ({backend})");
+        match store_cost(backend, store, timing.counted_orders).await {
+            Ok(cost) => results.store_cost.push(cost),
+            Err(error) => results
+                .skipped
+                .push(format!("store cost ({backend}): {error}")),
+        }
+    }
     for (name, store, delay) in [
         (BOOK_SQLITE, StoreChoice::Sqlite, Duration::ZERO),
         (BOOK_POSTGRES, postgres.clone(), Duration::ZERO),
@@ -444,6 +464,57 @@ async fn book_confirm(
         gateway.stop_server().await;
         let ceiling = store_ceiling::measure(&gateway.store_url, &channels, plan).await?;
         Ok((railgate, ceiling))
+    }
+    .await;
+    gateway.stop().await;
+    result
+}
+
+/// Transactions and statements per order: `orders` orders booked one at a
+/// time on a fresh gateway with the delayed provider (its callbacks come
+/// after railgate recorded each step, so nothing races), then a pause for
+/// the work that trails an order (the outbox, a late reconciler poll).
+pub async fn store_cost(
+    backend: &str,
+    store: StoreChoice,
+    orders: u64,
+) -> Result<StoreCost, BenchError> {
+    const TRAILING_WORK: Duration = Duration::from_secs(1);
+    let gateway = Gateway::start(GatewayOptions {
+        cache_ttl_ms: 3_600_000,
+        store,
+        provider_delay: DELAYED_PROVIDER,
+        default_quota: false,
+        auth_token: None,
+    })
+    .await?;
+    let result = async {
+        let channels = connect(&gateway.uri()).await?;
+        let workload = scenario_workload(Scenario::BookConfirm, &channels[0]).await?;
+        let plan = LoadPlan {
+            concurrency: 1,
+            rate: None,
+            stop: Stop::Requests(orders),
+            warmup: Duration::ZERO,
+        };
+        let (report, counts) = StatementLog::global()
+            .count(async {
+                let report = load::run("railgate", workload, &channels, plan).await;
+                tokio::time::sleep(TRAILING_WORK).await;
+                report
+            })
+            .await;
+        if report.ok == 0 {
+            return Err(BenchError::Setup(format!(
+                "no order reached ISSUED: {:?}",
+                report.errors
+            )));
+        }
+        Ok(StoreCost {
+            backend: backend.to_owned(),
+            orders: report.ok,
+            counts,
+        })
     }
     .await;
     gateway.stop().await;

@@ -265,8 +265,8 @@ fn book_bound(sqlite: &Row, postgres: Option<&Row>) -> String {
     };
     format!(
         "- **Book→Confirm→ISSUED**: SQLite {}; PostgreSQL {}. The store-alone figure replays \
-         each order's store calls (about 65 statements in 30 transactions: Book, two \
-         callbacks, Confirm and a watcher; counted with `RAILGATE_LOG=warn,sqlx::query=debug`) \
+         each order's store calls (Book, two callbacks, Confirm and a watcher; \
+         \"What one order costs the store\" above counts their transactions and statements) \
          at the same concurrency with nothing else running. On SQLite every statement is a \
          hop to sqlx's connection thread and every write waits for the one write lock; \
          PostgreSQL's server shares the same 2 cores. {verdict}. railgate's own share is the \

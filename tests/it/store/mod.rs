@@ -142,6 +142,7 @@ store_tests!(
     queues::idempotency_new_completed_mismatch_resumed,
     queues::concurrent_duplicate_keys_yield_exactly_one_new,
     queues::callback_inbox_dedupes,
+    queues::bookkeeping_commits_with_the_order_change_or_not_at_all,
     queues::outbox_claims_are_disjoint_and_retry,
     queues::outbox_dead_letters_replays_and_pages,
     queues::retention_prunes_old_inbox_entries_and_settled_events,

@@ -4,7 +4,7 @@ use super::fixtures::{base_time, order_at};
 use chrono::{Duration, Utc};
 use railgate::domain::{OrderEventKind, OrderStatus, ProviderId};
 use railgate::store::{
-    Begin, NewOutboxMessage, OutboxClaim, OutboxError, OutboxState, Store, StoreError,
+    Alongside, Begin, NewOutboxMessage, OutboxClaim, OutboxError, OutboxState, Store, StoreError,
 };
 use std::collections::HashSet;
 use std::time::Duration as StdDuration;
@@ -482,5 +482,89 @@ pub(super) async fn retention_prunes_old_inbox_entries_and_settled_events(store:
         store.get_order(&settled.id).await.unwrap().unwrap().status,
         OrderStatus::Cancelled,
         "the order itself stays"
+    );
+}
+
+/// An order change and its bookkeeping (the idempotency key it answers,
+/// the callback it processes) commit together: a change refused for a
+/// stale version leaves the key claimed and the callback unprocessed; a
+/// saved one completes the key with the order's id and processes the
+/// callback; with nothing to change they commit on their own.
+pub(super) async fn bookkeeping_commits_with_the_order_change_or_not_at_all(store: &Store) {
+    let begin = |key: &'static str| store.begin_idempotent(key, "confirm", b"f", LEASE);
+    let processed_now = || async {
+        let tomorrow = Utc::now() + Duration::days(1);
+        let long_ago = Utc::now() - Duration::days(3650);
+        store.prune(tomorrow, long_ago).await.unwrap().inbox
+    };
+    assert_eq!(begin("k-along").await.unwrap(), Begin::New);
+    assert!(
+        store
+            .record_callback(ProviderId::Panhe, "cb-along", b"{}")
+            .await
+            .unwrap()
+    );
+    let mut order = order_at(base_time());
+    store.insert_order(&mut order).await.unwrap();
+    let mut stale = order.clone();
+    order.status = OrderStatus::Held;
+    store
+        .update_order(&mut order, OrderEventKind::StatusChanged, &[])
+        .await
+        .unwrap();
+
+    let both = Alongside {
+        completes_key: Some("k-along"),
+        processes_callback: Some((ProviderId::Panhe, "cb-along")),
+    };
+    stale.status = OrderStatus::Cancelled;
+    let refused = store
+        .update_order_alongside(&mut stale, OrderEventKind::StatusChanged, &[], &both)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(begin("k-along").await.unwrap(), Begin::InProgress);
+    assert_eq!(processed_now().await, 0);
+
+    order.status = OrderStatus::Issuing;
+    store
+        .update_order_alongside(&mut order, OrderEventKind::StatusChanged, &[], &both)
+        .await
+        .unwrap();
+    assert_eq!(
+        begin("k-along").await.unwrap(),
+        Begin::Completed(order.id.as_str().as_bytes().to_vec())
+    );
+    assert_eq!(processed_now().await, 1);
+    assert_eq!(
+        store.get_order(&order.id).await.unwrap().unwrap().status,
+        OrderStatus::Issuing
+    );
+
+    // Nothing changed: the bookkeeping alone.
+    assert_eq!(begin("k-alone").await.unwrap(), Begin::New);
+    assert!(
+        store
+            .record_callback(ProviderId::Panhe, "cb-alone", b"{}")
+            .await
+            .unwrap()
+    );
+    let alone = Alongside {
+        completes_key: Some("k-alone"),
+        processes_callback: Some((ProviderId::Panhe, "cb-alone")),
+    };
+    store.commit_alongside(&order.id, &alone).await.unwrap();
+    assert_eq!(
+        begin("k-alone").await.unwrap(),
+        Begin::Completed(order.id.as_str().as_bytes().to_vec())
+    );
+    assert_eq!(processed_now().await, 1);
+    // A completed key keeps its first response.
+    store.commit_alongside(&stale.id, &alone).await.unwrap();
+    assert_eq!(
+        begin("k-alone").await.unwrap(),
+        Begin::Completed(order.id.as_str().as_bytes().to_vec())
     );
 }
