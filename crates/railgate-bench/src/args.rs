@@ -31,8 +31,11 @@ pub enum BenchCommand {
     Baseline {
         #[arg(long, default_value = "127.0.0.1:50052")]
         listen: SocketAddr,
-        /// Capture the Search answer from this railgate; unset: from a
-        /// railgate started in this process for a moment.
+        /// Capture the Search answer from this railgate (its gRPC URI), so
+        /// the baseline answers with the same bytes as the railgate it is
+        /// compared with; unset: from a railgate configured as the sandbox
+        /// `make run` starts (Panhe and Juhe), started in this process for
+        /// a moment. The answer's size is printed at start.
         #[arg(long)]
         capture_from: Option<String>,
     },
@@ -84,6 +87,9 @@ pub enum BenchCommand {
         /// Orders to book.
         #[arg(long, default_value_t = 20)]
         orders: u64,
+        /// Print JSON instead of the Markdown section.
+        #[arg(long)]
+        json: bool,
     },
     /// The soak (`make soak`, and `make bench` after the suite): the
     /// release railgate binary as a process of its own under mixed load

@@ -56,6 +56,7 @@ pub async fn run(
         provider_delay: Duration::ZERO,
         default_quota: false,
         auth_token,
+        juhe: false,
     };
     let open = Gateway::start(options(None)).await?;
     let guarded = Gateway::start(options(Some(TOKEN.to_owned()))).await?;

@@ -422,7 +422,12 @@ fn ghz_section(doc: &mut String) {
          the sandbox Panhe quota is 100 req/s unless `RAILGATE_PANHE_REQUESTS_PER_SECOND` is \
          raised). ghz's `--rps` paces sends but times each call from its actual send, so under \
          overload its open-loop figures are flattered by coordinated omission; `railgate-bench \
-         load --rps` is not.\n"
+         load --rps` is not.\n\n\
+         The baseline must answer with the same bytes as the railgate it is compared with: \
+         `railgate-bench baseline` captures its answer from `--capture-from <railgate's gRPC \
+         URI>`, and without it from a railgate configured as `make run`'s sandbox (Panhe and \
+         Juhe, about twice the bytes of Panhe alone); it prints the answer's size at start. \
+         With railgate running: `railgate-bench baseline --capture-from http://127.0.0.1:50051`.\n"
     );
     let common = format!("--insecure -c {CONCURRENCY} --connections {CONNECTIONS} -z 5s");
     let _ = writeln!(doc, "```sh");

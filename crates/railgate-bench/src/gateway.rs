@@ -44,6 +44,10 @@ pub struct GatewayOptions {
     /// Bearer-token authentication with a clients file that knows this
     /// token (with every scope); None: `auth.mode = none`.
     pub auth_token: Option<String>,
+    /// Juhe beside Panhe, each with its simulator, as the sandbox that
+    /// `make run` starts has them (its Search answers carry both
+    /// providers' seats, about twice the bytes); false: Panhe alone.
+    pub juhe: bool,
 }
 
 /// A running railgate plus its Panhe simulator.
@@ -77,6 +81,15 @@ impl Gateway {
             ..sim::panhe::PanheSimConfig::default()
         };
         tokio::spawn(sim::panhe::serve(sim_listener, sim_config, stopped.clone()));
+        let juhe_url = if options.juhe {
+            let listener = TcpListener::bind(loopback).await.map_err(BenchError::Io)?;
+            let address = listener.local_addr().map_err(BenchError::Io)?;
+            let config = sim::juhe::JuheSimConfig::default();
+            tokio::spawn(sim::juhe::serve(listener, config, stopped.clone()));
+            Some(format!("http://{address}{}", sim::juhe::BASE_PATH))
+        } else {
+            None
+        };
 
         let data_dir = std::env::temp_dir().join(format!(
             "railgate-bench-{}-{}",
@@ -95,10 +108,16 @@ impl Gateway {
             Some(railgate::providers::panhe::credentials::CredentialCipherConfig::plaintext());
         config.panhe.app_key = Some(SecretString::from(sim::panhe::DEFAULT_APP_KEY));
         config.panhe.secret_key = Some(SecretString::from(sim::panhe::DEFAULT_SECRET_KEY));
+        if let Some(url) = juhe_url {
+            config.juhe.base_url = Some(url);
+            config.juhe.key = Some(SecretString::from(sim::juhe::DEFAULT_KEY));
+        }
         if !options.default_quota {
-            // The provider's quota is not what is measured.
+            // The providers' quotas are not what is measured.
             config.panhe.requests_per_second = 1_000_000;
             config.panhe.max_concurrency = 10_000;
+            config.juhe.requests_per_second = 1_000_000;
+            config.juhe.max_concurrency = 10_000;
         }
         // Every bench client is one caller (no authentication): the
         // per-caller cap on WatchOrder streams would stop the fan-out

@@ -89,15 +89,26 @@ pub async fn run(
             listen,
             capture_from,
         } => {
-            let answer = match capture_from {
-                Some(target) => capture(&target).await?,
+            // Without a railgate to capture from, one configured as the
+            // sandbox `make run` starts (Panhe and Juhe) answers once: the
+            // same answer size as the railgate a newcomer points ghz at.
+            let (answer, source) = match capture_from {
+                Some(target) => (capture(&target).await?, target),
                 None => {
-                    let gateway = Gateway::start(sqlite(3_600_000)).await?;
+                    let gateway = Gateway::start(GatewayOptions {
+                        juhe: true,
+                        ..sqlite(3_600_000)
+                    })
+                    .await?;
                     let answer = capture(&gateway.uri()).await;
                     gateway.stop().await;
-                    answer?
+                    (
+                        answer?,
+                        "a sandbox railgate (Panhe and Juhe) in this process".into(),
+                    )
                 }
             };
+            eprintln!("baseline: {} from {source}", describe_answer(&answer));
             serve_baseline_on(listen, answer, shutdown).await
         }
         BenchCommand::Compare { scenario, load } => {
@@ -136,15 +147,25 @@ pub async fn run(
             postgres,
             quick,
         } => suite::run(&out, &postgres, quick).await,
-        BenchCommand::StoreCost { store, orders } => {
+        BenchCommand::StoreCost {
+            store,
+            orders,
+            json,
+        } => {
             let (backend, store) = match store.as_str() {
                 "sqlite" => ("SQLite", StoreChoice::Sqlite),
                 url => ("PostgreSQL", StoreChoice::Postgres(url.to_owned())),
             };
             let cost = suite::store_cost(backend, store, orders).await?;
-            let mut text = String::new();
-            statements::section(&mut text, &[cost]);
-            println!("{text}");
+            if json {
+                let text = serde_json::to_string_pretty(&cost)
+                    .map_err(|error| BenchError::Report(error.to_string()))?;
+                println!("{text}");
+            } else {
+                let mut text = String::new();
+                statements::section(&mut text, &[cost]);
+                println!("{text}");
+            }
             Ok(())
         }
         BenchCommand::Soak {
@@ -184,7 +205,19 @@ pub fn sqlite(cache_ttl_ms: u64) -> GatewayOptions {
         provider_delay: std::time::Duration::ZERO,
         default_quota: false,
         auth_token: None,
+        juhe: false,
     }
+}
+
+/// "a Search answer of N bytes (T trains, S seat offers)": what a
+/// baseline serves, so a reader can check it against railgate's own.
+pub fn describe_answer(answer: &pb::SearchResponse) -> String {
+    let seats: usize = answer.trains.iter().map(|train| train.seats.len()).sum();
+    format!(
+        "a Search answer of {} bytes ({} trains, {seats} seat offers)",
+        prost::Message::encoded_len(answer),
+        answer.trains.len()
+    )
 }
 
 /// One Search answer of `target`, for the baseline to serve.

@@ -51,6 +51,7 @@ pub async fn run(length: Duration) -> Result<FloodReport, BenchError> {
         provider_delay: Duration::ZERO,
         default_quota: true,
         auth_token: None,
+        juhe: false,
     })
     .await?;
     let result = phases(&gateway, length).await;

@@ -29,6 +29,12 @@ const OPEN_LOOP_CAP: usize = 1_000;
 const SWEEP: [f64; 5] = [0.1, 0.25, 0.5, 0.75, 0.9];
 const SHORT_SWEEP: [f64; 3] = [0.25, 0.5, 0.75];
 
+/// Search against railgate configured as the sandbox `make run` starts:
+/// Panhe and Juhe, each answer carrying both providers' seats.
+pub const SEARCH_DEFAULT_CACHED: &str = "Search (cache, Panhe + Juhe: the default sandbox)";
+pub const SEARCH_DEFAULT_UNCACHED: &str = "Search (no cache, Panhe + Juhe: the default sandbox)";
+/// The baseline serving the very answer railgate gives (same bytes).
+pub const EQUAL_BASELINE: &str = "baseline Search (the same answer)";
 pub const BOOK_SQLITE: &str = "Book→Confirm→ISSUED (SQLite)";
 pub const BOOK_POSTGRES: &str = "Book→Confirm→ISSUED (PostgreSQL)";
 pub const BOOK_SQLITE_DELAYED: &str = "Book→Confirm→ISSUED (SQLite, provider 50 ms)";
@@ -184,6 +190,7 @@ pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchErr
     };
     cached_and_orders(&timing, &mut results).await?;
     uncached(&timing, &mut results).await?;
+    default_configuration(&timing, &mut results).await?;
     eprintln!("bench: {}", search_flood::NAME);
     match search_flood::run(timing.orders).await {
         Ok(report) => results.search_flood = Some(report),
@@ -263,6 +270,7 @@ async fn cached_and_orders(timing: &Timing, results: &mut Results) -> Result<(),
         provider_delay: Duration::ZERO,
         default_quota: false,
         auth_token: None,
+        juhe: false,
     })
     .await?;
     let answer = capture(&gateway.uri()).await?;
@@ -334,6 +342,7 @@ async fn uncached(timing: &Timing, results: &mut Results) -> Result<(), BenchErr
         provider_delay: Duration::ZERO,
         default_quota: false,
         auth_token: None,
+        juhe: false,
     })
     .await?;
     let channels = connect(&gateway.uri()).await?;
@@ -407,6 +416,63 @@ pub(super) fn direct_search(panhe_url: &str) -> Result<Arc<dyn Workload>, BenchE
     ))
 }
 
+/// Search against the default configuration (Panhe and Juhe), from the
+/// cache (with its open-loop sweep) and missing it, each next to a
+/// baseline serving the same answer railgate gives, byte for byte.
+async fn default_configuration(timing: &Timing, results: &mut Results) -> Result<(), BenchError> {
+    for (name, cache_ttl_ms) in [
+        (SEARCH_DEFAULT_CACHED, 3_600_000),
+        (SEARCH_DEFAULT_UNCACHED, 0),
+    ] {
+        eprintln!("bench: {name}");
+        let gateway = Gateway::start(GatewayOptions {
+            cache_ttl_ms,
+            store: StoreChoice::Sqlite,
+            provider_delay: Duration::ZERO,
+            default_quota: false,
+            auth_token: None,
+            juhe: true,
+        })
+        .await?;
+        let answer = capture(&gateway.uri()).await?;
+        eprintln!(
+            "bench: the baseline serves {}",
+            super::describe_answer(&answer)
+        );
+        let baseline = BaselineServer::start(answer).await?;
+        let railgate_channels = connect(&gateway.uri()).await?;
+        let baseline_channels = connect(&baseline.uri).await?;
+        let search = scenarios::search(scenarios::search_request());
+        let closed = timing.closed(CONCURRENCY, timing.closed);
+        let railgate = load::run("railgate", search.clone(), &railgate_channels, closed).await;
+        let ceiling = load::run("baseline", search.clone(), &baseline_channels, closed).await;
+        if cache_ttl_ms > 0 {
+            let sweep = run_sweep(
+                timing,
+                name,
+                EQUAL_BASELINE,
+                railgate.rps,
+                &SHORT_SWEEP,
+                (search.clone(), &railgate_channels),
+                (search, &baseline_channels),
+            )
+            .await;
+            results.sweeps.push(sweep);
+        }
+        results.rows.push(Row {
+            scenario: name.into(),
+            railgate,
+            baseline: Some(ceiling),
+            baseline_name: EQUAL_BASELINE.into(),
+        });
+        drop(railgate_channels);
+        drop(baseline_channels);
+        drop(baseline);
+        gateway.stop().await;
+    }
+    Ok(())
+}
+
 /// Open-loop points at `fractions` of `max_rps`, railgate then its
 /// ceiling at each rate.
 async fn run_sweep(
@@ -452,6 +518,7 @@ async fn book_confirm(
         provider_delay,
         default_quota: false,
         auth_token: None,
+        juhe: false,
     })
     .await?;
     let plan = timing.closed(BOOK_CONCURRENCY, timing.orders);
@@ -486,6 +553,7 @@ pub async fn store_cost(
         provider_delay: DELAYED_PROVIDER,
         default_quota: false,
         auth_token: None,
+        juhe: false,
     })
     .await?;
     let result = async {

@@ -2,8 +2,10 @@
 //! its measurement, and what bounds the ones that are not met.
 
 use super::document::micros;
+use super::statements::{TARGET_STATEMENTS, TARGET_TRANSACTIONS};
 use super::suite::{
     BOOK_POSTGRES, BOOK_POSTGRES_DELAYED, BOOK_SQLITE, BOOK_SQLITE_DELAYED, Results, Row,
+    SEARCH_DEFAULT_CACHED,
 };
 use std::fmt::Write as _;
 
@@ -83,6 +85,7 @@ pub(super) fn targets_section(doc: &mut String, results: &Results) {
             }
         }
     }
+    round_two_targets(doc, results);
     if let Some(flood) = &results.search_flood {
         let ratio = flood.p99_ratio();
         let _ = writeln!(
@@ -223,6 +226,78 @@ pub(super) fn bounds_section(doc: &mut String, results: &Results) {
 }
 
 /// The sweep rate closest to half of railgate's closed-loop maximum.
+/// The second round's targets (issue 18): the default configuration
+/// against a baseline serving the same bytes, and the store's write path.
+fn round_two_targets(doc: &mut String, results: &Results) {
+    let row = |name: &str| results.rows.iter().find(|row| row.scenario == name);
+    if let Some(row) = row(SEARCH_DEFAULT_CACHED)
+        && let Some(baseline) = &row.baseline
+    {
+        let ratio = row.railgate.rps / baseline.rps.max(1.0);
+        let _ = writeln!(
+            doc,
+            "| Search from the cache, default configuration (Panhe + Juhe), ≥ 90% of the \
+             same-answer baseline's req/s at c=50 | {:.0} vs {:.0} req/s: {:.0}% | {} |",
+            row.railgate.rps,
+            baseline.rps,
+            ratio * 100.0,
+            verdict(ratio >= 0.9)
+        );
+        let half = row.railgate.rps / 2.0;
+        let nearest = results
+            .sweeps
+            .iter()
+            .find(|sweep| sweep.scenario == SEARCH_DEFAULT_CACHED)
+            .and_then(|sweep| {
+                sweep.points.iter().min_by(|a, b| {
+                    (a.offered_rps - half)
+                        .abs()
+                        .total_cmp(&(b.offered_rps - half).abs())
+                })
+            });
+        if let Some(point) = nearest {
+            let (ours, theirs) = (point.railgate.latency_us.p99, point.baseline.latency_us.p99);
+            let ratio = ours / theirs.max(1.0);
+            let _ = writeln!(
+                doc,
+                "| the same, p99 at half the sustained rate ≤ 2× the baseline's p99 at that rate \
+                 | p99 {} vs {} at {:.0} req/s: {ratio:.2}× | {} |",
+                micros(ours),
+                micros(theirs),
+                point.offered_rps,
+                verdict(ratio <= 2.0)
+            );
+        }
+    }
+    for cost in &results.store_cost {
+        let (transactions, statements) = cost.per_order_totals();
+        let _ = writeln!(
+            doc,
+            "| Book→Confirm→ISSUED ({}) ≤ {:.0} transactions and ≤ {:.0} statements per order \
+             | {transactions:.1} transactions, {statements:.1} statements | {} |",
+            cost.backend,
+            TARGET_TRANSACTIONS,
+            TARGET_STATEMENTS,
+            verdict(transactions <= TARGET_TRANSACTIONS && statements <= TARGET_STATEMENTS)
+        );
+    }
+    for name in [BOOK_SQLITE, BOOK_POSTGRES] {
+        if let Some(row) = row(name)
+            && let Some(store) = &row.baseline
+        {
+            let _ = writeln!(
+                doc,
+                "| {name}: the store alone ≥ 1,000 orders/s, railgate ≥ 800 (0.8 of its store) \
+                 | store {:.0}, railgate {:.0}: {:.2} | {} |",
+                store.rps,
+                row.railgate.rps,
+                row.railgate.rps / store.rps.max(1.0),
+                verdict(store.rps >= 1_000.0 && row.railgate.rps >= 800.0)
+            );
+        }
+    }
+}
+
 fn half_rate(results: &Results) -> f64 {
     results
         .sweeps

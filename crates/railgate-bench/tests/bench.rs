@@ -287,3 +287,64 @@ async fn the_trace_cost_scenario_runs_both_sides_and_exports_from_one() {
     assert!(report.spans_exported > 0);
     assert!(report.search_ratio() > 0.0 && report.book_ratio() > 0.0);
 }
+
+/// `railgate-bench store-cost`: orders booked one at a time in a process
+/// of its own, every transaction and statement of theirs put down to a
+/// store operation. The counts are the store's, not timing: each order
+/// inserts itself once, writes in transactions and reads its rows.
+#[tokio::test]
+async fn store_cost_counts_each_orders_transactions_and_statements() {
+    let json = bench_json(&["store-cost", "--orders", "2", "--json"]).await;
+    assert_eq!(json["backend"], "SQLite", "{json}");
+    assert_eq!(json["orders"], 2, "{json}");
+    let operations = json["counts"]["by_operation"].as_object().unwrap();
+    let count = |operation: &str, field: &str| operations[operation][field].as_u64().unwrap();
+    // One insert per order, in a write transaction of its own.
+    assert_eq!(count("insert_order", "calls"), 2, "{json}");
+    assert_eq!(count("insert_order", "write_transactions"), 2, "{json}");
+    // Book, the callbacks and Confirm each saved the order.
+    assert!(
+        count("update_order", "write_transactions") >= 2 * 3,
+        "{json}"
+    );
+    assert!(
+        count("get_order", "statements") >= count("get_order", "calls"),
+        "{json}"
+    );
+    let statements: u64 = operations
+        .values()
+        .map(|counts| counts["statements"].as_u64().unwrap())
+        .sum();
+    assert!(statements >= 2 * 10, "{json}");
+}
+
+/// The default configuration's Search carries both providers' seats, and
+/// a baseline captured from it answers with the very same bytes: the
+/// ratio the suite prints compares equal work.
+#[tokio::test]
+async fn the_default_configuration_is_compared_with_a_baseline_of_its_own_bytes() {
+    use prost::Message as _;
+    let both = Gateway::start(railgate_bench::gateway::GatewayOptions {
+        juhe: true,
+        ..bench::sqlite(60_000)
+    })
+    .await
+    .unwrap();
+    let panhe_alone = gateway().await;
+    let answer = bench::capture(&both.uri()).await.unwrap();
+    let smaller = bench::capture(&panhe_alone.uri()).await.unwrap();
+    let providers: std::collections::HashSet<i32> = answer
+        .trains
+        .iter()
+        .flat_map(|train| &train.seats)
+        .map(|seat| seat.provider)
+        .collect();
+    assert_eq!(providers.len(), 2, "{providers:?}");
+    assert!(answer.encoded_len() > smaller.encoded_len());
+    let baseline = BaselineServer::start(answer.clone()).await.unwrap();
+    let served = bench::capture(&baseline.uri).await.unwrap();
+    assert_eq!(served.encode_to_vec(), answer.encode_to_vec());
+    assert!(bench::describe_answer(&served).contains(&format!("{} bytes", answer.encoded_len())));
+    both.stop().await;
+    panhe_alone.stop().await;
+}
