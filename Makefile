@@ -46,10 +46,20 @@ $(DEBS)/usr/bin/promtool:
 	dpkg-deb -x $(DEBS)/download/prometheus_*.deb $(DEBS)
 	rm -rf $(DEBS)/download
 
+# h2load, the outside load generator of make bench: Debian's nghttp2-client
+# and the libraries it needs that the base image lacks, unpacked into the
+# clone like promtool (the bench points LD_LIBRARY_PATH at them).
+$(DEBS)/usr/bin/h2load:
+	mkdir -p $(DEBS)/download
+	cd $(DEBS)/download && { apt-get download nghttp2-client libnghttp2-14 libev4 libjansson4 || { apt-get update -qq && apt-get download nghttp2-client libnghttp2-14 libev4 libjansson4; }; }
+	for deb in $(DEBS)/download/*.deb; do dpkg-deb -x "$$deb" $(DEBS); done
+	rm -rf $(DEBS)/download
+
 .PHONY: bench
-bench: ## Benchmark suite (release build, ~5 min on 2 cores): writes docs/PERFORMANCE.md and its SVG plot; then the soak (make soak)
-	cargo build --release -p railgate-bench --bin railgate-bench
+bench: $(DEBS)/usr/bin/h2load ## Benchmark suite (release build, ~8 min on 2 cores): writes docs/PERFORMANCE.md and its SVG plot; then the soak (make soak)
+	cargo build --release -p railgate --bin railgate -p railgate-bench --bin railgate-bench
 	$${CARGO_TARGET_DIR:-target}/release/railgate-bench suite --out docs/PERFORMANCE.md \
+	  --h2load $(DEBS)/usr/bin/h2load \
 	  --postgres "$${RAILGATE_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 	$(MAKE) soak
 

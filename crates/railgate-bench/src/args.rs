@@ -76,6 +76,11 @@ pub enum BenchCommand {
         /// Shorter phases and fewer streams: a quick check, not figures.
         #[arg(long)]
         quick: bool,
+        /// h2load, the outside load generator (default: .tools/usr/bin/
+        /// h2load as `make bench` unpacks it, else h2load on the PATH);
+        /// it loads the release `railgate` binary beside this one.
+        #[arg(long)]
+        h2load: Option<PathBuf>,
     },
     /// What one order costs the store: Book → Confirm → ISSUED one order
     /// at a time, its transactions and statements counted by store

@@ -288,6 +288,9 @@ fn markdown(results: &Results) -> String {
         doc,
         "![Search latency percentiles against offered rate]({PLOT_FILE})\n"
     );
+    if let Some(report) = &results.h2load {
+        super::h2load::section(&mut doc, report);
+    }
     super::statements::section(&mut doc, &results.store_cost);
     watch_section(&mut doc, results);
     flood_section(&mut doc, results);

@@ -18,6 +18,7 @@ pub mod auth_cost;
 pub mod baseline;
 pub mod document;
 pub mod gateway;
+pub mod h2load;
 pub mod load;
 pub mod orders;
 pub mod plot;
@@ -146,7 +147,8 @@ pub async fn run(
             out,
             postgres,
             quick,
-        } => suite::run(&out, &postgres, quick).await,
+            h2load,
+        } => suite::run(&out, &postgres, quick, h2load.as_deref()).await,
         BenchCommand::StoreCost {
             store,
             orders,

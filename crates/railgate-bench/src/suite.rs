@@ -5,6 +5,7 @@
 use super::auth_cost::{self, AuthCostReport};
 use super::document::{self, Machine};
 use super::gateway::{Gateway, GatewayOptions, StoreChoice};
+use super::h2load::{self, H2loadReport};
 use super::load::{self, CallFuture, LoadPlan, Stop, Workload};
 use super::report::Report;
 use super::scenarios::{self, Scenario};
@@ -55,6 +56,8 @@ struct Timing {
     watch_streams: usize,
     /// Orders booked one at a time while statements are counted.
     counted_orders: u64,
+    /// Searches per h2load run.
+    h2load_requests: u64,
 }
 
 impl Timing {
@@ -67,6 +70,7 @@ impl Timing {
                 orders: Duration::from_secs(1),
                 watch_streams: 200,
                 counted_orders: 3,
+                h2load_requests: 2_000,
             }
         } else {
             Self {
@@ -76,6 +80,7 @@ impl Timing {
                 orders: Duration::from_secs(10),
                 watch_streams: 10_000,
                 counted_orders: 20,
+                h2load_requests: 50_000,
             }
         }
     }
@@ -165,13 +170,21 @@ pub struct Results {
     pub trace_cost: Option<TraceCostReport>,
     /// Transactions and statements per order, SQLite then PostgreSQL.
     pub store_cost: Vec<StoreCost>,
+    /// Search from the cache loaded by h2load, railgate and the baseline
+    /// each a process of its own.
+    pub h2load: Option<H2loadReport>,
     /// Scenarios that could not run, and why.
     pub skipped: Vec<String>,
     pub wall_time_s: f64,
 }
 
 /// Runs the suite and writes `out` (Markdown) and the plot beside it.
-pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchError> {
+pub async fn run(
+    out: &Path,
+    postgres: &str,
+    quick: bool,
+    h2load: Option<&Path>,
+) -> Result<(), BenchError> {
     let started = Instant::now();
     let timing = Timing::new(quick);
     let mut results = Results {
@@ -185,12 +198,22 @@ pub async fn run(out: &Path, postgres: &str, quick: bool) -> Result<(), BenchErr
         auth_cost: None,
         trace_cost: None,
         store_cost: Vec::new(),
+        h2load: None,
         skipped: Vec::new(),
         wall_time_s: 0.0,
     };
     cached_and_orders(&timing, &mut results).await?;
     uncached(&timing, &mut results).await?;
     default_configuration(&timing, &mut results).await?;
+    eprintln!("bench: {}", h2load::NAME);
+    let railgate_binary = std::env::current_exe()
+        .map_err(BenchError::Io)?
+        .with_file_name("railgate");
+    let h2load_binary = h2load::locate(h2load);
+    match h2load::run(&h2load_binary, &railgate_binary, timing.h2load_requests).await {
+        Ok(report) => results.h2load = Some(report),
+        Err(error) => results.skipped.push(format!("{}: {error}", h2load::NAME)),
+    }
     eprintln!("bench: {}", search_flood::NAME);
     match search_flood::run(timing.orders).await {
         Ok(report) => results.search_flood = Some(report),
@@ -264,15 +287,7 @@ async fn connect(uri: &str) -> Result<Vec<Channel>, BenchError> {
 /// WatchOrder streams, on one SQLite gateway.
 async fn cached_and_orders(timing: &Timing, results: &mut Results) -> Result<(), BenchError> {
     eprintln!("bench: Search from the cache");
-    let gateway = Gateway::start(GatewayOptions {
-        cache_ttl_ms: 3_600_000,
-        store: StoreChoice::Sqlite,
-        provider_delay: Duration::ZERO,
-        default_quota: false,
-        auth_token: None,
-        juhe: false,
-    })
-    .await?;
+    let gateway = Gateway::start(super::sqlite(3_600_000)).await?;
     let answer = capture(&gateway.uri()).await?;
     let baseline = BaselineServer::start(answer).await?;
     let railgate_channels = connect(&gateway.uri()).await?;
@@ -336,15 +351,7 @@ async fn cached_and_orders(timing: &Timing, results: &mut Results) -> Result<(),
 /// simulator.
 async fn uncached(timing: &Timing, results: &mut Results) -> Result<(), BenchError> {
     eprintln!("bench: Search missing the cache");
-    let gateway = Gateway::start(GatewayOptions {
-        cache_ttl_ms: 0,
-        store: StoreChoice::Sqlite,
-        provider_delay: Duration::ZERO,
-        default_quota: false,
-        auth_token: None,
-        juhe: false,
-    })
-    .await?;
+    let gateway = Gateway::start(super::sqlite(0)).await?;
     let channels = connect(&gateway.uri()).await?;
     let search = scenarios::search(scenarios::search_request());
     let direct = direct_search(&gateway.panhe_url)?;
@@ -426,12 +433,8 @@ async fn default_configuration(timing: &Timing, results: &mut Results) -> Result
     ] {
         eprintln!("bench: {name}");
         let gateway = Gateway::start(GatewayOptions {
-            cache_ttl_ms,
-            store: StoreChoice::Sqlite,
-            provider_delay: Duration::ZERO,
-            default_quota: false,
-            auth_token: None,
             juhe: true,
+            ..super::sqlite(cache_ttl_ms)
         })
         .await?;
         let answer = capture(&gateway.uri()).await?;

@@ -243,6 +243,17 @@ fn round_two_targets(doc: &mut String, results: &Results) {
             ratio * 100.0,
             verdict(ratio >= 0.9)
         );
+        if let Some(report) = &results.h2load {
+            let ratio = report.median_ratio();
+            let _ = writeln!(
+                doc,
+                "| the same from outside (h2load, separate processes) ≥ 90% of the baseline \
+                 | median of {} pairs: {:.0}% | {} |",
+                report.pairs.len(),
+                ratio * 100.0,
+                verdict(ratio >= 0.9)
+            );
+        }
         let half = row.railgate.rps / 2.0;
         let nearest = results
             .sweeps
@@ -268,6 +279,20 @@ fn round_two_targets(doc: &mut String, results: &Results) {
                 verdict(ratio <= 2.0)
             );
         }
+    }
+    if let Some(serial) = &results.uncached_serial {
+        // railgate's own work: what it adds over the direct call, less the
+        // gRPC hop the direct call does not make (both at c=1, this run).
+        let own = serial.added_p50() - serial.grpc_hop.latency_us.p50;
+        let _ = writeln!(
+            doc,
+            "| Search missing the cache: railgate's own work ≤ 150 µs at p50 (added latency \
+             less the bare gRPC hop) | {} (+{} added, {} hop) | {} |",
+            micros(own.max(0.0)),
+            micros(serial.added_p50()),
+            micros(serial.grpc_hop.latency_us.p50),
+            verdict(own <= 150.0)
+        );
     }
     for cost in &results.store_cost {
         let (transactions, statements) = cost.per_order_totals();

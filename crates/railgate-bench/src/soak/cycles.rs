@@ -150,17 +150,7 @@ async fn panhe_cycle(ctx: &Ctx, worker: usize, cycle: u64) -> String {
             Err(status) => format!("retry: Confirm again with its key, {}", code(&status)),
         });
     }
-    let issued = wait_until(ctx, &held.order_id, ISSUE_LIMIT, |order| {
-        [
-            pb::OrderStatus::Issued,
-            pb::OrderStatus::Failed,
-            pb::OrderStatus::Cancelled,
-            pb::OrderStatus::Expired,
-        ]
-        .iter()
-        .any(|status| is(order, *status))
-    })
-    .await;
+    let issued = wait_until(ctx, &held.order_id, ISSUE_LIMIT, settled).await;
     match issued {
         Some(order) if is(&order, pb::OrderStatus::Issued) => {
             refund(ctx, &mut client, &key, &order, true).await
@@ -205,18 +195,8 @@ async fn grab_cycle(ctx: &Ctx, worker: usize, cycle: u64) -> String {
             None => "WatchOrder gave nothing".into(),
         };
     }
-    let settled = wait_until(ctx, &order.order_id, GRAB_LIMIT, |order| {
-        [
-            pb::OrderStatus::Issued,
-            pb::OrderStatus::Failed,
-            pb::OrderStatus::Cancelled,
-            pb::OrderStatus::Expired,
-        ]
-        .iter()
-        .any(|status| is(order, *status))
-    })
-    .await;
-    match settled {
+    let outcome = wait_until(ctx, &order.order_id, GRAB_LIMIT, settled).await;
+    match outcome {
         Some(order) if is(&order, pb::OrderStatus::Issued) => {
             refund(ctx, &mut client, &key, &order, false).await
         }
@@ -446,6 +426,19 @@ fn status_name(order: &pb::Order) -> String {
                 .to_owned()
         })
         .unwrap_or_else(|_| order.status.to_string())
+}
+
+/// Whether a booking has come to rest: issued, or failed, cancelled or
+/// expired on the way.
+fn settled(order: &pb::Order) -> bool {
+    [
+        pb::OrderStatus::Issued,
+        pb::OrderStatus::Failed,
+        pb::OrderStatus::Cancelled,
+        pb::OrderStatus::Expired,
+    ]
+    .iter()
+    .any(|status| is(order, *status))
 }
 
 #[cfg(test)]
