@@ -11,14 +11,16 @@
 //! | no `orderNo` in the body (nothing stored) | 400 | `{"success":false,"msg":"orderNo missing"}` |
 //! | re-reading the order or the store failed | 500 | `{"success":false,"msg":"retry later"}` |
 //!
-//! A non-2xx makes Panhe retry; the inbox row stays unprocessed, and the
-//! retry is processed again (this process remembers the failure), while the
-//! reconciler covers the order anyway.
+//! The inbox entry is written, processed, in the transaction that records
+//! what the callback brought; a callback whose entry is there is a
+//! duplicate. A non-2xx makes Panhe retry: nothing of the failed attempt
+//! was written, so the retry is processed afresh, and the reconciler
+//! covers the order anyway.
 
 use super::Ingress;
 use super::body::{self, Notice};
 use crate::domain::{OrderId, ProviderId};
-use crate::store::{OrderRef, StoreError};
+use crate::store::StoreError;
 use crate::telemetry::ErrorChain;
 use axum::Json;
 use axum::body::Bytes;
@@ -89,10 +91,26 @@ async fn handle(ingress: &Ingress, kind: &'static str, secret: &str, body: &[u8]
         .await
 }
 
-/// Finds the order, records the callback in the inbox and processes it.
+/// Finds the order (and whether the inbox holds this callback as
+/// processed already) and processes it.
 async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -> Response {
-    let order_id = match find(ingress, notice).await {
-        Ok(Some(order)) => {
+    let key = body::dedupe_key(kind, &notice.order_no, body);
+    let found = ingress
+        .orders
+        .store()
+        .find_order_for_callback(
+            PROVIDER,
+            &notice.order_no,
+            notice.customer_order_no.as_deref(),
+            &key,
+        )
+        .await;
+    let order_id = match found {
+        Ok(Some((_, true))) => {
+            tracing::debug!("duplicate callback dropped");
+            return super::duplicate_answer(success());
+        }
+        Ok(Some((order, false))) => {
             crate::telemetry::link_current_span(&order.trace_parent);
             order.id
         }
@@ -105,66 +123,27 @@ async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -
         }
         Err(error) => return failed(&error),
     };
-    let key = body::dedupe_key(kind, &notice.order_no, body);
-    match ingress
-        .orders
-        .store()
-        .record_callback(PROVIDER, &key, body)
-        .await
-    {
-        Ok(true) => {}
-        // Delivered before, but that attempt failed here: process again.
-        Ok(false) if ingress.take_failure(&key) => {}
-        Ok(false) => {
-            tracing::debug!(order_id = %order_id.as_str(), "duplicate callback dropped");
-            return super::duplicate_answer(success());
-        }
-        Err(error) => return failed(&error),
-    }
-    match process(ingress, &order_id, notice, &key).await {
+    match process(ingress, &order_id, notice, &key, body).await {
         Ok(()) => success(),
-        Err(response) => {
-            ingress.remember_failure(&key);
-            response
-        }
-    }
-}
-
-/// The order by Panhe's number, else by the number railgate sent (a
-/// callback can overtake the createOrder answer being recorded). Only the
-/// id: [`process`] reads the order itself.
-async fn find(ingress: &Ingress, notice: &Notice) -> Result<Option<OrderRef>, StoreError> {
-    let store = ingress.orders.store();
-    if let Some(order) = store
-        .order_ref_by_provider_order_no(PROVIDER, &notice.order_no)
-        .await?
-    {
-        return Ok(Some(order));
-    }
-    match &notice.customer_order_no {
-        Some(customer_order_no) => {
-            store
-                .order_ref_by_customer_order_no(PROVIDER, customer_order_no)
-                .await
-        }
-        None => Ok(None),
+        Err(response) => response,
     }
 }
 
 /// Re-reads the order from Panhe, recording and publishing what changed
-/// and marking the inbox entry processed in one transaction. A callback
-/// that overtook Book's
-/// answer (no Panhe number recorded yet) reads the order by the number it
-/// names; see [`crate::orders::OrderService::refresh_named`].
+/// and writing the inbox entry, processed, in one transaction. A callback
+/// that overtook Book's answer (no Panhe number recorded yet) reads the
+/// order by the number it names; see
+/// [`crate::orders::OrderService::refresh_named`].
 async fn process(
     ingress: &Ingress,
     order_id: &OrderId,
     notice: &Notice,
     key: &str,
+    body: &[u8],
 ) -> Result<(), Response> {
     match ingress
         .orders
-        .refresh_for_callback(order_id, &notice.order_no, key)
+        .refresh_for_callback(order_id, &notice.order_no, key, body)
         .await
     {
         Ok(refreshed) => {

@@ -156,18 +156,20 @@ impl OrderService {
         .await
     }
 
-    /// [`Self::refresh_named`] for the Panhe callback whose inbox entry is
-    /// `dedupe_key`: the entry is marked processed in the transaction that
-    /// records what the callback brought (on its own if nothing), so on
-    /// `Ok` it is processed.
+    /// [`Self::refresh_named`] for a Panhe callback: it is written to the
+    /// inbox (`dedupe_key`, its raw `payload`), processed, in the
+    /// transaction that records what it brought (on its own if nothing), so
+    /// on `Ok` it is processed. On an error nothing of it is written, and
+    /// Panhe's retry is processed afresh.
     pub async fn refresh_for_callback(
         &self,
         order_id: &OrderId,
         provider_order_no: &str,
         dedupe_key: &str,
+        payload: &[u8],
     ) -> Result<Order, OrderError> {
-        let processed = Alongside::processing(ProviderId::Panhe, dedupe_key);
-        self.refresh_from(None, order_id, Some(provider_order_no), &processed)
+        let recorded = Alongside::recording(ProviderId::Panhe, dedupe_key, payload);
+        self.refresh_from(None, order_id, Some(provider_order_no), &recorded)
             .await
     }
 

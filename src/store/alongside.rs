@@ -1,8 +1,9 @@
 //! Bookkeeping committed in the same transaction as an order change: the
 //! idempotency key whose request the change answers, and the provider
-//! callback it processes. One transaction instead of two or three per
-//! step of an order (issue 18), and no window in which the order changed
-//! but its key or its callback still reads as unfinished.
+//! callback it processes (written to the inbox, processed, with the
+//! change). One transaction instead of two or three per step of an order
+//! (issue 18), and no window in which the order changed but its key or its
+//! callback still reads as unfinished.
 
 use super::{Backend, Store, StoreError};
 use crate::domain::{OrderId, ProviderId};
@@ -13,8 +14,18 @@ pub struct Alongside<'a> {
     /// Complete this idempotency key, answering with the order's id (what
     /// every order-producing request stores as its response).
     pub completes_key: Option<&'a str>,
-    /// Mark this callback inbox entry processed.
-    pub processes_callback: Option<(ProviderId, &'a str)>,
+    /// Record this callback in the inbox, processed.
+    pub records_callback: Option<CallbackRecord<'a>>,
+}
+
+/// A provider callback as the inbox keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackRecord<'a> {
+    pub provider: ProviderId,
+    /// What tells one notification from another (and a copy of it).
+    pub dedupe_key: &'a str,
+    /// The raw body, kept for retention's time (it may name passengers).
+    pub payload: &'a [u8],
 }
 
 impl<'a> Alongside<'a> {
@@ -26,22 +37,62 @@ impl<'a> Alongside<'a> {
         }
     }
 
-    /// Marks the callback `dedupe_key` of `provider` processed with the
-    /// change.
-    pub fn processing(provider: ProviderId, dedupe_key: &'a str) -> Self {
+    /// Records the callback `dedupe_key` of `provider` in the inbox,
+    /// processed, with the change.
+    pub fn recording(provider: ProviderId, dedupe_key: &'a str, payload: &'a [u8]) -> Self {
         Self {
-            processes_callback: Some((provider, dedupe_key)),
+            records_callback: Some(CallbackRecord {
+                provider,
+                dedupe_key,
+                payload,
+            }),
             ..Self::default()
         }
     }
 
     /// Nothing to commit.
     pub fn is_empty(&self) -> bool {
-        self.completes_key.is_none() && self.processes_callback.is_none()
+        self.completes_key.is_none() && self.records_callback.is_none()
     }
 }
 
+/// An inbox entry is written once processed, with the change it brought;
+/// an entry recorded unprocessed (Juhe's callbacks record first) is marked.
+pub(crate) const INBOX_RECORD_PROCESSED: &str = "INSERT INTO callback_inbox \
+     (provider, dedupe_key, payload, received_at, processed_at) VALUES ($1, $2, $3, $4, $4) \
+     ON CONFLICT (provider, dedupe_key) DO UPDATE SET processed_at = excluded.processed_at";
+
 impl Store {
+    /// The order a callback is about, by the provider's order number, else
+    /// by the customer order number railgate sent; with whether the inbox
+    /// already holds this callback (`dedupe_key`) as processed: one
+    /// statement per lookup.
+    pub async fn find_order_for_callback(
+        &self,
+        provider: ProviderId,
+        provider_order_no: &str,
+        customer_order_no: Option<&str>,
+        dedupe_key: &str,
+    ) -> Result<Option<(super::OrderRef, bool)>, StoreError> {
+        if let Some(found) = dispatch!(self.find_order_for_callback(
+            "provider_order_no",
+            provider,
+            provider_order_no,
+            dedupe_key
+        ))? {
+            return Ok(Some(found));
+        }
+        match customer_order_no {
+            Some(number) => dispatch!(self.find_order_for_callback(
+                "customer_order_no",
+                provider,
+                number,
+                dedupe_key
+            )),
+            None => Ok(None),
+        }
+    }
+
     /// Commits `alongside` on its own, for a step whose order did not
     /// change (the provider's detail showed nothing new): one transaction.
     pub async fn commit_alongside(
@@ -79,15 +130,44 @@ macro_rules! alongside_queries {
                         .execute(&mut *conn)
                         .await?;
                 }
-                if let Some((provider, dedupe_key)) = alongside.processes_callback {
-                    sqlx::query($crate::store::sql::INBOX_PROCESSED)
-                        .bind(provider.as_str())
-                        .bind(dedupe_key)
+                if let Some(callback) = alongside.records_callback {
+                    sqlx::query($crate::store::alongside::INBOX_RECORD_PROCESSED)
+                        .bind(callback.provider.as_str())
+                        .bind(callback.dedupe_key)
+                        .bind(callback.payload)
                         .bind(now)
                         .execute(&mut *conn)
                         .await?;
                 }
                 Ok(())
+            }
+
+            pub(crate) async fn find_order_for_callback(
+                &self,
+                column: &'static str,
+                provider: $crate::domain::ProviderId,
+                value: &str,
+                dedupe_key: &str,
+            ) -> Result<Option<($crate::store::OrderRef, bool)>, $crate::store::StoreError> {
+                let query = format!(
+                    "SELECT id, trace_parent, EXISTS (SELECT 1 FROM callback_inbox \
+                     WHERE provider = $1 AND dedupe_key = $3 AND processed_at IS NOT NULL) \
+                     FROM orders WHERE provider = $1 AND {column} = $2"
+                );
+                let found: Option<(String, String, bool)> = sqlx::query_as(&query)
+                    .bind(provider.as_str())
+                    .bind(value)
+                    .bind(dedupe_key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                found
+                    .map(|(id, trace_parent, processed)| {
+                        let id = $crate::domain::OrderId::parse(&id).map_err(|_| {
+                            $crate::store::StoreError::Corrupt(format!("order id {id:?}"))
+                        })?;
+                        Ok(($crate::store::OrderRef { id, trace_parent }, processed))
+                    })
+                    .transpose()
             }
 
             pub(crate) async fn commit_alongside(
@@ -116,12 +196,17 @@ mod tests {
         assert!(Alongside::default().is_empty());
         let key = Alongside::completing("k");
         assert_eq!(key.completes_key, Some("k"));
-        assert!(key.processes_callback.is_none());
-        let callback = Alongside::processing(ProviderId::Panhe, "order:1:abc");
+        assert!(key.records_callback.is_none());
+        let callback = Alongside::recording(ProviderId::Panhe, "order:1:abc", b"{}");
         assert_eq!(
-            callback.processes_callback,
-            Some((ProviderId::Panhe, "order:1:abc"))
+            callback.records_callback,
+            Some(CallbackRecord {
+                provider: ProviderId::Panhe,
+                dedupe_key: "order:1:abc",
+                payload: b"{}",
+            })
         );
+        assert!(callback.completes_key.is_none());
         assert!(!callback.is_empty());
     }
 }

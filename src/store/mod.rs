@@ -57,7 +57,7 @@ mod outbox;
 mod postgres;
 mod rows;
 mod snapshot;
-pub use alongside::Alongside;
+pub use alongside::{Alongside, CallbackRecord};
 mod transaction_log;
 pub use identity_cipher::IdentityCipher;
 pub use listener::{Heard, OrderEventListener};

@@ -18,10 +18,10 @@
 //! | step | store calls |
 //! | --- | --- |
 //! | Book | claim key, insert order, update (Panhe's number) + complete key |
-//! | hold callback | id lookup, inbox insert, read, update (HELD) + inbox processed |
+//! | hold callback | id lookup (with the inbox check), read, update (HELD) + inbox entry |
 //! | WatchOrder | read, events after the snapshot (×3 as events arrive) |
 //! | Confirm | claim key, read, update (ISSUING) + complete key |
-//! | issue callback | id lookup, inbox insert, read, update (ISSUED) + inbox processed |
+//! | issue callback | id lookup (with the inbox check), read, update (ISSUED) + inbox entry |
 //!
 //! "+" is one transaction (`Store::update_order_alongside`).
 
@@ -149,27 +149,26 @@ async fn one_order(store: &Store, template: &Order, key: &str) -> Result<(), Sto
     Ok(())
 }
 
-/// A callback: find the order by Panhe's number, record it in the inbox,
-/// read and save the order with the entry marked processed. Returns the
-/// order's id and the new event's sequence.
+/// A callback: find the order by Panhe's number (and whether the inbox
+/// holds the callback already), read and save the order with the callback
+/// written to the inbox, processed. Returns the order's id and the new
+/// event's sequence.
 async fn callback(
     store: &Store,
     provider_order_no: &str,
     what: &str,
     status: OrderStatus,
 ) -> Result<(OrderId, i64), StoreError> {
+    let dedupe_key = format!("order:{provider_order_no}:{what}");
     let order_id = store
-        .order_ref_by_provider_order_no(ProviderId::Panhe, provider_order_no)
+        .find_order_for_callback(ProviderId::Panhe, provider_order_no, None, &dedupe_key)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("no order {provider_order_no}")))?
+        .0
         .id;
-    let dedupe_key = format!("order:{provider_order_no}:{what}");
-    store
-        .record_callback(ProviderId::Panhe, &dedupe_key, what.as_bytes())
-        .await?;
     let order = read(store, &order_id).await?;
-    let processed = Alongside::processing(ProviderId::Panhe, &dedupe_key);
-    let sequence = write(store, order, processed, |order| order.status = status).await?;
+    let recorded = Alongside::recording(ProviderId::Panhe, &dedupe_key, what.as_bytes());
+    let sequence = write(store, order, recorded, |order| order.status = status).await?;
     Ok((order_id, sequence))
 }
 

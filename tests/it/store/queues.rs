@@ -4,7 +4,8 @@ use super::fixtures::{base_time, order_at};
 use chrono::{Duration, Utc};
 use railgate::domain::{OrderEventKind, OrderStatus, ProviderId};
 use railgate::store::{
-    Alongside, Begin, NewOutboxMessage, OutboxClaim, OutboxError, OutboxState, Store, StoreError,
+    Alongside, Begin, CallbackRecord, NewOutboxMessage, OutboxClaim, OutboxError, OutboxState,
+    Store, StoreError,
 };
 use std::collections::HashSet;
 use std::time::Duration as StdDuration;
@@ -487,9 +488,10 @@ pub(super) async fn retention_prunes_old_inbox_entries_and_settled_events(store:
 
 /// An order change and its bookkeeping (the idempotency key it answers,
 /// the callback it processes) commit together: a change refused for a
-/// stale version leaves the key claimed and the callback unprocessed; a
-/// saved one completes the key with the order's id and processes the
-/// callback; with nothing to change they commit on their own.
+/// stale version leaves the key claimed and writes no inbox entry; a saved
+/// one completes the key with the order's id and writes the entry,
+/// processed (which the callback lookup then reports); with nothing to
+/// change they commit on their own.
 pub(super) async fn bookkeeping_commits_with_the_order_change_or_not_at_all(store: &Store) {
     let begin = |key: &'static str| store.begin_idempotent(key, "confirm", b"f", LEASE);
     let processed_now = || async {
@@ -497,15 +499,20 @@ pub(super) async fn bookkeeping_commits_with_the_order_change_or_not_at_all(stor
         let long_ago = Utc::now() - Duration::days(3650);
         store.prune(tomorrow, long_ago).await.unwrap().inbox
     };
-    assert_eq!(begin("k-along").await.unwrap(), Begin::New);
-    assert!(
+    // Found by the customer order number (the order has no Panhe number):
+    // the lookup's second way.
+    let seen = |key: &'static str, number: String| async move {
         store
-            .record_callback(ProviderId::Panhe, "cb-along", b"{}")
+            .find_order_for_callback(ProviderId::Panhe, "T-none", Some(&number), key)
             .await
             .unwrap()
-    );
+            .map(|(_, processed)| processed)
+    };
+    assert_eq!(begin("k-along").await.unwrap(), Begin::New);
     let mut order = order_at(base_time());
+    let number = order.customer_order_no.clone();
     store.insert_order(&mut order).await.unwrap();
+    assert_eq!(seen("cb-along", number.clone()).await, Some(false));
     let mut stale = order.clone();
     order.status = OrderStatus::Held;
     store
@@ -515,7 +522,11 @@ pub(super) async fn bookkeeping_commits_with_the_order_change_or_not_at_all(stor
 
     let both = Alongside {
         completes_key: Some("k-along"),
-        processes_callback: Some((ProviderId::Panhe, "cb-along")),
+        records_callback: Some(CallbackRecord {
+            provider: ProviderId::Panhe,
+            dedupe_key: "cb-along",
+            payload: b"{}",
+        }),
     };
     stale.status = OrderStatus::Cancelled;
     let refused = store
@@ -526,7 +537,7 @@ pub(super) async fn bookkeeping_commits_with_the_order_change_or_not_at_all(stor
         "{refused:?}"
     );
     assert_eq!(begin("k-along").await.unwrap(), Begin::InProgress);
-    assert_eq!(processed_now().await, 0);
+    assert_eq!(seen("cb-along", number.clone()).await, Some(false));
 
     order.status = OrderStatus::Issuing;
     store
@@ -537,13 +548,15 @@ pub(super) async fn bookkeeping_commits_with_the_order_change_or_not_at_all(stor
         begin("k-along").await.unwrap(),
         Begin::Completed(order.id.as_str().as_bytes().to_vec())
     );
-    assert_eq!(processed_now().await, 1);
+    assert_eq!(seen("cb-along", number.clone()).await, Some(true));
     assert_eq!(
         store.get_order(&order.id).await.unwrap().unwrap().status,
         OrderStatus::Issuing
     );
+    assert_eq!(processed_now().await, 1);
 
-    // Nothing changed: the bookkeeping alone.
+    // Nothing changed: the bookkeeping alone. An entry recorded first
+    // (as Juhe's callbacks are) is marked processed.
     assert_eq!(begin("k-alone").await.unwrap(), Begin::New);
     assert!(
         store
@@ -551,20 +564,27 @@ pub(super) async fn bookkeeping_commits_with_the_order_change_or_not_at_all(stor
             .await
             .unwrap()
     );
+    assert_eq!(seen("cb-alone", number.clone()).await, Some(false));
     let alone = Alongside {
         completes_key: Some("k-alone"),
-        processes_callback: Some((ProviderId::Panhe, "cb-alone")),
+        records_callback: Some(CallbackRecord {
+            provider: ProviderId::Panhe,
+            dedupe_key: "cb-alone",
+            payload: b"{}",
+        }),
     };
     store.commit_alongside(&order.id, &alone).await.unwrap();
     assert_eq!(
         begin("k-alone").await.unwrap(),
         Begin::Completed(order.id.as_str().as_bytes().to_vec())
     );
-    assert_eq!(processed_now().await, 1);
+    assert_eq!(seen("cb-alone", number).await, Some(true));
     // A completed key keeps its first response.
     store.commit_alongside(&stale.id, &alone).await.unwrap();
     assert_eq!(
         begin("k-alone").await.unwrap(),
         Begin::Completed(order.id.as_str().as_bytes().to_vec())
     );
+    // An order nobody has: no answer, whatever the key.
+    assert_eq!(seen("cb-along", "rg-nobody".into()).await, None);
 }
