@@ -206,6 +206,56 @@ pub(super) fn bounds_section(doc: &mut String, results: &Results) {
             micros(later.railgate.latency_us.p50),
         );
     }
+    if let Some(row) = row(SEARCH_DEFAULT_CACHED)
+        && let Some(baseline) = &row.baseline
+    {
+        let outside = results
+            .h2load
+            .as_ref()
+            .map_or("not measured".to_owned(), |report| {
+                format!("{:.2}", report.median_ratio())
+            });
+        let _ = writeln!(
+            doc,
+            "- **Search from the cache, default configuration**: {:.0} req/s against the \
+             same-answer baseline's {:.0} ({:.2}); from outside with h2load, the median of the \
+             pairs is {outside}. Both sides encode the same {} per call (the baseline clones \
+             and encodes its captured answer, railgate its cached one), so the gap is railgate's \
+             own work per cached call: the request's checks and station resolution, the cache \
+             lookup, the copy of the cached answer, the metrics, the audit line and the call's \
+             span, with the load generator sharing the 2 cores in process. Serving the cached \
+             answer's encoded bytes (issue 18 part 4) is not built yet. On a shared 2-core \
+             machine this ratio moves from run to run: compare several runs.",
+            row.railgate.rps,
+            baseline.rps,
+            row.railgate.rps / baseline.rps.max(1.0),
+            results
+                .h2load
+                .as_ref()
+                .map_or("answer".to_owned(), |report| report.answer.clone()),
+        );
+    }
+    for cost in &results.store_cost {
+        let (transactions, statements) = cost.per_order_totals();
+        let total = cost.counts.total();
+        let per_order = |count: u64| count as f64 / cost.orders.max(1) as f64;
+        let _ = writeln!(
+            doc,
+            "- **What one order costs the store ({})**: {transactions:.1} transactions ({:.1} \
+             writes, {:.1} reads) and {statements:.1} statements. What is left after this \
+             round's cuts (children upserted in one statement each, the change-order read \
+             skipped for unchanged orders, idempotency keys and Panhe callbacks' inbox entries \
+             committed with the order change, reads reused): two idempotency claims, the insert, \
+             about five order saves, and about nine reads of the order (WatchOrder's three, the \
+             visibility check before Confirm and Confirm's own read, the callbacks' re-reads), \
+             each read two statements (the order and its tickets). Reaching 6 would take the \
+             claim in the insert's transaction and reads served from the order each step \
+             already holds.",
+            cost.backend,
+            per_order(total.write_transactions),
+            per_order(total.read_transactions),
+        );
+    }
     if let Some(watch) = &results.watch {
         let _ = writeln!(
             doc,
