@@ -346,25 +346,19 @@ pub fn section(doc: &mut String, costs: &[StoreCost]) {
             "| store operation | calls | write transactions | read transactions | statements |\n\
              |---|---:|---:|---:|---:|"
         );
-        for (operation, counts) in &cost.counts.by_operation {
-            let _ = writeln!(
-                doc,
-                "| `{operation}` | {:.1} | {:.1} | {:.1} | {:.1} |",
+        let row = |label: &str, counts: &OperationCounts| {
+            format!(
+                "| {label} | {:.1} | {:.1} | {:.1} | {:.1} |",
                 cost.per_order(counts.calls),
                 cost.per_order(counts.write_transactions),
                 cost.per_order(counts.read_transactions),
                 cost.per_order(counts.statements),
-            );
+            )
+        };
+        for (operation, counts) in &cost.counts.by_operation {
+            let _ = writeln!(doc, "{}", row(&format!("`{operation}`"), counts));
         }
-        let total = cost.counts.total();
-        let _ = writeln!(
-            doc,
-            "| all | {:.1} | {:.1} | {:.1} | {:.1} |\n",
-            cost.per_order(total.calls),
-            cost.per_order(total.write_transactions),
-            cost.per_order(total.read_transactions),
-            cost.per_order(total.statements),
-        );
+        let _ = writeln!(doc, "{}\n", row("all", &cost.counts.total()));
     }
 }
 

@@ -288,23 +288,18 @@ async fn connect(uri: &str) -> Result<Vec<Channel>, BenchError> {
 async fn cached_and_orders(timing: &Timing, results: &mut Results) -> Result<(), BenchError> {
     eprintln!("bench: Search from the cache");
     let gateway = Gateway::start(super::sqlite(3_600_000)).await?;
-    let answer = capture(&gateway.uri()).await?;
-    let baseline = BaselineServer::start(answer).await?;
-    let railgate_channels = connect(&gateway.uri()).await?;
-    let baseline_channels = connect(&baseline.uri).await?;
-    let search = scenarios::search(scenarios::search_request());
-
+    let pair = SearchPair::measure(timing, &gateway).await?;
+    let (search, railgate, ceiling) = (pair.search.clone(), pair.railgate, pair.ceiling);
+    let (railgate_channels, baseline_channels) = (&pair.railgate_channels, &pair.baseline_channels);
     let closed = timing.closed(CONCURRENCY, timing.closed);
-    let railgate = load::run("railgate", search.clone(), &railgate_channels, closed).await;
-    let ceiling = load::run("baseline", search.clone(), &baseline_channels, closed).await;
     let sweep = run_sweep(
         timing,
         "Search (cache)",
         "baseline",
         railgate.rps,
         &SWEEP,
-        (search.clone(), &railgate_channels),
-        (search.clone(), &baseline_channels),
+        (search.clone(), railgate_channels),
+        (search.clone(), baseline_channels),
     )
     .await;
     results.sweeps.push(sweep);
@@ -317,15 +312,15 @@ async fn cached_and_orders(timing: &Timing, results: &mut Results) -> Result<(),
 
     eprintln!("bench: GetOrder");
     let get_order = scenario_workload(Scenario::GetOrder, &railgate_channels[0]).await?;
-    let railgate = load::run("railgate", get_order.clone(), &railgate_channels, closed).await;
+    let railgate = load::run("railgate", get_order.clone(), railgate_channels, closed).await;
     let sweep = run_sweep(
         timing,
         "GetOrder",
         "baseline Search",
         railgate.rps,
         &SHORT_SWEEP,
-        (get_order, &railgate_channels),
-        (search, &baseline_channels),
+        (get_order, railgate_channels),
+        (search, baseline_channels),
     )
     .await;
     results.sweeps.push(sweep);
@@ -337,8 +332,10 @@ async fn cached_and_orders(timing: &Timing, results: &mut Results) -> Result<(),
     });
 
     eprintln!("bench: WatchOrder × {}", timing.watch_streams);
-    drop(railgate_channels);
-    drop(baseline_channels);
+    // The Search connections closed first: the streams get the gateway.
+    drop(pair.railgate_channels);
+    drop(pair.baseline_channels);
+    drop(pair.baseline);
     match watch::run(&gateway.uri(), timing.watch_streams, watch::CONNECTIONS).await {
         Ok(report) => results.watch = Some(report),
         Err(error) => results.skipped.push(format!("WatchOrder: {error}")),
@@ -437,6 +434,49 @@ async fn default_configuration(timing: &Timing, results: &mut Results) -> Result
             ..super::sqlite(cache_ttl_ms)
         })
         .await?;
+        let pair = SearchPair::measure(timing, &gateway).await?;
+        if cache_ttl_ms > 0 {
+            let sweep = run_sweep(
+                timing,
+                name,
+                EQUAL_BASELINE,
+                pair.railgate.rps,
+                &SHORT_SWEEP,
+                (pair.search.clone(), &pair.railgate_channels),
+                (pair.search.clone(), &pair.baseline_channels),
+            )
+            .await;
+            results.sweeps.push(sweep);
+        }
+        results.rows.push(Row {
+            scenario: name.into(),
+            railgate: pair.railgate,
+            baseline: Some(pair.ceiling),
+            baseline_name: EQUAL_BASELINE.into(),
+        });
+        drop(pair.railgate_channels);
+        drop(pair.baseline_channels);
+        drop(pair.baseline);
+        gateway.stop().await;
+    }
+    Ok(())
+}
+
+/// A gateway's Search next to a baseline serving its very answer, each
+/// in a closed loop at the fixed concurrency; the channels stay open for
+/// what is measured next.
+struct SearchPair {
+    /// Serves while its channels are in use.
+    baseline: BaselineServer,
+    search: Arc<dyn Workload>,
+    railgate_channels: Vec<Channel>,
+    baseline_channels: Vec<Channel>,
+    railgate: Report,
+    ceiling: Report,
+}
+
+impl SearchPair {
+    async fn measure(timing: &Timing, gateway: &Gateway) -> Result<Self, BenchError> {
         let answer = capture(&gateway.uri()).await?;
         eprintln!(
             "bench: the baseline serves {}",
@@ -449,31 +489,15 @@ async fn default_configuration(timing: &Timing, results: &mut Results) -> Result
         let closed = timing.closed(CONCURRENCY, timing.closed);
         let railgate = load::run("railgate", search.clone(), &railgate_channels, closed).await;
         let ceiling = load::run("baseline", search.clone(), &baseline_channels, closed).await;
-        if cache_ttl_ms > 0 {
-            let sweep = run_sweep(
-                timing,
-                name,
-                EQUAL_BASELINE,
-                railgate.rps,
-                &SHORT_SWEEP,
-                (search.clone(), &railgate_channels),
-                (search, &baseline_channels),
-            )
-            .await;
-            results.sweeps.push(sweep);
-        }
-        results.rows.push(Row {
-            scenario: name.into(),
+        Ok(Self {
+            baseline,
+            search,
+            railgate_channels,
+            baseline_channels,
             railgate,
-            baseline: Some(ceiling),
-            baseline_name: EQUAL_BASELINE.into(),
-        });
-        drop(railgate_channels);
-        drop(baseline_channels);
-        drop(baseline);
-        gateway.stop().await;
+            ceiling,
+        })
     }
-    Ok(())
 }
 
 /// Open-loop points at `fractions` of `max_rps`, railgate then its
