@@ -224,8 +224,26 @@ impl OrderService {
         }
     }
 
+    /// Completes the idempotency key on success; otherwise as
+    /// [`Self::finish_completed`].
+    pub(super) async fn finish(
+        &self,
+        key: &str,
+        result: Result<Order, OrderError>,
+    ) -> Result<Order, OrderError> {
+        if let Ok(order) = &result {
+            self.store
+                .complete_idempotent(key, order.id.as_str().as_bytes())
+                .await?;
+        }
+        self.finish_completed(key, result).await
+    }
+
     /// [`Self::finish`] for work that completed the key itself, with its
-    /// change ([`Alongside::completing`]) whenever it answered `Ok`.
+    /// change ([`Alongside::completing`]) whenever it answered `Ok`. On a
+    /// definite failure (nothing happened at the provider) the key is
+    /// released so a retry may try again; on a failure that may have acted
+    /// it stays claimed.
     pub(super) async fn finish_completed(
         &self,
         key: &str,
@@ -233,26 +251,6 @@ impl OrderService {
     ) -> Result<Order, OrderError> {
         match &result {
             Ok(_) => {}
-            Err(error) if may_have_acted(error) => {}
-            Err(_) => self.store.release_idempotent(key).await?,
-        }
-        result
-    }
-
-    /// Completes the idempotency key on success; on a definite failure
-    /// (nothing happened at the provider) releases it so a retry may try
-    /// again; on a failure that may have acted keeps it claimed.
-    pub(super) async fn finish(
-        &self,
-        key: &str,
-        result: Result<Order, OrderError>,
-    ) -> Result<Order, OrderError> {
-        match &result {
-            Ok(order) => {
-                self.store
-                    .complete_idempotent(key, order.id.as_str().as_bytes())
-                    .await?
-            }
             // A retry at once would send the call again: within the key's
             // lease it is told the request is in progress; after it, it
             // resumes and finds the order as the reconciler read it.

@@ -74,20 +74,20 @@ impl Store {
         customer_order_no: Option<&str>,
         dedupe_key: &str,
     ) -> Result<Option<(super::OrderRef, bool)>, StoreError> {
-        if let Some(found) = dispatch!(self.find_order_for_callback(
+        if let Some(found) = dispatch!(self.find_order_ref(
             "provider_order_no",
             provider,
             provider_order_no,
-            dedupe_key
+            Some(dedupe_key)
         ))? {
             return Ok(Some(found));
         }
         match customer_order_no {
-            Some(number) => dispatch!(self.find_order_for_callback(
+            Some(number) => dispatch!(self.find_order_ref(
                 "customer_order_no",
                 provider,
                 number,
-                dedupe_key
+                Some(dedupe_key)
             )),
             None => Ok(None),
         }
@@ -140,34 +140,6 @@ macro_rules! alongside_queries {
                         .await?;
                 }
                 Ok(())
-            }
-
-            pub(crate) async fn find_order_for_callback(
-                &self,
-                column: &'static str,
-                provider: $crate::domain::ProviderId,
-                value: &str,
-                dedupe_key: &str,
-            ) -> Result<Option<($crate::store::OrderRef, bool)>, $crate::store::StoreError> {
-                let query = format!(
-                    "SELECT id, trace_parent, EXISTS (SELECT 1 FROM callback_inbox \
-                     WHERE provider = $1 AND dedupe_key = $3 AND processed_at IS NOT NULL) \
-                     FROM orders WHERE provider = $1 AND {column} = $2"
-                );
-                let found: Option<(String, String, bool)> = sqlx::query_as(&query)
-                    .bind(provider.as_str())
-                    .bind(value)
-                    .bind(dedupe_key)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                found
-                    .map(|(id, trace_parent, processed)| {
-                        let id = $crate::domain::OrderId::parse(&id).map_err(|_| {
-                            $crate::store::StoreError::Corrupt(format!("order id {id:?}"))
-                        })?;
-                        Ok(($crate::store::OrderRef { id, trace_parent }, processed))
-                    })
-                    .transpose()
             }
 
             pub(crate) async fn commit_alongside(

@@ -171,25 +171,39 @@ macro_rules! shared_queries {
                 Ok(order)
             }
 
-            pub(crate) async fn find_order_id_by(
+            /// The order whose `column` is `value`, by id; with whether
+            /// the inbox holds the callback `processed` names as
+            /// processed (false when it names none). One indexed lookup.
+            pub(crate) async fn find_order_ref(
                 &self,
                 column: &'static str,
                 provider: ProviderId,
                 value: &str,
-            ) -> Result<Option<$crate::store::OrderRef>, StoreError> {
+                processed: Option<&str>,
+            ) -> Result<Option<($crate::store::OrderRef, bool)>, StoreError> {
+                let seen = if processed.is_some() {
+                    "EXISTS (SELECT 1 FROM callback_inbox WHERE provider = $1 \
+                     AND dedupe_key = $3 AND processed_at IS NOT NULL)"
+                } else {
+                    "FALSE"
+                };
                 let query = format!(
-                    "SELECT id, trace_parent FROM orders WHERE provider = $1 AND {column} = $2"
+                    "SELECT id, trace_parent, {seen} FROM orders \
+                     WHERE provider = $1 AND {column} = $2"
                 );
-                let found: Option<(String, String)> = sqlx::query_as(&query)
+                let mut query = sqlx::query_as::<_, (String, String, bool)>(&query)
                     .bind(provider.as_str())
-                    .bind(value)
+                    .bind(value);
+                if let Some(dedupe_key) = processed {
+                    query = query.bind(dedupe_key);
+                }
+                query
                     .fetch_optional(&self.pool)
-                    .await?;
-                found
-                    .map(|(id, trace_parent)| {
+                    .await?
+                    .map(|(id, trace_parent, seen)| {
                         let id = OrderId::parse(&id)
                             .map_err(|_| StoreError::Corrupt(format!("order id {id:?}")))?;
-                        Ok($crate::store::OrderRef { id, trace_parent })
+                        Ok(($crate::store::OrderRef { id, trace_parent }, seen))
                     })
                     .transpose()
             }
