@@ -533,6 +533,34 @@ async fn refused_requests(client: &BookingServiceClient<Channel>) -> Vec<String>
     answers
 }
 
+/// Whether `line` holds `secret` as a value of its own: an all-digit
+/// secret inside a longer run of digits is not it. A debug log line carries
+/// timings such as `"elapsed_secs":0.001357913`, which hold any short digit
+/// string sooner or later (a CI run once found the wrong code 135791 there);
+/// a leaked code, phone or ID number stands apart from other digits.
+fn contains_value(line: &str, secret: &str) -> bool {
+    let digit_at = |index: usize| line.as_bytes().get(index).is_some_and(u8::is_ascii_digit);
+    let starts_with_digit = secret.starts_with(|c: char| c.is_ascii_digit());
+    let ends_with_digit = secret.ends_with(|c: char| c.is_ascii_digit());
+    line.match_indices(secret).any(|(start, _)| {
+        let digit_before = starts_with_digit && start > 0 && digit_at(start - 1);
+        let digit_after = ends_with_digit && digit_at(start + secret.len());
+        !digit_before && !digit_after
+    })
+}
+
+#[test]
+fn a_secret_is_found_as_a_value_not_inside_a_longer_number() {
+    assert!(contains_value(r#"{"code":"135791"}"#, "135791"));
+    assert!(contains_value("code=135791 rest", "135791"));
+    assert!(contains_value("135791", "135791"));
+    assert!(!contains_value(r#""elapsed_secs":0.001357913"#, "135791"));
+    assert!(!contains_value("91357911", "135791"));
+    // Once inside a number, once alone: still a leak.
+    assert!(contains_value("0.001357913 and 135791", "135791"));
+    assert!(contains_value("name 欧阳锋", "欧阳锋"));
+}
+
 #[test]
 fn fixture_ids_are_valid_and_the_bad_one_is_not() {
     for id in traveller_ids() {
@@ -587,7 +615,10 @@ async fn no_personal_data_in_logs_answers_or_exported_spans_of_a_full_booking() 
         ("exported spans", &exported.join("\n")),
     ] {
         for secret in secrets().into_iter().chain([phone_code.clone()]) {
-            let leaks: Vec<&str> = text.lines().filter(|line| line.contains(&secret)).collect();
+            let leaks: Vec<&str> = text
+                .lines()
+                .filter(|line| contains_value(line, &secret))
+                .collect();
             assert!(
                 leaks.is_empty(),
                 "{secret:?} leaked in the {source}: {leaks:#?}"
