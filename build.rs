@@ -27,9 +27,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out_dir.join("railgate_descriptor.bin"),
         compiler.encode_file_descriptor_set(),
     )?;
+    let descriptors = compiler.file_descriptor_set();
+    // Pass one: the messages and the clients.
     tonic_prost_build::configure()
+        .build_server(false)
         // Smaller per-call buffers than tonic's (see src/api/codec.rs).
         .codec_path("crate::api::codec::ProstCodec")
-        .compile_fds(compiler.file_descriptor_set())?;
+        .compile_fds(descriptors.clone())?;
+    // Pass two: the servers alone, over pass one's messages, except that
+    // Search answers with `SearchReply` (src/api/search_reply.rs): the same
+    // bytes on the wire as a `SearchResponse`, with the parts that do not
+    // change between answers encoded once. Clients and reflection still
+    // see `SearchResponse`.
+    let servers_dir = out_dir.join("servers");
+    std::fs::create_dir_all(&servers_dir)?;
+    tonic_prost_build::configure()
+        .build_client(false)
+        .out_dir(&servers_dir)
+        .extern_path(".railgate.v1", "crate::proto")
+        .extern_path(".railgate.v1.SearchResponse", "crate::proto::SearchReply")
+        .codec_path("crate::api::codec::ProstCodec")
+        .compile_fds(services_only(descriptors))?;
     Ok(())
+}
+
+/// The descriptors with their messages and enums removed: pass two
+/// generates services that refer to pass one's types.
+fn services_only(
+    mut descriptors: prost_types::FileDescriptorSet,
+) -> prost_types::FileDescriptorSet {
+    for file in &mut descriptors.file {
+        file.message_type.clear();
+        file.enum_type.clear();
+    }
+    descriptors
 }

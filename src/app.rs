@@ -316,6 +316,10 @@ pub async fn run(
         orders,
         watch_hub,
         accounts,
+        search_replies: api::search_reply::ReplyCache::new(
+            config.search.cache_ttl(),
+            metrics.clone(),
+        ),
     });
 
     let http = tokio::spawn(serve_http(

@@ -63,6 +63,10 @@ pub use railgate_stations as stations;
 #[allow(clippy::all, missing_docs)]
 pub mod proto {
     tonic::include_proto!("railgate.v1");
+    // The servers, generated in build.rs's second pass.
+    include!(concat!(env!("OUT_DIR"), "/servers/railgate.v1.rs"));
+
+    pub use crate::api::search_reply::SearchReply;
 
     /// Encoded descriptors of the `railgate.v1` files, for server reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =

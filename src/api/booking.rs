@@ -41,7 +41,7 @@ impl BookingService for BookingApi {
     async fn search(
         &self,
         request: Request<pb::SearchRequest>,
-    ) -> Result<Response<pb::SearchResponse>, Status> {
+    ) -> Result<Response<pb::SearchReply>, Status> {
         respond(search::search(&self.state, request.into_inner()).await)
     }
 

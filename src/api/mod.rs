@@ -18,6 +18,7 @@ mod grab_dates;
 pub mod orders;
 mod refund_quote;
 pub mod search;
+pub mod search_reply;
 pub mod status;
 pub mod watch;
 
@@ -43,6 +44,8 @@ pub struct ApiState {
     pub watch_hub: Arc<watch::WatchHub>,
     /// 12306 account operations (AccountService).
     pub accounts: crate::accounts::Accounts,
+    /// Search replies kept encoded while their provider answers are cached.
+    pub search_replies: search_reply::ReplyCache,
 }
 
 /// The operator service (AdminService), ready to add to a server.

@@ -6,6 +6,7 @@ use super::convert::{
     provider_from_proto, provider_to_proto, shared_train_to_proto, station_to_proto, stop_to_proto,
     through_stop_offer_to_proto, train_type_from_proto,
 };
+use super::search_reply::ReplyKey;
 use super::status::{ApiError, Violation};
 use crate::domain::time::parse_travel_date;
 use crate::domain::{ProviderId, TrainOption};
@@ -30,7 +31,7 @@ const MAX_TRAIN_CODE: usize = 16;
 pub async fn search(
     state: &ApiState,
     request: pb::SearchRequest,
-) -> Result<pb::SearchResponse, ApiError> {
+) -> Result<pb::SearchReply, ApiError> {
     let mut violations = Vec::new();
     let journey = journey(
         state,
@@ -61,13 +62,24 @@ pub async fn search(
         city_journey(state, &query)
     };
 
-    let result = state.router.search_journey(&journey, &providers).await?;
+    let gathered = state.router.gather_journey(&journey, &providers).await?;
+    let provider_results = gathered.reports.iter().map(provider_result).collect();
+    // Through-stop offers come from further provider calls, made per
+    // search: only replies without them are kept encoded.
+    let reply_key =
+        (!request.through_stops).then(|| reply_key(&query, &journey, &train_types, &providers));
+    if let Some(key) = &reply_key
+        && let Some(encoded) = state.search_replies.get(key, &gathered).await
+    {
+        return Ok(pb::SearchReply::from_encoded(encoded, provider_results));
+    }
+
+    let merged = gathered.merge(&journey);
     let wanted = |train: &TrainOption| -> bool {
         train_types.is_empty() || train_types.contains(&train.train_type)
     };
     let through_offers = if request.through_stops {
-        let short: Vec<_> = result
-            .trains
+        let short: Vec<_> = merged
             .iter()
             .filter(|train| wanted(train))
             .cloned()
@@ -79,8 +91,8 @@ pub async fn search(
     } else {
         Vec::new()
     };
-    let mut trains = Vec::with_capacity(result.trains.len() + through_offers.len());
-    for train in result.trains.into_iter().filter(|train| wanted(train)) {
+    let mut trains = Vec::with_capacity(merged.len() + through_offers.len());
+    for train in merged.into_iter().filter(|train| wanted(train)) {
         // A through-stop offer follows the train it stands in for.
         let through = through_offers
             .iter()
@@ -89,16 +101,53 @@ pub async fn search(
         trains.push(shared_train_to_proto(train));
         trains.extend(through);
     }
-    let provider_results = result.reports.iter().map(provider_result).collect();
-    Ok(pb::SearchResponse {
+    let response = pb::SearchResponse {
         from_station: Some(station_to_proto(&query.from)),
         to_station: Some(station_to_proto(&query.to)),
         travel_date: query.date.format("%Y-%m-%d").to_string(),
         trains,
-        provider_results,
+        provider_results: Vec::new(),
         from_stations: journey.from.iter().map(station_to_proto).collect(),
         to_stations: journey.to.iter().map(station_to_proto).collect(),
-    })
+    };
+    let reply = pb::SearchReply::new(response);
+    state
+        .search_replies
+        .encoded(reply_key, &gathered, reply.encoded().clone())
+        .await;
+    Ok(pb::SearchReply::from_encoded(
+        reply.encoded().clone(),
+        provider_results,
+    ))
+}
+
+/// What the reply of a search without through-stop offers depends on,
+/// besides the provider answers it is built from.
+fn reply_key(
+    query: &SearchQuery,
+    journey: &JourneyQuery,
+    train_types: &[crate::domain::TrainType],
+    providers: &[ProviderId],
+) -> ReplyKey {
+    let telecodes = |named: &Station, stations: &[Station]| -> Vec<String> {
+        std::iter::once(named)
+            .chain(stations)
+            .map(|station| station.telecode.clone())
+            .collect()
+    };
+    let mut train_types = train_types.to_vec();
+    train_types.sort_by_key(|train_type| *train_type as u8);
+    train_types.dedup();
+    let mut providers = providers.to_vec();
+    providers.sort();
+    providers.dedup();
+    ReplyKey {
+        from: telecodes(&query.from, &journey.from),
+        to: telecodes(&query.to, &journey.to),
+        date: query.date,
+        train_types,
+        providers,
+    }
 }
 
 /// The stations a search covers: at each end, the city's stations when

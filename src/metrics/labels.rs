@@ -46,6 +46,22 @@ pub enum CacheOutcome {
     joined,
 }
 
+/// How a Search's reply was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum ReplyOutcome {
+    /// The encoded reply of an earlier identical search over the same
+    /// provider answers.
+    reused,
+    /// Merged, converted and encoded for this search.
+    encoded,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub(super) struct ReplyLabels {
+    pub(super) outcome: ReplyOutcome,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub(super) struct CacheLabels {
     pub(super) provider: &'static str,

@@ -20,11 +20,11 @@ pub mod text;
 
 use labels::{
     CacheLabels, CallbackLabels, DeliveryLabels, OutboxLabels, PoolLabels, RefusalLabels,
-    StatusLabels, StoreLabels, TransitionLabels,
+    ReplyLabels, StatusLabels, StoreLabels, TransitionLabels,
 };
 pub use labels::{
     CacheOutcome, CallbackOutcome, DeliveryOutcome, ProviderLabels, ProviderOutcome, Refusal,
-    RpcLabels,
+    ReplyOutcome, RpcLabels,
 };
 pub use rpc::MetricsLayer;
 pub(crate) use rpc::{method_of, status_code};
@@ -45,6 +45,7 @@ pub const FAMILIES: &[&str] = &[
     "rpc_server_calls_in_flight",
     "railgate_call_refusals",
     "railgate_search_provider_answers",
+    "railgate_search_replies",
     "railgate_provider_call_duration_seconds",
     "railgate_watch_streams_open",
     "railgate_order_transitions",
@@ -74,6 +75,7 @@ struct Instruments {
     rpc_in_flight: Gauge,
     refusals: Family<RefusalLabels, Counter>,
     search_cache: Family<CacheLabels, Counter>,
+    search_replies: Family<ReplyLabels, Counter>,
     provider_duration: Family<ProviderLabels, Histogram>,
     watch_streams: Gauge,
     order_transitions: Family<TransitionLabels, Counter>,
@@ -132,6 +134,12 @@ impl Metrics {
             "railgate_search_provider_answers",
             "Provider answers for searches, by where they came from (cache hit, miss, joined)",
             search_cache.clone(),
+        );
+        let search_replies = Family::<ReplyLabels, Counter>::default();
+        registry.register(
+            "railgate_search_replies",
+            "Search replies, by how they were made (reused encoded, or encoded)",
+            search_replies.clone(),
         );
         let provider_duration = Family::<ProviderLabels, Histogram>::new_with_constructor(
             seconds_histogram as fn() -> _,
@@ -217,6 +225,7 @@ impl Metrics {
             rpc_in_flight,
             refusals,
             search_cache,
+            search_replies,
             provider_duration,
             watch_streams,
             order_transitions,
@@ -275,6 +284,14 @@ impl Metrics {
         self.0
             .search_cache
             .get_or_create(&CacheLabels { provider, outcome })
+            .inc();
+    }
+
+    /// A Search reply, made as `outcome` says.
+    pub fn search_reply(&self, outcome: ReplyOutcome) {
+        self.0
+            .search_replies
+            .get_or_create(&ReplyLabels { outcome })
             .inc();
     }
 
@@ -420,6 +437,7 @@ mod tests {
         );
         metrics.refused(Refusal::rate_limited);
         metrics.search_answer("panhe", CacheOutcome::hit);
+        metrics.search_reply(ReplyOutcome::reused);
         metrics.provider_call(
             ProviderLabels {
                 provider: "panhe",
@@ -456,6 +474,7 @@ mod tests {
             "rpc_server_call_duration_seconds_count{rpc_service=\"railgate.v1.BookingService\",rpc_method=\"Search\",rpc_grpc_status_code=\"0\"} 1",
             "railgate_call_refusals_total{reason=\"rate_limited\"} 1",
             "railgate_search_provider_answers_total{provider=\"panhe\",outcome=\"hit\"} 1",
+            "railgate_search_replies_total{outcome=\"reused\"} 1",
             "railgate_provider_call_duration_seconds_bucket{le=\"10.0\",provider=\"panhe\",operation=\"/train/queryTickets\",outcome=\"timeout\"} 1",
             "railgate_watch_streams_open 1",
             "railgate_order_transitions_total{from=\"none\",to=\"pending\"} 1",

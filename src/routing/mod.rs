@@ -15,7 +15,7 @@ pub mod merge;
 mod search;
 pub mod through_stops;
 
-pub use search::JourneyQuery;
+pub use search::{GatheredSearch, JourneyQuery};
 pub use through_stops::ThroughStopOffer;
 
 use crate::config::RoutingConfig;

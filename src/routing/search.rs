@@ -77,6 +77,76 @@ struct PairCall<'a> {
 type CallAnswer =
     Result<Result<Arc<ProviderAnswer>, Arc<ProviderError>>, tokio::time::error::Elapsed>;
 
+/// What a search's provider calls brought back, before the merge.
+#[derive(Debug)]
+pub struct GatheredSearch {
+    /// One report per provider asked.
+    pub reports: Vec<ProviderReport>,
+    /// The answers that came back, in call order.
+    sources: Vec<Source>,
+    /// Whether every call answered (none failed or timed out).
+    complete: bool,
+}
+
+/// One answer a search uses.
+#[derive(Debug)]
+struct Source {
+    answer: Arc<ProviderAnswer>,
+    /// From a provider that merges a city: keep only trains the journey
+    /// covers.
+    filter: bool,
+}
+
+impl GatheredSearch {
+    /// Whether every call answered: a result built from some of the
+    /// answers is not the one the full set would give.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// Whether `other` was built from the very same answers (the same
+    /// cached `Arc`s, in the same order): then its merge is this one's.
+    pub fn same_answers(&self, other: &[Arc<ProviderAnswer>]) -> bool {
+        self.sources.len() == other.len()
+            && self
+                .sources
+                .iter()
+                .zip(other)
+                .all(|(source, answer)| Arc::ptr_eq(&source.answer, answer))
+    }
+
+    /// The answers, in call order (kept alive by whoever holds them, so a
+    /// later [`Self::same_answers`] cannot be fooled by a reused address).
+    pub fn answers(&self) -> Vec<Arc<ProviderAnswer>> {
+        self.sources
+            .iter()
+            .map(|source| Arc::clone(&source.answer))
+            .collect()
+    }
+
+    /// The trains of `journey`'s answers, merged and ordered by departure.
+    pub fn merge(&self, journey: &JourneyQuery) -> Vec<Arc<TrainOption>> {
+        let kept: Vec<Vec<Arc<TrainOption>>> = self
+            .sources
+            .iter()
+            .map(|source| {
+                if source.filter {
+                    source
+                        .answer
+                        .trains
+                        .iter()
+                        .filter(|train| journey.covers(train))
+                        .cloned()
+                        .collect()
+                } else {
+                    source.answer.trains.clone()
+                }
+            })
+            .collect();
+        merge_trains(kept.iter().map(Vec::as_slice))
+    }
+}
+
 impl Router {
     /// Searches every provider in `only` (all when empty) for one pair of
     /// stations. Fails only when no provider answered.
@@ -97,6 +167,21 @@ impl Router {
         journey: &JourneyQuery,
         only: &[ProviderId],
     ) -> Result<SearchResult, RoutingError> {
+        let gathered = self.gather_journey(journey, only).await?;
+        Ok(SearchResult {
+            trains: gathered.merge(journey),
+            reports: gathered.reports,
+        })
+    }
+
+    /// As [`Self::search_journey`], stopping before the merge: the caller
+    /// sees which answers the result would be built from (an answer still
+    /// cached is the same `Arc`), and merges only when it needs the trains.
+    pub async fn gather_journey(
+        &self,
+        journey: &JourneyQuery,
+        only: &[ProviderId],
+    ) -> Result<GatheredSearch, RoutingError> {
         let selected: Vec<&Adapter> = self
             .adapters
             .iter()
@@ -130,12 +215,13 @@ impl Router {
         // preferred provider's train-level facts win the merge.
         answers.sort_by_key(|(index, _, _)| *index);
 
-        let mut kept: Vec<Vec<Arc<TrainOption>>> = Vec::new();
+        let mut sources = Vec::with_capacity(answers.len());
         let mut tallies: Vec<ProviderTally> = selected
             .iter()
             .map(|adapter| ProviderTally::new(adapter.id()))
             .collect();
         let mut first_error = None;
+        let mut complete = true;
         for (index, answer, elapsed) in answers {
             let call = &calls[index];
             let provider = call.adapter.id();
@@ -149,37 +235,36 @@ impl Router {
                     // fetched for it (or for an identical one in flight).
                     let age = asked_at.saturating_duration_since(answer.fetched_at);
                     tally.answered(age, &answer.skipped);
-                    kept.push(if call.filter {
-                        answer
-                            .trains
-                            .iter()
-                            .filter(|train| journey.covers(train))
-                            .cloned()
-                            .collect()
-                    } else {
-                        answer.trains.clone()
+                    sources.push(Source {
+                        answer,
+                        filter: call.filter,
                     });
                 }
                 Ok(Err(error)) => {
                     tracing::warn!(%provider, error = %error, "search failed");
                     tally.failed(error.to_string());
                     first_error.get_or_insert(error);
+                    complete = false;
                 }
                 Err(_elapsed) => {
                     tracing::warn!(%provider, timeout_ms = timeout.as_millis() as u64, "search timed out");
                     tally.timed_out += 1;
+                    complete = false;
                 }
             }
         }
         let reports: Vec<ProviderReport> = tallies.into_iter().map(ProviderTally::report).collect();
-        if kept.is_empty() {
+        if sources.is_empty() {
             return Err(match first_error {
                 Some(error) => RoutingError::Provider(error),
                 None => RoutingError::AllTimedOut(timeout),
             });
         }
-        let trains = merge_trains(kept.iter().map(Vec::as_slice));
-        Ok(SearchResult { trains, reports })
+        Ok(GatheredSearch {
+            reports,
+            sources,
+            complete,
+        })
     }
 
     /// The calls a search makes: per provider, one per station pair, or

@@ -159,6 +159,16 @@ async fn the_exposition_passes_promtool_and_counts_what_happened() {
         sample(&text, answers, &["provider=\"panhe\"", "outcome=\"hit\""]) >= 1.0,
         "{text}"
     );
+    // The first search's reply was encoded, the second's reused.
+    let replies = "railgate_search_replies_total";
+    assert!(
+        sample(&text, replies, &["outcome=\"encoded\""]) >= 1.0,
+        "{text}"
+    );
+    assert!(
+        sample(&text, replies, &["outcome=\"reused\""]) >= 1.0,
+        "{text}"
+    );
     let provider = "railgate_provider_call_duration_seconds_count";
     assert!(
         sample(&text, provider, &["provider=\"panhe\"", "outcome=\"ok\""]) >= 2.0,

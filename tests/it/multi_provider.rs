@@ -211,3 +211,67 @@ async fn an_ejected_provider_is_reported_and_the_others_answer() {
     );
     assert!(!response.trains.is_empty());
 }
+
+#[tokio::test]
+async fn a_reused_reply_follows_its_filters_and_its_providers_answers() {
+    let mut both = two_providers(|config| config.search.cache_ttl_ms = 400).await;
+    let first = search(&both, 6).await;
+    let again = search(&both, 6).await;
+    // The second reply is the first's encoded bytes with fresh ages.
+    assert_eq!(again.trains, first.trains);
+    assert_eq!(again.from_stations, first.from_stations);
+    assert_eq!(again.provider_results.len(), 2);
+    assert_eq!(both.panhe.search_requests(), 1);
+
+    // Other train types are another reply, not the unfiltered one: a
+    // type none of its trains has gives no trains.
+    let absent = [
+        pb::TrainType::Express,
+        pb::TrainType::Fast,
+        pb::TrainType::DirectExpress,
+        pb::TrainType::Intercity,
+    ]
+    .into_iter()
+    .find(|wanted| {
+        first
+            .trains
+            .iter()
+            .all(|train| train.train_type() != *wanted)
+    })
+    .expect("the route lacks some train type");
+    let filtered = both
+        .app
+        .booking()
+        .search(SearchRequest {
+            train_types: vec![absent as i32],
+            ..request(6)
+        })
+        .await
+        .expect("search answers")
+        .into_inner();
+    assert!(
+        filtered.trains.is_empty(),
+        "{absent:?}: {:?}",
+        filtered.trains
+    );
+    assert_eq!(filtered.provider_results.len(), 2);
+
+    // Juhe stops; once the cached answers expire, the reply is built from
+    // the answers there are, not served from the one with Juhe's offers.
+    both.stop_juhe();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let later = search(&both, 6).await;
+    assert_eq!(
+        status_of(&later, pb::Provider::Juhe),
+        pb::ProviderResultStatus::Error
+    );
+    assert!(!later.trains.is_empty());
+    assert!(
+        later
+            .trains
+            .iter()
+            .all(|train| providers_of(train) == [pb::Provider::Panhe as i32]),
+        "only Panhe's offers are left"
+    );
+    assert_eq!(both.panhe.search_requests(), 2, "Panhe asked again");
+}
