@@ -56,7 +56,7 @@ $(DEBS)/usr/bin/h2load:
 	rm -rf $(DEBS)/download
 
 .PHONY: bench
-bench: $(DEBS)/usr/bin/h2load ## Benchmark suite (release build, ~9 min on 2 cores once built): writes docs/PERFORMANCE.md and its SVG plot; then the soak (make soak)
+bench: $(DEBS)/usr/bin/h2load ## Benchmark suite (release build, ~13 min on 2 cores once built, ~7 GiB of memory at its end): writes docs/PERFORMANCE.md and its SVG plot; then the soak (make soak)
 	cargo build --release -p railgate --bin railgate -p railgate-bench --bin railgate-bench
 	$${CARGO_TARGET_DIR:-target}/release/railgate-bench suite --out docs/PERFORMANCE.md \
 	  --h2load $(DEBS)/usr/bin/h2load \

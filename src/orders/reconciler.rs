@@ -8,8 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
-/// Orders refreshed per round; the oldest-updated come first.
-const BATCH: u32 = 100;
+/// Orders refreshed per round; the oldest-updated come first. With the
+/// interval, this caps one instance's polls (the benchmark's "how cost
+/// grows" section shows what that means for many unsettled orders).
+pub const BATCH: u32 = 100;
 
 /// Refreshes unsettled orders every `interval` until `stopped` completes.
 pub async fn run(orders: Arc<OrderService>, interval: Duration, stopped: impl Future<Output = ()>) {

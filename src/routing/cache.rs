@@ -13,8 +13,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Routes × dates × providers kept at most.
-const CAPACITY: u64 = 10_000;
+/// Routes × dates × providers kept at most. At about 70 KiB an answer
+/// (北京南 → 上海虹桥 from Panhe, 38 trains; docs/PERFORMANCE.md measures
+/// it), this bounds the cache near 700 MiB.
+pub const CAPACITY: u64 = 10_000;
 
 /// What a cached answer is filed under.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -59,13 +61,30 @@ impl SearchCache {
     /// A cache keeping answers for `ttl`; zero turns caching (and
     /// coalescing) off.
     pub fn new(ttl: Duration) -> Self {
+        Self::with_capacity(ttl, CAPACITY)
+    }
+
+    /// As [`Self::new`], keeping at most `entries` answers (the benchmark
+    /// measures the cache past [`CAPACITY`]).
+    pub fn with_capacity(ttl: Duration, entries: u64) -> Self {
         let answers = (!ttl.is_zero()).then(|| {
             moka::future::Cache::builder()
-                .max_capacity(CAPACITY)
+                .max_capacity(entries)
                 .time_to_live(ttl)
                 .build()
         });
         Self { answers }
+    }
+
+    /// How many answers are kept (after moka's pending bookkeeping).
+    pub async fn entry_count(&self) -> u64 {
+        match &self.answers {
+            Some(answers) => {
+                answers.run_pending_tasks().await;
+                answers.entry_count()
+            }
+            None => 0,
+        }
     }
 
     /// The cached answer for `key`, or `fetch`'s. Concurrent callers with

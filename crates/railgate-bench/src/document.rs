@@ -79,6 +79,7 @@ pub fn write(out: &Path, results: &Results) -> Result<(), BenchError> {
     )
     .map_err(BenchError::Report)?;
     std::fs::write(dir.join(PLOT_FILE), svg).map_err(BenchError::Io)?;
+    super::growth::section::write_plots(dir, &results.growth)?;
     let json = serde_json::to_string_pretty(results)
         .map_err(|error| BenchError::Report(error.to_string()))?;
     std::fs::write(dir.join("performance.json"), json).map_err(BenchError::Io)?;
@@ -292,6 +293,7 @@ fn markdown(results: &Results) -> String {
         super::h2load::section(&mut doc, report);
     }
     super::statements::section(&mut doc, &results.store_cost);
+    super::growth::section::sections(&mut doc, &results.growth);
     watch_section(&mut doc, results);
     flood_section(&mut doc, results);
     targets::targets_section(&mut doc, results);

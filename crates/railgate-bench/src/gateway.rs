@@ -53,6 +53,8 @@ pub struct GatewayOptions {
 /// A running railgate plus its Panhe simulator.
 pub struct Gateway {
     pub grpc_addr: SocketAddr,
+    /// The HTTP listener: callbacks, health and `/metrics`.
+    pub http_addr: SocketAddr,
     /// The simulator's base URL (`http://127.0.0.1:port`).
     pub panhe_url: String,
     /// The order store railgate uses (for the store ceiling).
@@ -65,6 +67,16 @@ pub struct Gateway {
 
 impl Gateway {
     pub async fn start(options: GatewayOptions) -> Result<Self, BenchError> {
+        Self::start_with(options, |_| {}).await
+    }
+
+    /// As [`Self::start`], with `configure` applied last to railgate's
+    /// configuration (a setting one scenario needs, such as the
+    /// reconciler's interval).
+    pub async fn start_with(
+        options: GatewayOptions,
+        configure: impl FnOnce(&mut Config),
+    ) -> Result<Self, BenchError> {
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
         let sim_listener = TcpListener::bind(loopback).await.map_err(BenchError::Io)?;
         let panhe_url = format!(
@@ -169,10 +181,12 @@ impl Gateway {
             "bench-{}",
             uuid::Uuid::now_v7().simple()
         )));
+        configure(&mut config);
         let store_url = config.store_url();
         let server = tokio::spawn(app::run(config, listeners, Arc::new(SystemClock), stopped));
         Ok(Self {
             grpc_addr,
+            http_addr,
             panhe_url,
             store_url,
             data_dir,

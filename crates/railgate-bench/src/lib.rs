@@ -18,6 +18,7 @@ pub mod auth_cost;
 pub mod baseline;
 pub mod document;
 pub mod gateway;
+pub mod growth;
 pub mod h2load;
 pub mod load;
 pub mod orders;
@@ -158,7 +159,7 @@ pub async fn run(
                 "sqlite" => ("SQLite", StoreChoice::Sqlite),
                 url => ("PostgreSQL", StoreChoice::Postgres(url.to_owned())),
             };
-            let cost = suite::store_cost(backend, store, orders).await?;
+            let cost = statements::store_cost(backend, store, orders).await?;
             if json {
                 let text = serde_json::to_string_pretty(&cost)
                     .map_err(|error| BenchError::Report(error.to_string()))?;

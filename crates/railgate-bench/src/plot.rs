@@ -46,38 +46,98 @@ pub fn latency_vs_rate(title: &str, series: &[Series]) -> Result<String, String>
             .y_desc("latency, µs (log)")
             .draw()
             .map_err(|error| error.to_string())?;
-        let palette = [
-            RGBColor(200, 40, 40),
-            RGBColor(40, 90, 200),
-            RGBColor(30, 140, 60),
-        ];
-        for curve in series {
-            let colour = palette[curve.colour % palette.len()];
-            let style = ShapeStyle::from(&colour).stroke_width(if curve.thin { 1 } else { 2 });
-            chart
-                .draw_series(LineSeries::new(curve.points.iter().copied(), style))
-                .map_err(|error| error.to_string())?
-                .label(curve.name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-            chart
-                .draw_series(
-                    curve
-                        .points
-                        .iter()
-                        .map(|point| Circle::new(*point, 3, colour.filled())),
-                )
-                .map_err(|error| error.to_string())?;
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|error| error.to_string())?;
+        draw_curves(&mut chart, series)?;
         root.present().map_err(|error| error.to_string())?;
     }
     Ok(svg)
+}
+
+/// Renders `series` on log axes both ways: a cost against a size that
+/// grows tenfold a step.
+pub fn log_log(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Series],
+) -> Result<String, String> {
+    let mut svg = String::new();
+    let points = series.iter().flat_map(|curve| curve.points.iter());
+    let bounds = |pick: fn(&(f64, f64)) -> f64| -> (f64, f64) {
+        let values = points.clone().map(pick).filter(|value| *value > 0.0);
+        let min = values.clone().fold(f64::INFINITY, f64::min);
+        let max = values.fold(0.0, f64::max);
+        if min.is_finite() {
+            (min, max.max(min * 10.0))
+        } else {
+            (1.0, 10.0)
+        }
+    };
+    let (min_x, max_x) = bounds(|(x, _)| *x);
+    let (min_y, max_y) = bounds(|(_, y)| *y);
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, 540)).into_drawing_area();
+        root.fill(&WHITE).map_err(|error| error.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(16)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .build_cartesian_2d(
+                (min_x * 0.8..max_x * 1.25).log_scale(),
+                (min_y * 0.8..max_y * 1.25).log_scale(),
+            )
+            .map_err(|error| error.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("{x_desc} (log)"))
+            .y_desc(format!("{y_desc} (log)"))
+            .draw()
+            .map_err(|error| error.to_string())?;
+        draw_curves(&mut chart, series)?;
+        root.present().map_err(|error| error.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// Draws each curve with its points, and the legend.
+fn draw_curves<'chart, 'svg: 'chart, X, Y>(
+    chart: &mut ChartContext<'chart, SVGBackend<'svg>, Cartesian2d<X, Y>>,
+    series: &[Series],
+) -> Result<(), String>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let palette = [
+        RGBColor(200, 40, 40),
+        RGBColor(40, 90, 200),
+        RGBColor(30, 140, 60),
+    ];
+    for curve in series {
+        let colour = palette[curve.colour % palette.len()];
+        let style = ShapeStyle::from(&colour).stroke_width(if curve.thin { 1 } else { 2 });
+        chart
+            .draw_series(LineSeries::new(curve.points.iter().copied(), style))
+            .map_err(|error| error.to_string())?
+            .label(curve.name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        chart
+            .draw_series(
+                curve
+                    .points
+                    .iter()
+                    .map(|point| Circle::new(*point, 3, colour.filled())),
+            )
+            .map_err(|error| error.to_string())?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(|error| error.to_string())?;
+    Ok(())
 }
 
 /// One panel of [`panels`]: a series over time and, optionally, the
@@ -224,5 +284,23 @@ mod tests {
     #[test]
     fn no_points_still_draws_empty_axes() {
         assert!(latency_vs_rate("empty", &[]).unwrap().contains("<svg"));
+        assert!(
+            log_log("empty", "orders", "µs", &[])
+                .unwrap()
+                .contains("<svg")
+        );
+    }
+
+    #[test]
+    fn a_log_log_plot_names_every_curve() {
+        let series = vec![Series {
+            name: "SQLite GetOrder p99".into(),
+            points: vec![(1e4, 310.0), (1e5, 330.0), (1e6, 390.0)],
+            colour: 0,
+            thin: false,
+        }];
+        let svg = log_log("Order reads", "orders stored", "latency, µs", &series).unwrap();
+        assert!(svg.contains("SQLite GetOrder p99") && svg.contains("orders stored (log)"));
+        assert!(svg.trim_end().ends_with("</svg>"));
     }
 }

@@ -17,12 +17,18 @@
 //! for good (`Interest::never`) and asks one atomic load of the three it
 //! watches, so the throughput scenarios pay nothing for it.
 
+use crate::gateway::{Gateway, GatewayOptions, StoreChoice};
+use crate::load::{self, LoadPlan, Stop};
+use crate::scenarios::Scenario;
+use crate::suite::{CONNECTIONS, DELAYED_PROVIDER};
+use crate::{BenchError, scenario_workload};
 use railgate::store::TRANSACTION_LOG_TARGET;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 use tracing::field::{Field, Visit};
 use tracing::metadata::LevelFilter;
 use tracing::subscriber::Interest;
@@ -360,6 +366,58 @@ pub fn section(doc: &mut String, costs: &[StoreCost]) {
         }
         let _ = writeln!(doc, "{}\n", row("all", &cost.counts.total()));
     }
+}
+
+/// Transactions and statements per order: `orders` orders booked one at a
+/// time on a fresh gateway with the delayed provider (its callbacks come
+/// after railgate recorded each step, so nothing races), then a pause for
+/// the work that trails an order (the outbox, a late reconciler poll).
+pub async fn store_cost(
+    backend: &str,
+    store: StoreChoice,
+    orders: u64,
+) -> Result<StoreCost, BenchError> {
+    const TRAILING_WORK: Duration = Duration::from_secs(1);
+    let gateway = Gateway::start(GatewayOptions {
+        cache_ttl_ms: 3_600_000,
+        store,
+        provider_delay: DELAYED_PROVIDER,
+        default_quota: false,
+        auth_token: None,
+        juhe: false,
+    })
+    .await?;
+    let result = async {
+        let channels = load::connect(&gateway.uri(), CONNECTIONS).await?;
+        let workload = scenario_workload(Scenario::BookConfirm, &channels[0]).await?;
+        let plan = LoadPlan {
+            concurrency: 1,
+            rate: None,
+            stop: Stop::Requests(orders),
+            warmup: Duration::ZERO,
+        };
+        let (report, counts) = StatementLog::global()
+            .count(async {
+                let report = load::run("railgate", workload, &channels, plan).await;
+                tokio::time::sleep(TRAILING_WORK).await;
+                report
+            })
+            .await;
+        if report.ok == 0 {
+            return Err(BenchError::Setup(format!(
+                "no order reached ISSUED: {:?}",
+                report.errors
+            )));
+        }
+        Ok(StoreCost {
+            backend: backend.to_owned(),
+            orders: report.ok,
+            counts,
+        })
+    }
+    .await;
+    gateway.stop().await;
+    result
 }
 
 #[cfg(test)]

@@ -5,12 +5,13 @@
 use super::auth_cost::{self, AuthCostReport};
 use super::document::{self, Machine};
 use super::gateway::{Gateway, GatewayOptions, StoreChoice};
+use super::growth;
 use super::h2load::{self, H2loadReport};
 use super::load::{self, CallFuture, LoadPlan, Stop, Workload};
 use super::report::Report;
 use super::scenarios::{self, Scenario};
 use super::search_flood::{self, FloodReport};
-use super::statements::{StatementLog, StoreCost};
+use super::statements::{self, StoreCost};
 use super::store_ceiling::{self, STORE_CEILING};
 use super::trace_cost::{self, TraceCostReport};
 use super::watch::{self, WatchReport};
@@ -44,7 +45,7 @@ pub const BOOK_POSTGRES_DELAYED: &str = "Book→Confirm→ISSUED (PostgreSQL, pr
 const BOOK_CONCURRENCY: usize = 64;
 /// A provider that holds and issues after 50 ms: its callbacks then
 /// arrive after railgate has recorded the booking instead of racing it.
-const DELAYED_PROVIDER: Duration = Duration::from_millis(50);
+pub(crate) const DELAYED_PROVIDER: Duration = Duration::from_millis(50);
 
 /// Phase lengths: the full suite, or `--quick` for a smoke run.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +59,8 @@ struct Timing {
     counted_orders: u64,
     /// Searches per h2load run.
     h2load_requests: u64,
+    /// The sizes of the "how cost grows" measurements.
+    growth: growth::Plan,
 }
 
 impl Timing {
@@ -71,6 +74,18 @@ impl Timing {
                 watch_streams: 200,
                 counted_orders: 3,
                 h2load_requests: 2_000,
+                growth: growth::Plan {
+                    stored_orders: &[1_000, 10_000],
+                    order_reads: growth::Calls {
+                        get: 100,
+                        list_newest: 20,
+                        list_rare: 5,
+                    },
+                    unsettled_orders: &[100, 1_000],
+                    reconciler_window: Duration::from_secs(3),
+                    cached_routes: &[100, 1_000],
+                    cache_lookups: 200,
+                },
             }
         } else {
             Self {
@@ -81,6 +96,18 @@ impl Timing {
                 watch_streams: 10_000,
                 counted_orders: 20,
                 h2load_requests: 50_000,
+                growth: growth::Plan {
+                    stored_orders: &[10_000, 100_000, 1_000_000],
+                    order_reads: growth::Calls {
+                        get: 2_000,
+                        list_newest: 300,
+                        list_rare: 20,
+                    },
+                    unsettled_orders: &[100, 1_000, 10_000],
+                    reconciler_window: Duration::from_secs(10),
+                    cached_routes: &[1_000, 10_000, 100_000],
+                    cache_lookups: 20_000,
+                },
             }
         }
     }
@@ -170,6 +197,8 @@ pub struct Results {
     pub trace_cost: Option<TraceCostReport>,
     /// Transactions and statements per order, SQLite then PostgreSQL.
     pub store_cost: Vec<StoreCost>,
+    /// How cost grows: order reads, the reconciler, the search cache.
+    pub growth: growth::Growth,
     /// Search from the cache loaded by h2load, railgate and the baseline
     /// each a process of its own.
     pub h2load: Option<H2loadReport>,
@@ -198,6 +227,7 @@ pub async fn run(
         auth_cost: None,
         trace_cost: None,
         store_cost: Vec::new(),
+        growth: growth::Growth::default(),
         h2load: None,
         skipped: Vec::new(),
         wall_time_s: 0.0,
@@ -251,7 +281,7 @@ pub async fn run(
         ("PostgreSQL", postgres.clone()),
     ] {
         eprintln!("bench: what one order costs the store ({backend})");
-        match store_cost(backend, store, timing.counted_orders).await {
+        match statements::store_cost(backend, store, timing.counted_orders).await {
             Ok(cost) => results.store_cost.push(cost),
             Err(error) => results
                 .skipped
@@ -262,7 +292,7 @@ pub async fn run(
         (BOOK_SQLITE, StoreChoice::Sqlite, Duration::ZERO),
         (BOOK_POSTGRES, postgres.clone(), Duration::ZERO),
         (BOOK_SQLITE_DELAYED, StoreChoice::Sqlite, DELAYED_PROVIDER),
-        (BOOK_POSTGRES_DELAYED, postgres, DELAYED_PROVIDER),
+        (BOOK_POSTGRES_DELAYED, postgres.clone(), DELAYED_PROVIDER),
     ] {
         eprintln!("bench: {name}");
         match book_confirm(&timing, store, delay).await {
@@ -275,6 +305,9 @@ pub async fn run(
             Err(error) => results.skipped.push(format!("{name}: {error}")),
         }
     }
+    results.growth = growth::measure(&timing.growth, &postgres).await;
+    let growth_skipped = std::mem::take(&mut results.growth.skipped);
+    results.skipped.extend(growth_skipped);
     results.wall_time_s = started.elapsed().as_secs_f64();
     document::write(out, &results)
 }
@@ -558,58 +591,6 @@ async fn book_confirm(
         gateway.stop_server().await;
         let ceiling = store_ceiling::measure(&gateway.store_url, &channels, plan).await?;
         Ok((railgate, ceiling))
-    }
-    .await;
-    gateway.stop().await;
-    result
-}
-
-/// Transactions and statements per order: `orders` orders booked one at a
-/// time on a fresh gateway with the delayed provider (its callbacks come
-/// after railgate recorded each step, so nothing races), then a pause for
-/// the work that trails an order (the outbox, a late reconciler poll).
-pub async fn store_cost(
-    backend: &str,
-    store: StoreChoice,
-    orders: u64,
-) -> Result<StoreCost, BenchError> {
-    const TRAILING_WORK: Duration = Duration::from_secs(1);
-    let gateway = Gateway::start(GatewayOptions {
-        cache_ttl_ms: 3_600_000,
-        store,
-        provider_delay: DELAYED_PROVIDER,
-        default_quota: false,
-        auth_token: None,
-        juhe: false,
-    })
-    .await?;
-    let result = async {
-        let channels = connect(&gateway.uri()).await?;
-        let workload = scenario_workload(Scenario::BookConfirm, &channels[0]).await?;
-        let plan = LoadPlan {
-            concurrency: 1,
-            rate: None,
-            stop: Stop::Requests(orders),
-            warmup: Duration::ZERO,
-        };
-        let (report, counts) = StatementLog::global()
-            .count(async {
-                let report = load::run("railgate", workload, &channels, plan).await;
-                tokio::time::sleep(TRAILING_WORK).await;
-                report
-            })
-            .await;
-        if report.ok == 0 {
-            return Err(BenchError::Setup(format!(
-                "no order reached ISSUED: {:?}",
-                report.errors
-            )));
-        }
-        Ok(StoreCost {
-            backend: backend.to_owned(),
-            orders: report.ok,
-            counts,
-        })
     }
     .await;
     gateway.stop().await;

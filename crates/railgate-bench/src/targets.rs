@@ -219,13 +219,15 @@ pub(super) fn bounds_section(doc: &mut String, results: &Results) {
             doc,
             "- **Search from the cache, default configuration**: {:.0} req/s against the \
              same-answer baseline's {:.0} ({:.2}); from outside with h2load, the median of the \
-             pairs is {outside}. Both sides encode the same {} per call (the baseline clones \
-             and encodes its captured answer, railgate its cached one), so the gap is railgate's \
-             own work per cached call: the request's checks and station resolution, the cache \
-             lookup, the copy of the cached answer, the metrics, the audit line and the call's \
-             span, with the load generator sharing the 2 cores in process. Serving the cached \
-             answer's encoded bytes (issue 18 part 4) is not built yet. On a shared 2-core \
-             machine this ratio moves from run to run: compare several runs.",
+             pairs is {outside}. Both sides send the same {} per call from bytes encoded \
+             once (the baseline its captured answer, railgate the reply it encoded for the \
+             first identical search over the same cached provider answers; only the provider \
+             results, whose ages move on, are encoded per call), so the gap is railgate's own \
+             work per cached call: the request's checks and station resolution, one cache \
+             lookup per station pair and provider, the reply lookup, the metrics, the audit \
+             line and the call's span. In process, the load generator shares the 2 cores with \
+             both; from outside, h2load is a process of its own. On a shared 2-core machine \
+             this ratio moves from run to run: compare several runs.",
             row.railgate.rps,
             baseline.rps,
             row.railgate.rps / baseline.rps.max(1.0),
@@ -356,6 +358,7 @@ fn round_two_targets(doc: &mut String, results: &Results) {
             verdict(transactions <= TARGET_TRANSACTIONS && statements <= TARGET_STATEMENTS)
         );
     }
+    super::growth::section::target_rows(doc, &results.growth, verdict);
     for name in [BOOK_SQLITE, BOOK_POSTGRES] {
         if let Some(row) = row(name)
             && let Some(store) = &row.baseline
