@@ -110,15 +110,12 @@ pub async fn search(
         from_stations: journey.from.iter().map(station_to_proto).collect(),
         to_stations: journey.to.iter().map(station_to_proto).collect(),
     };
-    let reply = pb::SearchReply::new(response);
+    let encoded = pb::SearchReply::new(response).encoded().clone();
     state
         .search_replies
-        .encoded(reply_key, &gathered, reply.encoded().clone())
+        .encoded(reply_key, &gathered, encoded.clone())
         .await;
-    Ok(pb::SearchReply::from_encoded(
-        reply.encoded().clone(),
-        provider_results,
-    ))
+    Ok(pb::SearchReply::from_encoded(encoded, provider_results))
 }
 
 /// What the reply of a search without through-stop offers depends on,
