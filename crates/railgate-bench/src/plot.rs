@@ -115,20 +115,8 @@ where
     ];
     for curve in series {
         let colour = palette[curve.colour % palette.len()];
-        let style = ShapeStyle::from(&colour).stroke_width(if curve.thin { 1 } else { 2 });
-        chart
-            .draw_series(LineSeries::new(curve.points.iter().copied(), style))
-            .map_err(|error| error.to_string())?
-            .label(curve.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-        chart
-            .draw_series(
-                curve
-                    .points
-                    .iter()
-                    .map(|point| Circle::new(*point, 3, colour.filled())),
-            )
-            .map_err(|error| error.to_string())?;
+        let width = if curve.thin { 1 } else { 2 };
+        draw_line(chart, &curve.name, &curve.points, colour, width)?;
     }
     chart
         .configure_series_labels()
@@ -136,6 +124,34 @@ where
         .border_style(BLACK)
         .position(SeriesLabelPosition::UpperLeft)
         .draw()
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+
+/// One named line through `points`, each point marked, in the legend.
+fn draw_line<'chart, 'svg: 'chart, X, Y>(
+    chart: &mut ChartContext<'chart, SVGBackend<'svg>, Cartesian2d<X, Y>>,
+    name: &str,
+    points: &[(f64, f64)],
+    colour: RGBColor,
+    width: u32,
+) -> Result<(), String>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let style = ShapeStyle::from(&colour).stroke_width(width);
+    chart
+        .draw_series(LineSeries::new(points.iter().copied(), style))
+        .map_err(|error| error.to_string())?
+        .label(name.to_owned())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+    chart
+        .draw_series(
+            points
+                .iter()
+                .map(|point| Circle::new(*point, 3, colour.filled())),
+        )
         .map_err(|error| error.to_string())?;
     Ok(())
 }
@@ -187,20 +203,7 @@ pub fn panels(title: &str, x_desc: &str, panels: &[Panel]) -> Result<String, Str
                 .x_desc(x_desc)
                 .draw()
                 .map_err(|error| error.to_string())?;
-            let style = ShapeStyle::from(&colour).stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(panel.points.iter().copied(), style))
-                .map_err(|error| error.to_string())?
-                .label(panel.name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-            chart
-                .draw_series(
-                    panel
-                        .points
-                        .iter()
-                        .map(|point| Circle::new(*point, 3, colour.filled())),
-                )
-                .map_err(|error| error.to_string())?;
+            draw_line(&mut chart, &panel.name, &panel.points, colour, 2)?;
             if let Some(limit) = panel.limit {
                 let dashes = DashedLineSeries::new(
                     [(0.0, limit), (max_x, limit)],
