@@ -226,7 +226,7 @@ pub async fn run(
             through_stops_max_calls: config.search.through_stops_max_calls,
         },
     );
-    let store = Store::connect(&config.store_url())
+    let store = Store::connect_with(&config.store_url(), config.store.sqlite_durability)
         .await
         .map_err(AppError::Store)?
         .with_clock(clock.clone())

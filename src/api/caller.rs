@@ -55,6 +55,25 @@ pub(super) async fn visible_order(
     }
 }
 
+/// Refuses order `id` as NOT_FOUND unless `caller` may see it, for a call
+/// that reads the order itself next (and answers NOT_FOUND for a missing
+/// one): a caller that sees every order costs no read, any other the
+/// order's owner alone.
+pub(super) async fn check_visible(
+    state: &ApiState,
+    caller: &Caller,
+    id: &OrderId,
+) -> Result<(), ApiError> {
+    if caller.sees_all_orders() {
+        return Ok(());
+    }
+    let owner = state.orders.store().order_owner(id).await;
+    match owner.map_err(OrderError::from)? {
+        Some(owner) if owner == caller.id() => Ok(()),
+        _ => Err(OrderError::NotFound(id.as_str().to_owned()).into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

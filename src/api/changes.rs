@@ -2,7 +2,7 @@
 //! order service.
 
 use super::ApiState;
-use super::caller::{scoped_key, visible_order};
+use super::caller::{check_visible, scoped_key};
 use super::convert::berth_from_proto;
 use super::convert_order::{change_to_proto, order_to_proto};
 use super::orders::{
@@ -103,7 +103,7 @@ pub async fn change(
     if !violations.is_empty() {
         return Err(ApiError::InvalidArgument(violations));
     }
-    visible_order(state, caller, &order_id).await?;
+    check_visible(state, caller, &order_id).await?;
     let command = ChangeCommand {
         idempotency_key: scoped_key(caller, key),
         order_id,
@@ -148,7 +148,7 @@ pub async fn confirm_change(
     if !violations.is_empty() {
         return Err(ApiError::InvalidArgument(violations));
     }
-    visible_order(state, caller, &order_id).await?;
+    check_visible(state, caller, &order_id).await?;
     let key = scoped_key(caller, key);
     let order = state
         .orders
@@ -180,7 +180,7 @@ pub async fn cancel_change(
     let remark = Some(request.remark.trim())
         .filter(|remark| !remark.is_empty())
         .unwrap_or("取消改签");
-    visible_order(state, caller, &order_id).await?;
+    check_visible(state, caller, &order_id).await?;
     let key = scoped_key(caller, key);
     let order = state
         .orders

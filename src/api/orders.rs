@@ -2,7 +2,7 @@
 //! the order service.
 
 use super::ApiState;
-use super::caller::{scoped_key, visible_order};
+use super::caller::{check_visible, scoped_key, visible_order};
 use super::convert::provider_from_proto;
 use super::convert_order::{order_status_from_proto, order_to_proto};
 use super::status::{ApiError, Violation};
@@ -75,7 +75,7 @@ pub async fn confirm(
     if !violations.is_empty() {
         return Err(ApiError::InvalidArgument(violations));
     }
-    visible_order(state, caller, &order_id).await?;
+    check_visible(state, caller, &order_id).await?;
     let key = scoped_key(caller, key);
     let order = state
         .orders
@@ -98,7 +98,7 @@ pub async fn cancel(
     let (Some(key), Some(order_id)) = (key, order_id) else {
         return Err(ApiError::InvalidArgument(violations));
     };
-    visible_order(state, caller, &order_id).await?;
+    check_visible(state, caller, &order_id).await?;
     let key = scoped_key(caller, key);
     let order = state.orders.cancel(&key, &order_id).await?;
     Ok(pb::CancelResponse {
@@ -126,7 +126,7 @@ pub async fn refund(
     if !violations.is_empty() {
         return Err(ApiError::InvalidArgument(violations));
     }
-    visible_order(state, caller, &order_id).await?;
+    check_visible(state, caller, &order_id).await?;
     let quoted = super::refund_quote::quoted_fee(state, &request.quote_id, &order_id, &ticket_id)?;
     let key = scoped_key(caller, key);
     let order = state

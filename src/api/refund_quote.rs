@@ -6,7 +6,7 @@
 //! holds railgate to that fee: Refund recomputes the rule and refuses if
 //! the fee would now be higher. Nothing is stored.
 
-use super::caller::visible_order;
+use super::caller::check_visible;
 use super::status::{ApiError, Violation};
 use super::{ApiState, book_request::order_id};
 use crate::auth::Caller;
@@ -34,7 +34,7 @@ pub async fn quote_refund(
     let (Some(order_id), Some(ticket_id)) = (order_id, ticket_id) else {
         return Err(ApiError::InvalidArgument(violations));
     };
-    visible_order(state, caller, &order_id).await?;
+    check_visible(state, caller, &order_id).await?;
     let quote = state.orders.quote_refund(&order_id, &ticket_id).await?;
     Ok(quote_to_proto(state, &order_id, &quote))
 }

@@ -19,7 +19,7 @@
 
 use super::Ingress;
 use super::body::{self, Notice};
-use crate::domain::{OrderId, ProviderId};
+use crate::domain::{Order, ProviderId};
 use crate::store::StoreError;
 use crate::telemetry::ErrorChain;
 use axum::Json;
@@ -105,14 +105,14 @@ async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -
             &key,
         )
         .await;
-    let order_id = match found {
+    let order = match found {
         Ok(Some((_, true))) => {
             tracing::debug!("duplicate callback dropped");
             return super::duplicate_answer(success());
         }
         Ok(Some((order, false))) => {
             crate::telemetry::link_current_span(&order.trace_parent);
-            order.id
+            order
         }
         Ok(None) => {
             tracing::info!(
@@ -123,7 +123,7 @@ async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -
         }
         Err(error) => return failed(&error),
     };
-    match process(ingress, &order_id, notice, &key, body).await {
+    match process(ingress, order, notice, &key, body).await {
         Ok(()) => success(),
         Err(response) => response,
     }
@@ -136,14 +136,15 @@ async fn dispatch(ingress: &Ingress, kind: &str, notice: &Notice, body: &[u8]) -
 /// [`crate::orders::OrderService::refresh_named`].
 async fn process(
     ingress: &Ingress,
-    order_id: &OrderId,
+    order: Order,
     notice: &Notice,
     key: &str,
     body: &[u8],
 ) -> Result<(), Response> {
+    let order_id = &order.id.clone();
     match ingress
         .orders
-        .refresh_for_callback(order_id, &notice.order_no, key, body)
+        .refresh_for_callback(order, &notice.order_no, key, body)
         .await
     {
         Ok(refreshed) => {

@@ -133,6 +133,10 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "store.previous_identity_key",
     ),
     (
+        "RAILGATE_STORE_SQLITE_DURABILITY",
+        "store.sqlite_durability",
+    ),
+    (
         "RAILGATE_RECONCILE_INTERVAL_MS",
         "orders.reconcile_interval_ms",
     ),
@@ -305,6 +309,10 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         "RAILGATE_STORE_IDENTITY_KEY" => config.store.identity_key = secret(value),
         "RAILGATE_STORE_PREVIOUS_IDENTITY_KEY" => {
             config.store.previous_identity_key = secret(value)
+        }
+        "RAILGATE_STORE_SQLITE_DURABILITY" => {
+            config.store.sqlite_durability = crate::store::SqliteDurability::parse(value)
+                .ok_or_else(|| format!("\"{value}\" is neither normal nor full"))?
         }
         "RAILGATE_RECONCILE_INTERVAL_MS" => {
             config.orders.reconcile_interval_ms = parse_millis(value)?

@@ -89,6 +89,10 @@ pub struct StoreConfig {
     pub identity_key: Option<SecretString>,
     /// The key before a rotation, still used to read values sealed with it.
     pub previous_identity_key: Option<SecretString>,
+    /// An SQLite store's commit durability: `normal` (default; a commit
+    /// survives railgate crashing, the last ones may not survive a power
+    /// loss) or `full` (one disk sync per commit). See OPERATIONS.md.
+    pub sqlite_durability: crate::store::SqliteDurability,
 }
 
 impl StoreConfig {

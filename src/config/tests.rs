@@ -113,6 +113,7 @@ fn environment_overrides_every_documented_key() {
             ("RAILGATE_PANHE_SEARCH_SHARE_PERCENT", "60"),
             ("RAILGATE_STORE_IDENTITY_KEY", &"ab".repeat(32)),
             ("RAILGATE_STORE_PREVIOUS_IDENTITY_KEY", &"cd".repeat(32)),
+            ("RAILGATE_STORE_SQLITE_DURABILITY", "full"),
             ("RAILGATE_JUHE_SEARCH_SHARE_PERCENT", "50"),
             ("RAILGATE_RESILIENCE_CONSECUTIVE_FAILURES", "7"),
             ("RAILGATE_RESILIENCE_EJECTION_MS", "1500"),
@@ -169,6 +170,10 @@ fn environment_overrides_every_documented_key() {
     assert_eq!(
         config.juhe.submit_id_numbering,
         crate::providers::juhe::mapping::SubmitIdNumbering::OneBased
+    );
+    assert_eq!(
+        config.store.sqlite_durability,
+        crate::store::SqliteDurability::Full
     );
     assert_eq!(
         config.store_url(),
@@ -266,7 +271,7 @@ fn environment_overrides_every_documented_key() {
     );
     assert_eq!(config.search.pair_concurrency, 4);
     assert_eq!(config.search.through_stops_max_calls, 3);
-    assert_eq!(ENV_KEYS.len(), 64);
+    assert_eq!(ENV_KEYS.len(), 65);
 }
 
 #[test]
@@ -474,6 +479,22 @@ fn juhe_id_numbering_is_read_from_the_file_and_checked_in_the_environment() {
     let error =
         Config::load(None, &env(&[("RAILGATE_JUHE_SUBMIT_ID_NUMBERING", "1")])).unwrap_err();
     assert_eq!(keys(error), ["RAILGATE_JUHE_SUBMIT_ID_NUMBERING"]);
+}
+
+#[test]
+fn sqlite_durability_is_normal_unless_set_and_checked() {
+    use crate::store::SqliteDurability;
+    let config = Config::load(None, &HashMap::new()).unwrap();
+    assert_eq!(config.store.sqlite_durability, SqliteDurability::Normal);
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "[store]\nsqlite_durability = \"full\"").unwrap();
+    let config = Config::load(Some(file.path()), &HashMap::new()).unwrap();
+    assert_eq!(config.store.sqlite_durability, SqliteDurability::Full);
+    let config = Config::load(None, &env(&[("RAILGATE_STORE_SQLITE_DURABILITY", "full")])).unwrap();
+    assert_eq!(config.store.sqlite_durability, SqliteDurability::Full);
+    let error =
+        Config::load(None, &env(&[("RAILGATE_STORE_SQLITE_DURABILITY", "off")])).unwrap_err();
+    assert_eq!(keys(error), ["RAILGATE_STORE_SQLITE_DURABILITY"]);
 }
 
 #[test]

@@ -163,13 +163,14 @@ impl OrderService {
     /// Panhe's retry is processed afresh.
     pub async fn refresh_for_callback(
         &self,
-        order_id: &OrderId,
+        order: Order,
         provider_order_no: &str,
         dedupe_key: &str,
         payload: &[u8],
     ) -> Result<Order, OrderError> {
         let recorded = Alongside::recording(ProviderId::Panhe, dedupe_key, payload);
-        self.refresh_from(None, order_id, Some(provider_order_no), &recorded)
+        let order_id = &order.id.clone();
+        self.refresh_from(Some(order), order_id, Some(provider_order_no), &recorded)
             .await
     }
 
@@ -183,45 +184,75 @@ impl OrderService {
         named: Option<&str>,
         alongside: &Alongside<'_>,
     ) -> Result<Order, OrderError> {
+        self.refresh_then(read, order_id, named, |_| {}, alongside)
+            .await
+    }
+
+    /// [`Self::refresh_from`], applying `effect` after the provider's
+    /// detail and saving both in one transaction: a provider call's
+    /// effect that its detail may not show yet (see
+    /// [`Self::record_effect`]). Retries twice when a concurrent writer
+    /// got there first.
+    pub(super) async fn refresh_then(
+        &self,
+        read: Option<Order>,
+        order_id: &OrderId,
+        named: Option<&str>,
+        effect: impl Fn(&mut Order),
+        alongside: &Alongside<'_>,
+    ) -> Result<Order, OrderError> {
         let mut attempts = 0;
         let mut read = read;
         loop {
             attempts += 1;
-            let mut order = match read.take() {
+            let order = match read.take() {
                 Some(order) => order,
                 None => self.get(order_id).await?,
             };
-            if order.provider == ProviderId::Juhe {
-                let order = self.refresh_juhe(order_id).await?;
-                self.store.commit_alongside(order_id, alongside).await?;
-                return Ok(order);
-            }
-            let recorded = order.provider_order_no.is_some();
-            let Some(provider_order_no) = order
-                .provider_order_no
-                .clone()
-                .or_else(|| named.map(str::to_owned))
-            else {
-                self.store.commit_alongside(order_id, alongside).await?;
-                return Ok(order);
-            };
-            let detail = self.panhe.order_detail(&provider_order_no).await?;
-            if !recorded && detail.customer_order_no.as_deref() != Some(&order.customer_order_no) {
-                tracing::warn!(
-                    order_id = %order_id.as_str(),
-                    "a callback named a Panhe order booked under another customer order number: not adopted"
-                );
-                self.store.commit_alongside(order_id, alongside).await?;
-                return Ok(order);
-            }
-            let before = order.clone();
-            apply_detail(&mut order, &detail)?;
+            let (before, mut order) = self.with_detail(order, order_id, named).await?;
+            effect(&mut order);
             match self.save_alongside(&before, &mut order, alongside).await {
                 Err(OrderError::Store(StoreError::Conflict { .. })) if attempts < 3 => continue,
                 Err(error) => return Err(error),
                 Ok(()) => return Ok(order),
             }
         }
+    }
+
+    /// `order` as stored and as the provider's detail has it, to save.
+    /// Juhe's refresh saves on its own path, so both are its result; an
+    /// order without a Panhe number, or one a callback named under
+    /// another customer order number, is left as it is.
+    async fn with_detail(
+        &self,
+        order: Order,
+        order_id: &OrderId,
+        named: Option<&str>,
+    ) -> Result<(Order, Order), OrderError> {
+        if order.provider == ProviderId::Juhe {
+            let order = self.refresh_juhe(order_id).await?;
+            return Ok((order.clone(), order));
+        }
+        let recorded = order.provider_order_no.is_some();
+        let Some(provider_order_no) = order
+            .provider_order_no
+            .clone()
+            .or_else(|| named.map(str::to_owned))
+        else {
+            return Ok((order.clone(), order));
+        };
+        let detail = self.panhe.order_detail(&provider_order_no).await?;
+        if !recorded && detail.customer_order_no.as_deref() != Some(&order.customer_order_no) {
+            tracing::warn!(
+                order_id = %order_id.as_str(),
+                "a callback named a Panhe order booked under another customer order number: not adopted"
+            );
+            return Ok((order.clone(), order));
+        }
+        let before = order.clone();
+        let mut order = order;
+        apply_detail(&mut order, &detail)?;
+        Ok((before, order))
     }
 
     /// Completes the idempotency key on success; otherwise as

@@ -236,6 +236,8 @@ impl OrderService {
     /// [`Self::save`], committing `alongside` (the request's idempotency
     /// key, the callback being processed) in the same transaction; on its
     /// own when the order did not change. On `Ok` it is committed.
+    /// `before` is the order as stored (read, or as the last save left
+    /// it): tickets and changes equal to its are not written again.
     async fn save_alongside(
         &self,
         before: &Order,
@@ -251,7 +253,7 @@ impl OrderService {
         let outbox = crate::notify::notifications(before, order);
         let sequence = self
             .store
-            .update_order_alongside(order, kind, &outbox, alongside)
+            .update_order_alongside(Some(before), order, kind, &outbox, alongside)
             .await?;
         if before.status != order.status {
             self.metrics
@@ -347,24 +349,12 @@ impl OrderService {
         expected: impl Fn(&mut Order),
         alongside: &Alongside<'_>,
     ) -> Result<Order, OrderError> {
-        // The re-read's own save commits nothing alongside: `expected` is
-        // saved next, with it.
+        // The detail and `expected` in one save, with `alongside`.
         match self
-            .refresh_from(read, order_id, None, &Alongside::default())
+            .refresh_then(read, order_id, None, &expected, alongside)
             .await
         {
-            // The refreshed order is the latest: apply `expected` to it
-            // rather than reading it again.
-            Ok(mut order) => {
-                let before = order.clone();
-                expected(&mut order);
-                match self.save_alongside(&before, &mut order, alongside).await {
-                    Ok(()) => return Ok(order),
-                    // Someone wrote in between: start from their version.
-                    Err(OrderError::Store(StoreError::Conflict { .. })) => {}
-                    Err(error) => return Err(error),
-                }
-            }
+            Ok(order) => return Ok(order),
             Err(error) => tracing::warn!(
                 order_id = %order_id.as_str(),
                 error = %crate::telemetry::ErrorChain(&error),

@@ -6,7 +6,7 @@
 //! callback still reads as unfinished.
 
 use super::{Backend, Store, StoreError};
-use crate::domain::{OrderId, ProviderId};
+use crate::domain::{Order, OrderId, ProviderId};
 
 /// What to commit with an order change. Empty by default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -66,28 +66,29 @@ impl Store {
     /// The order a callback is about, by the provider's order number, else
     /// by the customer order number railgate sent; with whether the inbox
     /// already holds this callback (`dedupe_key`) as processed: one
-    /// statement per lookup.
+    /// statement per lookup, the whole order, so processing the callback
+    /// need not read it again.
     pub async fn find_order_for_callback(
         &self,
         provider: ProviderId,
         provider_order_no: &str,
         customer_order_no: Option<&str>,
         dedupe_key: &str,
-    ) -> Result<Option<(super::OrderRef, bool)>, StoreError> {
-        if let Some(found) = dispatch!(self.find_order_ref(
+    ) -> Result<Option<(Order, bool)>, StoreError> {
+        if let Some(found) = dispatch!(self.read_order_for_callback(
             "provider_order_no",
             provider,
             provider_order_no,
-            Some(dedupe_key)
+            dedupe_key
         ))? {
             return Ok(Some(found));
         }
         match customer_order_no {
-            Some(number) => dispatch!(self.find_order_ref(
+            Some(number) => dispatch!(self.read_order_for_callback(
                 "customer_order_no",
                 provider,
                 number,
-                Some(dedupe_key)
+                dedupe_key
             )),
             None => Ok(None),
         }

@@ -6,7 +6,8 @@
 //! The backend supplies `begin_write` (SQLite: `BEGIN IMMEDIATE`, so a
 //! writer waits for the lock instead of failing on upgrade), `begin_read`
 //! (PostgreSQL: a repeatable-read snapshot, so an order and its tickets
-//! come from the same moment) and `after_event` (PostgreSQL: `NOTIFY`).
+//! come from the same moment) and `insert_event_sql` (PostgreSQL: with its
+//! `NOTIFY`).
 
 macro_rules! shared_queries {
     ($store:ty, $db:ty) => {
@@ -45,6 +46,7 @@ macro_rules! shared_queries {
                 &self,
                 order: &Order,
                 expected_version: i64,
+                children_changed: bool,
                 kind: OrderEventKind,
                 outbox: &[NewOutboxMessage],
                 alongside: &$crate::store::Alongside<'_>,
@@ -73,7 +75,9 @@ macro_rules! shared_queries {
                         },
                     });
                 }
-                Self::write_children(&mut tx, &rows).await?;
+                if children_changed {
+                    Self::write_children(&mut tx, &rows).await?;
+                }
                 Self::write_event(&mut tx, &rows, kind, order.updated_at).await?;
                 for message in outbox {
                     Self::insert_outbox(&mut tx, message, Some(&order.id), order.updated_at)
@@ -126,7 +130,7 @@ macro_rules! shared_queries {
                 kind: OrderEventKind,
                 occurred_at: DateTime<Utc>,
             ) -> Result<(), StoreError> {
-                sqlx::query(sql::INSERT_EVENT)
+                sqlx::query(Self::insert_event_sql())
                     .bind(&rows.order.id)
                     .bind(rows.order.last_sequence)
                     .bind(kind.as_str())
@@ -134,7 +138,6 @@ macro_rules! shared_queries {
                     .bind(Json(super::snapshot::strip(rows)))
                     .execute(&mut *conn)
                     .await?;
-                Self::after_event(conn, &rows.order.id, rows.order.last_sequence).await?;
                 Ok(())
             }
 
@@ -153,57 +156,26 @@ macro_rules! shared_queries {
                     .await?)
             }
 
-            pub(crate) async fn get_order(
-                &self,
-                id: &OrderId,
-            ) -> Result<Option<Order>, StoreError> {
-                let condition = format!("{} WHERE id = $1", *sql::SELECT_ORDERS);
-                let mut tx = self.begin_read().await?;
-                let row: Option<OrderRow> = sqlx::query_as(&condition)
-                    .bind(id.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let order = match row {
-                    Some(row) => Some(Self::load_children(&mut tx, row, &self.identity).await?),
-                    None => None,
-                };
-                tx.commit().await?;
-                Ok(order)
-            }
-
-            /// The order whose `column` is `value`, by id; with whether
-            /// the inbox holds the callback `processed` names as
-            /// processed (false when it names none). One indexed lookup.
+            /// The order whose `column` is `value`, by id: one indexed
+            /// lookup.
             pub(crate) async fn find_order_ref(
                 &self,
                 column: &'static str,
                 provider: ProviderId,
                 value: &str,
-                processed: Option<&str>,
-            ) -> Result<Option<($crate::store::OrderRef, bool)>, StoreError> {
-                let seen = if processed.is_some() {
-                    "EXISTS (SELECT 1 FROM callback_inbox WHERE provider = $1 \
-                     AND dedupe_key = $3 AND processed_at IS NOT NULL)"
-                } else {
-                    "FALSE"
-                };
+            ) -> Result<Option<$crate::store::OrderRef>, StoreError> {
                 let query = format!(
-                    "SELECT id, trace_parent, {seen} FROM orders \
-                     WHERE provider = $1 AND {column} = $2"
+                    "SELECT id, trace_parent FROM orders WHERE provider = $1 AND {column} = $2"
                 );
-                let mut query = sqlx::query_as::<_, (String, String, bool)>(&query)
+                sqlx::query_as::<_, (String, String)>(&query)
                     .bind(provider.as_str())
-                    .bind(value);
-                if let Some(dedupe_key) = processed {
-                    query = query.bind(dedupe_key);
-                }
-                query
+                    .bind(value)
                     .fetch_optional(&self.pool)
                     .await?
-                    .map(|(id, trace_parent, seen)| {
+                    .map(|(id, trace_parent)| {
                         let id = OrderId::parse(&id)
                             .map_err(|_| StoreError::Corrupt(format!("order id {id:?}")))?;
-                        Ok(($crate::store::OrderRef { id, trace_parent }, seen))
+                        Ok($crate::store::OrderRef { id, trace_parent })
                     })
                     .transpose()
             }
@@ -219,68 +191,6 @@ macro_rules! shared_queries {
                 )
                 .fetch_all(&self.pool)
                 .await?)
-            }
-
-            pub(crate) async fn find_order_by(
-                &self,
-                column: &'static str,
-                provider: ProviderId,
-                value: &str,
-            ) -> Result<Option<Order>, StoreError> {
-                let condition = format!(
-                    "{} WHERE provider = $1 AND {column} = $2",
-                    *sql::SELECT_ORDERS
-                );
-                let mut tx = self.begin_read().await?;
-                let row: Option<OrderRow> = sqlx::query_as(&condition)
-                    .bind(provider.as_str())
-                    .bind(value)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let order = match row {
-                    Some(row) => Some(Self::load_children(&mut tx, row, &self.identity).await?),
-                    None => None,
-                };
-                tx.commit().await?;
-                Ok(order)
-            }
-
-            async fn load_children(
-                conn: &mut Connection,
-                row: OrderRow,
-                identity: &$crate::store::IdentityCipher,
-            ) -> Result<Order, StoreError> {
-                Self::load_child_rows(conn, row, identity)
-                    .await?
-                    .into_order()
-            }
-
-            /// The order's rows, its identity fields opened.
-            async fn load_child_rows(
-                conn: &mut Connection,
-                row: OrderRow,
-                identity: &$crate::store::IdentityCipher,
-            ) -> Result<OrderRows, StoreError> {
-                let tickets: Vec<TicketRow> = sqlx::query_as(&sql::SELECT_TICKETS)
-                    .bind(&row.id)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                let changes: Vec<ChangeRow> = if row.change_count == 0 {
-                    Vec::new()
-                } else {
-                    sqlx::query_as(&sql::SELECT_CHANGES)
-                        .bind(&row.id)
-                        .fetch_all(&mut *conn)
-                        .await?
-                };
-                let mut rows = OrderRows {
-                    order: row,
-                    tickets,
-                    changes,
-                    identity_stripped: false,
-                };
-                identity.open(&mut rows)?;
-                Ok(rows)
             }
 
             /// Loads the tickets and changes of `orders` in two queries.
@@ -396,15 +306,8 @@ macro_rules! shared_queries {
                     .await?;
                 // Stripped snapshots take their identity from the order.
                 let current = if rows.iter().any(|row| row.snapshot.0.identity_stripped) {
-                    let condition = format!("{} WHERE id = $1", *sql::SELECT_ORDERS);
-                    let row: Option<OrderRow> = sqlx::query_as(&condition)
-                        .bind(order_id.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    match row {
-                        Some(row) => {
-                            Some(Self::load_child_rows(&mut tx, row, &self.identity).await?)
-                        }
+                    match Self::fetch_order_where(&mut tx, "id = $1", &[order_id.as_str()]).await? {
+                        Some(found) => Some(Self::rows_of(&mut tx, found, &self.identity).await?),
                         None => None,
                     }
                 } else {

@@ -53,6 +53,7 @@ mod grab_groups;
 mod identity_cipher;
 mod listener;
 mod names;
+mod order_read;
 mod outbox;
 mod postgres;
 mod rows;
@@ -155,6 +156,40 @@ pub enum Begin {
     Mismatch,
 }
 
+/// When an SQLite commit is durable (its `synchronous` setting; the file
+/// is always in WAL mode). PostgreSQL keeps its server's own setting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteDurability {
+    /// A commit survives railgate crashing; the last commits before the
+    /// machine loses power or its OS crashes may be lost (the WAL is
+    /// synced at checkpoints, not at every commit). The database stays
+    /// consistent either way.
+    #[default]
+    Normal,
+    /// Every commit waits for the WAL to reach the disk: it survives a
+    /// power loss too, at the cost of one sync per write transaction.
+    Full,
+}
+
+impl SqliteDurability {
+    /// Parses the setting's value (`normal` / `full`).
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            "normal" => Some(Self::Normal),
+            "full" => Some(Self::Full),
+            _ => None,
+        }
+    }
+
+    fn synchronous(self) -> sqlx::sqlite::SqliteSynchronous {
+        match self {
+            SqliteDurability::Normal => sqlx::sqlite::SqliteSynchronous::Normal,
+            SqliteDurability::Full => sqlx::sqlite::SqliteSynchronous::Full,
+        }
+    }
+}
+
 /// Which orders `list_orders` returns; empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderFilter {
@@ -206,8 +241,15 @@ impl Store {
     /// Connects to `url` and applies the embedded migrations:
     /// `sqlite://path/to/file.db?mode=rwc` or `postgres://user@host/db`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, SqliteDurability::default()).await
+    }
+
+    /// [`Self::connect`], an SQLite file committing with `durability`.
+    pub async fn connect_with(url: &str, durability: SqliteDurability) -> Result<Self, StoreError> {
         if url.starts_with("sqlite:") {
-            Self::connect_sqlite(SqliteConnectOptions::from_str(url)?).await
+            let options = SqliteConnectOptions::from_str(url)?;
+            let backend = Backend::Sqlite(sqlite::SqliteStore::connect(options, durability).await?);
+            Ok(Self::with_backend(backend))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Self::connect_postgres(PgConnectOptions::from_str(url)?).await
         } else {
@@ -217,7 +259,8 @@ impl Store {
 
     /// Opens an SQLite database (WAL, foreign keys on) and migrates it.
     pub async fn connect_sqlite(options: SqliteConnectOptions) -> Result<Self, StoreError> {
-        let backend = Backend::Sqlite(sqlite::SqliteStore::connect(options).await?);
+        let durability = SqliteDurability::default();
+        let backend = Backend::Sqlite(sqlite::SqliteStore::connect(options, durability).await?);
         Ok(Self::with_backend(backend))
     }
 
@@ -324,6 +367,11 @@ impl Store {
         dispatch!(self.get_order(id))
     }
 
+    /// Who booked order `id` (None: no such order), without reading it.
+    pub async fn order_owner(&self, id: &OrderId) -> Result<Option<String>, StoreError> {
+        dispatch!(self.order_owner(id.as_str()))
+    }
+
     /// The order the provider knows by `provider_order_no`.
     pub async fn find_by_provider_order_no(
         &self,
@@ -349,9 +397,7 @@ impl Store {
         provider: ProviderId,
         customer_order_no: &str,
     ) -> Result<Option<OrderRef>, StoreError> {
-        let found =
-            dispatch!(self.find_order_ref("customer_order_no", provider, customer_order_no, None))?;
-        Ok(found.map(|(order, _)| order))
+        dispatch!(self.find_order_ref("customer_order_no", provider, customer_order_no))
     }
 
     /// Saves `order` if nobody changed it since it was read (its `version`
@@ -366,27 +412,35 @@ impl Store {
         kind: OrderEventKind,
         outbox: &[NewOutboxMessage],
     ) -> Result<i64, StoreError> {
-        self.update_order_alongside(order, kind, outbox, &Alongside::default())
+        self.update_order_alongside(None, order, kind, outbox, &Alongside::default())
             .await
     }
 
     /// [`Self::update_order`], committing `alongside` in the same
     /// transaction: the change and its bookkeeping land together or not
-    /// at all.
+    /// at all. `before`, when given, is the order as stored at `order`'s
+    /// version: tickets and changes equal to its are not written again
+    /// (the version check makes sure they are still what is stored).
     pub async fn update_order_alongside(
         &self,
+        before: Option<&Order>,
         order: &mut Order,
         kind: OrderEventKind,
         outbox: &[NewOutboxMessage],
         alongside: &Alongside<'_>,
     ) -> Result<i64, StoreError> {
         let expected = order.version;
+        let children_changed = before.is_none_or(|before| {
+            before.version != expected
+                || before.tickets != order.tickets
+                || before.changes != order.changes
+        });
         let mut stored = order.clone();
         rows::normalize_times(&mut stored);
         stored.version = expected + 1;
         stored.last_sequence = order.last_sequence + 1;
         stored.updated_at = self.now();
-        dispatch!(self.update_order(&stored, expected, kind, outbox, alongside))?;
+        dispatch!(self.update_order(&stored, expected, children_changed, kind, outbox, alongside))?;
         let sequence = stored.last_sequence;
         *order = stored;
         Ok(sequence)

@@ -23,6 +23,7 @@ super::common::shared_queries!(PgStore, Postgres);
 super::outbox::outbox_queries!(PgStore);
 super::grab_groups::grab_group_queries!(PgStore);
 super::alongside::alongside_queries!(PgStore);
+super::order_read::order_read_queries!(PgStore);
 
 /// How long a call waits for a pooled connection.
 const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -61,17 +62,25 @@ impl PgStore {
             .await
     }
 
-    async fn after_event(
-        conn: &mut Connection,
-        order_id: &str,
-        sequence: i64,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(ORDER_EVENTS_CHANNEL)
-            .bind(format!("{order_id}:{sequence}"))
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
+    /// `SELECT` of an order with its tickets (see `super::order_read`).
+    fn order_with_tickets_sql() -> &'static str {
+        static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            super::order_read::select_order_with_tickets(super::order_read::JsonDialect::Postgres)
+        });
+        &TEXT
+    }
+
+    /// Stores an event and announces it (`order_id:sequence` on
+    /// [`ORDER_EVENTS_CHANNEL`], delivered at commit) in one statement.
+    fn insert_event_sql() -> &'static str {
+        static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "WITH stored AS ({} RETURNING order_id, sequence) \
+                 SELECT pg_notify('{ORDER_EVENTS_CHANNEL}', order_id || ':' || sequence) FROM stored",
+                sql::INSERT_EVENT
+            )
+        });
+        &TEXT
     }
 
     pub(crate) async fn claim_outbox(

@@ -172,14 +172,6 @@ pub(crate) fn upsert_children(table: &str, columns: &[&str], count: usize) -> St
 pub(crate) static SELECT_ORDERS: LazyLock<String> =
     LazyLock::new(|| select("orders", ORDER_COLUMNS));
 
-/// Tickets of one order, in position order.
-pub(crate) static SELECT_TICKETS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "{} WHERE order_id = $1 ORDER BY position",
-        select("tickets", TICKET_COLUMNS)
-    )
-});
-
 /// Change orders of one order, in position order.
 pub(crate) static SELECT_CHANGES: LazyLock<String> = LazyLock::new(|| {
     format!(

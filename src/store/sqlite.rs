@@ -6,7 +6,7 @@
 
 use crate::store::OutboxMessage;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteTransactionManager,
 };
 use sqlx::{Sqlite, Transaction, TransactionManager};
@@ -37,16 +37,20 @@ super::common::shared_queries!(SqliteStore, Sqlite);
 super::outbox::outbox_queries!(SqliteStore);
 super::grab_groups::grab_group_queries!(SqliteStore);
 super::alongside::alongside_queries!(SqliteStore);
+super::order_read::order_read_queries!(SqliteStore);
 
 impl SqliteStore {
     pub(crate) fn set_identity_cipher(&mut self, cipher: super::IdentityCipher) {
         self.identity = cipher;
     }
 
-    pub(crate) async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+    pub(crate) async fn connect(
+        options: SqliteConnectOptions,
+        durability: super::SqliteDurability,
+    ) -> Result<Self, StoreError> {
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(durability.synchronous())
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
@@ -114,14 +118,18 @@ impl SqliteStore {
         self.pool.begin().await
     }
 
-    /// One instance per SQLite file: its watchers hear of events in
-    /// process, so there is nothing to announce.
-    async fn after_event(
-        _conn: &mut Connection,
-        _order_id: &str,
-        _sequence: i64,
-    ) -> Result<(), sqlx::Error> {
-        Ok(())
+    /// `SELECT` of an order with its tickets (see `super::order_read`).
+    fn order_with_tickets_sql() -> &'static str {
+        static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            super::order_read::select_order_with_tickets(super::order_read::JsonDialect::Sqlite)
+        });
+        &TEXT
+    }
+
+    /// Stores an event. One instance per SQLite file: its watchers hear
+    /// of events in process, so there is nothing to announce.
+    fn insert_event_sql() -> &'static str {
+        sql::INSERT_EVENT
     }
 
     pub(crate) async fn claim_outbox(
@@ -170,5 +178,31 @@ impl SqliteStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteDurability;
+    use std::str::FromStr;
+
+    /// The setting reaches every connection: PRAGMA synchronous reads 1
+    /// (NORMAL) or 2 (FULL).
+    #[tokio::test]
+    async fn durability_sets_synchronous_on_the_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        for (durability, expected) in [(SqliteDurability::Normal, 1), (SqliteDurability::Full, 2)] {
+            let path = dir.path().join(format!("{durability:?}.db"));
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            let options = SqliteConnectOptions::from_str(&url).unwrap();
+            let store = SqliteStore::connect(options, durability).await.unwrap();
+            let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+            assert_eq!(synchronous, expected, "{durability:?}");
+            store.pool.close().await;
+        }
     }
 }

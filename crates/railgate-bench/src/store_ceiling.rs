@@ -18,17 +18,21 @@
 //! | step | store calls |
 //! | --- | --- |
 //! | Book | claim key, insert order, update (Panhe's number) + complete key |
-//! | hold callback | id lookup (with the inbox check), read, update (HELD) + inbox entry |
+//! | hold callback | read by Panhe's number (with the inbox check), update (HELD, seats) + inbox entry |
 //! | WatchOrder | read, events after the snapshot (×3 as events arrive) |
 //! | Confirm | claim key, read, update (ISSUING) + complete key |
-//! | issue callback | id lookup (with the inbox check), read, update (ISSUED) + inbox entry |
+//! | issue callback | read by Panhe's number (with the inbox check), update (ISSUED, ticket numbers) + inbox entry |
 //!
-//! "+" is one transaction (`Store::update_order_alongside`).
+//! "+" is one transaction (`Store::update_order_alongside`, given the
+//! order as read, so unchanged tickets are not rewritten, as railgate's
+//! saves do).
 
 use super::BenchError;
 use super::load::{self, CallFuture, LoadPlan, Workload};
 use super::report::Report;
-use railgate::domain::{Order, OrderEventKind, OrderId, OrderStatus, ProviderId, TicketId};
+use railgate::domain::{
+    Order, OrderEventKind, OrderId, OrderStatus, ProviderId, TicketId, TicketStatus,
+};
 use railgate::store::{Alongside, Begin, OrderFilter, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -121,8 +125,15 @@ async fn one_order(store: &Store, template: &Order, key: &str) -> Result<(), Sto
     .await?;
 
     // Panhe's hold callback; the watcher opened by the client.
-    let (order_id, mut seen) =
-        callback(store, &provider_order_no, "held", OrderStatus::Held).await?;
+    let (order_id, mut seen) = callback(store, &provider_order_no, "held", |order| {
+        order.status = OrderStatus::Held;
+        for (seat, ticket) in order.tickets.iter_mut().enumerate() {
+            ticket.status = TicketStatus::Held;
+            ticket.coach = Some("05".to_owned());
+            ticket.seat_number = Some(format!("{:02}A", seat + 1));
+        }
+    })
+    .await?;
     let watched = read(store, &order_id).await?;
     seen = seen.max(events(store, &watched.id, 0).await?);
 
@@ -144,31 +155,36 @@ async fn one_order(store: &Store, template: &Order, key: &str) -> Result<(), Sto
     seen = seen.max(events(store, &order_id, seen).await?);
 
     // Panhe's issue callback; the watcher gets the last event.
-    callback(store, &provider_order_no, "issued", OrderStatus::Issued).await?;
+    callback(store, &provider_order_no, "issued", |order| {
+        order.status = OrderStatus::Issued;
+        for ticket in &mut order.tickets {
+            ticket.status = TicketStatus::Issued;
+            ticket.ticket_number = Some(format!("E{provider_order_no}"));
+        }
+    })
+    .await?;
     events(store, &order_id, seen).await?;
     Ok(())
 }
 
-/// A callback: find the order by Panhe's number (and whether the inbox
-/// holds the callback already), read and save the order with the callback
-/// written to the inbox, processed. Returns the order's id and the new
-/// event's sequence.
+/// A callback: read the order by Panhe's number (with whether the inbox
+/// holds the callback already) and save it changed by `change` with the
+/// callback written to the inbox, processed. Returns the order's id and
+/// the new event's sequence.
 async fn callback(
     store: &Store,
     provider_order_no: &str,
     what: &str,
-    status: OrderStatus,
+    change: impl FnOnce(&mut Order),
 ) -> Result<(OrderId, i64), StoreError> {
     let dedupe_key = format!("order:{provider_order_no}:{what}");
-    let order_id = store
+    let (order, _) = store
         .find_order_for_callback(ProviderId::Panhe, provider_order_no, None, &dedupe_key)
         .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("no order {provider_order_no}")))?
-        .0
-        .id;
-    let order = read(store, &order_id).await?;
+        .ok_or_else(|| StoreError::Corrupt(format!("no order {provider_order_no}")))?;
+    let order_id = order.id.clone();
     let recorded = Alongside::recording(ProviderId::Panhe, &dedupe_key, what.as_bytes());
-    let sequence = write(store, order, recorded, |order| order.status = status).await?;
+    let sequence = write(store, order, recorded, change).await?;
     Ok((order_id, sequence))
 }
 
@@ -184,7 +200,7 @@ async fn write(
     change(&mut order);
     let kind = OrderEventKind::between(&before, &order);
     store
-        .update_order_alongside(&mut order, kind, &[], &alongside)
+        .update_order_alongside(Some(&before), &mut order, kind, &[], &alongside)
         .await
 }
 

@@ -244,15 +244,21 @@ pub(super) fn bounds_section(doc: &mut String, results: &Results) {
         let _ = writeln!(
             doc,
             "- **What one order costs the store ({})**: {transactions:.1} transactions ({:.1} \
-             writes, {:.1} reads) and {statements:.1} statements. What is left after this \
-             round's cuts (children upserted in one statement each, the change-order read \
-             skipped for unchanged orders, idempotency keys and Panhe callbacks' inbox entries \
-             committed with the order change, reads reused): two idempotency claims, the insert, \
-             about five order saves, and about nine reads of the order (WatchOrder's three, the \
-             visibility check before Confirm and Confirm's own read, the callbacks' re-reads), \
-             each read two statements (the order and its tickets). Reaching 6 would take the \
-             claim in the insert's transaction and reads served from the order each step \
-             already holds.",
+             writes, {:.1} reads) and {statements:.1} statements. Each step now costs what it \
+             must write plus at most one read: Book is its key's claim, the insert, and one save \
+             that completes the key; WatchOrder one read (the feed's own, handed to the stream \
+             that started it); each Panhe callback one read (the order with whether its inbox \
+             entry is there) and one save with that entry; Confirm its claim, one read, and one \
+             save of the provider's detail and the payment's effect together with the key. A \
+             read is one statement (the tickets come as a JSON array from a subquery), a save \
+             rewrites the tickets only when they changed, PostgreSQL's NOTIFY is part of the \
+             event's insert, and the visibility check costs nothing for a caller that sees every \
+             order (as here: the suite runs without authentication; a caller limited to its own \
+             orders adds one one-statement owner lookup to WatchOrder and Confirm). What keeps \
+             it above 6: the two claims are transactions of their own, committed before the \
+             provider is called so a crash or a concurrent retry finds the key, and each of the \
+             four steps (Book's answer, the two callbacks, Confirm's answer) is a change the \
+             provider reported at its own moment, recorded when it is heard.",
             cost.backend,
             per_order(total.write_transactions),
             per_order(total.read_transactions),

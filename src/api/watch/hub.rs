@@ -13,7 +13,7 @@
 //! watchers resume on another instance from their last sequence.
 
 use super::feed::{FeedEvent, FeedTask, Notice};
-use crate::domain::{OrderEvent, OrderId};
+use crate::domain::{Order, OrderEvent, OrderId};
 use crate::stations::StationDirectory;
 use crate::store::{Heard, OrderEventListener};
 use crate::store::{Store, StoreError};
@@ -122,16 +122,22 @@ impl WatchHub {
     }
 
     /// Subscribes to the events of `order_id` stored from now on. The
-    /// caller reads the store after this: every event after what that read
-    /// returns reaches the subscription, in order (or it lags).
+    /// caller reads the store after this, unless the subscription carries
+    /// the feed's own read ([`Subscription::take_start_read`]): every event
+    /// after what that read returns reaches the subscription, in order (or
+    /// it lags).
     pub async fn subscribe(
         self: &Arc<Self>,
         order_id: &OrderId,
     ) -> Result<Subscription, StoreError> {
         let feed = self.feed(order_id);
-        feed.start(self).await?;
+        // Before the feed's task can publish anything: the feed's own read
+        // is then as good a starting point as a read after this.
+        let receiver = feed.sender.subscribe();
+        let start_read = feed.start(self).await?;
         Ok(Subscription {
-            receiver: feed.sender.subscribe(),
+            receiver,
+            start_read,
             _feed: Some(feed),
         })
     }
@@ -298,6 +304,9 @@ async fn hear(hub: &Weak<WatchHub>, listener: &mut OrderEventListener) {
 #[derive(Debug)]
 pub struct Subscription {
     pub(super) receiver: broadcast::Receiver<Arc<FeedEvent>>,
+    /// The order as the feed read it at its start, when this subscription
+    /// started the feed (`Some(None)`: no such order).
+    start_read: Option<Option<Order>>,
     /// Keeps the order's feed alive while the watcher is (None: a bare
     /// channel in tests).
     _feed: Option<Arc<OrderFeed>>,
@@ -309,8 +318,17 @@ impl Subscription {
     pub(super) fn detached(receiver: broadcast::Receiver<Arc<FeedEvent>>) -> Self {
         Self {
             receiver,
+            start_read: None,
             _feed: None,
         }
+    }
+
+    /// The order as the feed read it when this subscription started it
+    /// (`Some(None)`: no such order), taken once: a read made after the
+    /// subscription's receiver, so the watcher need not read again. None
+    /// when the feed was running already: the watcher reads the store.
+    pub(super) fn take_start_read(&mut self) -> Option<Option<Order>> {
+        self.start_read.take()
     }
 }
 
@@ -339,17 +357,18 @@ impl std::fmt::Debug for OrderFeed {
 impl OrderFeed {
     /// Starts the feed's task once, at the order's current last sequence.
     /// Every subscriber waits for this, so each reads the store after the
-    /// feed's starting point and misses nothing between the two.
-    async fn start(&self, hub: &WatchHub) -> Result<(), StoreError> {
+    /// feed's starting point and misses nothing between the two. The
+    /// subscriber that started it gets the order the feed read (`Some`;
+    /// inside, None for an unknown order), the others None.
+    async fn start(&self, hub: &WatchHub) -> Result<Option<Option<Order>>, StoreError> {
+        let mut start_read = None;
         self.started
             .get_or_try_init(|| async {
-                let published = hub
-                    .store
-                    .get_order(&self.order_id)
-                    .await?
-                    // Unknown order: the caller answers NOT_FOUND and drops
-                    // the feed.
-                    .map_or(0, |order| order.last_sequence);
+                let order = hub.store.get_order(&self.order_id).await?;
+                // Unknown order: the caller answers NOT_FOUND and drops
+                // the feed.
+                let published = order.as_ref().map_or(0, |order| order.last_sequence);
+                start_read = Some(order);
                 let inbox = self
                     .inbox_receiver
                     .lock()
@@ -366,10 +385,10 @@ impl OrderFeed {
                     };
                     tokio::spawn(task.run(inbox, hub.settings.poll_interval));
                 }
-                Ok(())
+                Ok::<(), StoreError>(())
             })
-            .await
-            .map(|_| ())
+            .await?;
+        Ok(start_read)
     }
 }
 

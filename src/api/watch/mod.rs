@@ -43,7 +43,7 @@ pub async fn watch_order(
         )]));
     }
     // Another caller's order is not found, as a missing one.
-    super::caller::visible_order(state, caller, &order_id).await?;
+    super::caller::check_visible(state, caller, &order_id).await?;
     // Held by the stream: its slot is given back when the stream drops.
     let slot = state.watch_hub.quota().acquire(caller)?;
     let watcher = Watcher::open(

@@ -61,13 +61,14 @@ impl Watcher {
         after_sequence: i64,
         follow: bool,
     ) -> Result<Self, OrderError> {
-        // Subscribe before reading, so nothing stored in between is missed.
-        let subscription = hub.subscribe(&order_id).await?;
-        let order = hub
-            .store()
-            .get_order(&order_id)
-            .await?
-            .ok_or_else(|| OrderError::NotFound(order_id.as_str().to_owned()))?;
+        // Subscribe before reading, so nothing stored in between is missed;
+        // the feed's own read serves when this watcher started the feed.
+        let mut subscription = hub.subscribe(&order_id).await?;
+        let read = match subscription.take_start_read() {
+            Some(read) => read,
+            None => hub.store().get_order(&order_id).await?,
+        };
+        let order = read.ok_or_else(|| OrderError::NotFound(order_id.as_str().to_owned()))?;
         let mut watcher = Self {
             order_id,
             follow,

@@ -513,6 +513,13 @@ pub(super) async fn bookkeeping_commits_with_the_order_change_or_not_at_all(stor
     let number = order.customer_order_no.clone();
     store.insert_order(&mut order).await.unwrap();
     assert_eq!(seen("cb-along", number.clone()).await, Some(false));
+    // The lookup reads the whole order, as get_order does.
+    let (found, _) = store
+        .find_order_for_callback(ProviderId::Panhe, "T-none", Some(&number), "cb-along")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, order);
     let mut stale = order.clone();
     order.status = OrderStatus::Held;
     store
@@ -530,7 +537,7 @@ pub(super) async fn bookkeeping_commits_with_the_order_change_or_not_at_all(stor
     };
     stale.status = OrderStatus::Cancelled;
     let refused = store
-        .update_order_alongside(&mut stale, OrderEventKind::StatusChanged, &[], &both)
+        .update_order_alongside(None, &mut stale, OrderEventKind::StatusChanged, &[], &both)
         .await;
     assert!(
         matches!(refused, Err(StoreError::Conflict { .. })),
@@ -541,7 +548,7 @@ pub(super) async fn bookkeeping_commits_with_the_order_change_or_not_at_all(stor
 
     order.status = OrderStatus::Issuing;
     store
-        .update_order_alongside(&mut order, OrderEventKind::StatusChanged, &[], &both)
+        .update_order_alongside(None, &mut order, OrderEventKind::StatusChanged, &[], &both)
         .await
         .unwrap();
     assert_eq!(
