@@ -80,6 +80,7 @@ pub fn write(out: &Path, results: &Results) -> Result<(), BenchError> {
     .map_err(BenchError::Report)?;
     std::fs::write(dir.join(PLOT_FILE), svg).map_err(BenchError::Io)?;
     super::growth::section::write_plots(dir, &results.growth)?;
+    super::growth::providers::write_plot(dir, &results.rows)?;
     let json = serde_json::to_string_pretty(results)
         .map_err(|error| BenchError::Report(error.to_string()))?;
     std::fs::write(dir.join("performance.json"), json).map_err(BenchError::Io)?;
@@ -294,6 +295,7 @@ fn markdown(results: &Results) -> String {
     }
     super::statements::section(&mut doc, &results.store_cost);
     super::growth::section::sections(&mut doc, &results.growth);
+    super::growth::providers::section(&mut doc, &results.rows);
     watch_section(&mut doc, results);
     flood_section(&mut doc, results);
     targets::targets_section(&mut doc, results);

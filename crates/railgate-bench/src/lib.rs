@@ -22,6 +22,7 @@ pub mod growth;
 pub mod h2load;
 pub mod load;
 pub mod orders;
+pub mod own_work;
 pub mod plot;
 pub mod report;
 pub mod scenarios;

@@ -16,6 +16,12 @@ pub struct Series {
 
 /// Renders `series` as an SVG document (log latency axis).
 pub fn latency_vs_rate(title: &str, series: &[Series]) -> Result<String, String> {
+    latency_against(title, "offered load, requests/s (open loop)", series)
+}
+
+/// Renders `series` of latencies against `x_desc` (a linear axis from
+/// zero) as an SVG document (log latency axis).
+pub fn latency_against(title: &str, x_desc: &str, series: &[Series]) -> Result<String, String> {
     let mut svg = String::new();
     let points = series.iter().flat_map(|curve| curve.points.iter());
     let max_rate = points.clone().map(|(rate, _)| *rate).fold(1.0, f64::max);
@@ -42,7 +48,7 @@ pub fn latency_vs_rate(title: &str, series: &[Series]) -> Result<String, String>
             .map_err(|error| error.to_string())?;
         chart
             .configure_mesh()
-            .x_desc("offered load, requests/s (open loop)")
+            .x_desc(x_desc)
             .y_desc("latency, µs (log)")
             .draw()
             .map_err(|error| error.to_string())?;

@@ -8,6 +8,7 @@ use super::gateway::{Gateway, GatewayOptions, StoreChoice};
 use super::growth;
 use super::h2load::{self, H2loadReport};
 use super::load::{self, CallFuture, LoadPlan, Stop, Workload};
+use super::own_work::{self, OwnWorkParts};
 use super::report::Report;
 use super::scenarios::{self, Scenario};
 use super::search_flood::{self, FloodReport};
@@ -154,6 +155,9 @@ pub struct SerialSearch {
     /// tonic, encoding a Search-sized answer), which railgate's figure
     /// includes and the direct call does not.
     pub grpc_hop: Report,
+    /// The named parts of railgate's own work, timed alone (None: they
+    /// could not be measured; the run says why).
+    pub parts: Option<OwnWorkParts>,
 }
 
 impl SerialSearch {
@@ -388,7 +392,15 @@ async fn uncached(timing: &Timing, results: &mut Results) -> Result<(), BenchErr
     let serial = timing.closed(1, timing.closed);
     let railgate_serial = load::run("railgate", search.clone(), &channels, serial).await;
     let direct_serial = load::run("direct", direct.clone(), &channels, serial).await;
-    let baseline = BaselineServer::start(capture(&gateway.uri()).await?).await?;
+    let reply = capture(&gateway.uri()).await?;
+    let parts = match own_work::measure(&gateway.panhe_url, &reply).await {
+        Ok(parts) => Some(parts),
+        Err(error) => {
+            eprintln!("bench: the parts of railgate's own work were not measured: {error}");
+            None
+        }
+    };
+    let baseline = BaselineServer::start(reply).await?;
     let baseline_channels = connect(&baseline.uri).await?;
     let grpc_hop = load::run("baseline", search.clone(), &baseline_channels, serial).await;
     drop(baseline);
@@ -396,6 +408,7 @@ async fn uncached(timing: &Timing, results: &mut Results) -> Result<(), BenchErr
         railgate: railgate_serial,
         direct: direct_serial,
         grpc_hop,
+        parts,
     });
     let closed = timing.closed(CONCURRENCY, timing.closed);
     let railgate = load::run("railgate", search.clone(), &channels, closed).await;

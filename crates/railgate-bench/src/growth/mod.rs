@@ -5,11 +5,14 @@
 //! - [`orders`]: GetOrder and ListOrders against orders stored.
 //! - [`reconciler`]: provider calls and CPU against unsettled orders.
 //! - [`cache`]: the search cache's memory and lookups against routes.
+//! - [`providers`]: Search latency against the providers configured (from
+//!   the suite's Search rows).
 //!
 //! The stores are filled with copies of one real order ([`seed`]).
 
 pub mod cache;
 pub mod orders;
+pub mod providers;
 pub mod reconciler;
 pub mod section;
 pub mod seed;
