@@ -335,7 +335,7 @@ macro_rules! shared_queries {
                         .bind(fingerprint)
                         .bind(locked_until)
                         .bind(now)
-                        .execute(&self.pool)
+                        .execute(self.writes())
                         .await?;
                     if claimed.rows_affected() == 1 {
                         return Ok(Begin::New);
@@ -346,7 +346,7 @@ macro_rules! shared_queries {
                         .bind(fingerprint)
                         .bind(locked_until)
                         .bind(now)
-                        .execute(&self.pool)
+                        .execute(self.writes())
                         .await?;
                     if taken_over.rows_affected() == 1 {
                         return Ok(Begin::Resumed);
@@ -372,7 +372,7 @@ macro_rules! shared_queries {
                     .bind(key)
                     .bind(response)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                 if completed.rows_affected() == 0 {
                     let exists: Option<(String, Vec<u8>, Option<Vec<u8>>)> =
@@ -393,7 +393,7 @@ macro_rules! shared_queries {
             pub(crate) async fn release_idempotent(&self, key: &str) -> Result<(), StoreError> {
                 sqlx::query(sql::IDEMPOTENCY_RELEASE)
                     .bind(key)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                 Ok(())
             }
@@ -410,7 +410,7 @@ macro_rules! shared_queries {
                     .bind(dedupe_key)
                     .bind(payload)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                 Ok(inserted.rows_affected() == 1)
             }
@@ -425,7 +425,7 @@ macro_rules! shared_queries {
                     .bind(provider.as_str())
                     .bind(dedupe_key)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                 Ok(())
             }
@@ -437,12 +437,12 @@ macro_rules! shared_queries {
             ) -> Result<$crate::store::Pruned, StoreError> {
                 let inbox = sqlx::query(sql::PRUNE_INBOX)
                     .bind(inbox_before)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?
                     .rows_affected();
                 let events = sqlx::query(sql::PRUNE_EVENTS)
                     .bind(events_before)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?
                     .rows_affected();
                 Ok($crate::store::Pruned { inbox, events })
@@ -471,7 +471,7 @@ macro_rules! shared_queries {
                         .bind(now)
                         .bind(claim.attempts)
                         .bind(claim.lease_until)
-                        .execute(&self.pool)
+                        .execute(self.writes())
                         .await?
                         .rows_affected(),
                     claim,
@@ -491,7 +491,7 @@ macro_rules! shared_queries {
                         .bind(error)
                         .bind(claim.attempts)
                         .bind(claim.lease_until)
-                        .execute(&self.pool)
+                        .execute(self.writes())
                         .await?
                         .rows_affected(),
                     claim,
@@ -518,10 +518,6 @@ macro_rules! shared_queries {
                     .collect::<Result<Vec<_>, _>>()?;
                 messages.sort_by_key(|message| message.id);
                 Ok(messages)
-            }
-
-            pub(crate) async fn close(&self) {
-                self.pool.close().await;
             }
         }
     };

@@ -87,7 +87,7 @@ macro_rules! grab_group_queries {
                     .bind(group_id)
                     .bind(rank)
                     .bind(order_id)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                 Ok(())
             }
@@ -120,7 +120,7 @@ macro_rules! grab_group_queries {
                 sqlx::query($crate::store::grab_groups::ADD_PARTY)
                     .bind(group_id)
                     .bind(min_issued)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?;
                 Ok(())
             }

@@ -314,7 +314,7 @@ impl Store {
     /// The connection pool now: (open connections, idle ones).
     pub fn pool_usage(&self) -> (u32, usize) {
         match &self.backend {
-            Backend::Sqlite(db) => (db.pool.size(), db.pool.num_idle()),
+            Backend::Sqlite(db) => db.pool_usage(),
             Backend::Postgres(db) => (db.pool.size(), db.pool.num_idle()),
         }
     }

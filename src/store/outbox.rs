@@ -490,7 +490,7 @@ macro_rules! outbox_queries {
                     .bind(error)
                     .bind(claim.attempts)
                     .bind(claim.lease_until)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?
                     .rows_affected();
                 if affected == 0 {
@@ -507,7 +507,7 @@ macro_rules! outbox_queries {
                 let affected = sqlx::query($crate::store::outbox::REPLAY)
                     .bind(id)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?
                     .rows_affected();
                 Ok(affected > 0)

@@ -50,6 +50,15 @@ impl PgStore {
         })
     }
 
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Where a statement that writes runs: the pool, as any statement.
+    fn writes(&self) -> &PgPool {
+        &self.pool
+    }
+
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         super::note_transaction(super::TransactionKind::Write);
         self.pool.begin().await

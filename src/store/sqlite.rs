@@ -1,8 +1,11 @@
 //! SQLite backend: one database file in WAL mode (readers never wait for
-//! the writer). SQLite has a single writer, so write transactions start
-//! with `BEGIN IMMEDIATE` and wait for the lock (busy timeout) rather than
-//! failing when a read lock must be upgraded; claiming outbox rows is one
-//! `UPDATE … RETURNING` statement, atomic under that single writer.
+//! the writer). SQLite has a single writer, so railgate writes on one
+//! connection of its own: writers queue for it in the process and wake
+//! when it is free, rather than contend for the file lock and sleep in
+//! SQLite's busy handler; reads run on a pool beside it. Write
+//! transactions still start with `BEGIN IMMEDIATE` (the lock up front);
+//! claiming outbox rows is one `UPDATE … RETURNING` statement, atomic
+//! under the single writer.
 
 use crate::store::OutboxMessage;
 use sqlx::sqlite::{
@@ -22,12 +25,19 @@ const STUCK_RETRIES: u32 = 3;
 /// How long a writer waits for the write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Connections: readers run in parallel; writers queue on the file lock.
+/// Reading connections: readers run in parallel (WAL), beside the writer.
 const MAX_CONNECTIONS: u32 = 8;
 
 #[derive(Clone)]
 pub(crate) struct SqliteStore {
+    /// Reads.
     pub(super) pool: SqlitePool,
+    /// Every write, on one connection: SQLite has one writer at a time
+    /// anyway, and writers queued here wake as soon as it is free, where
+    /// writers on several connections contending for the file lock sleep
+    /// in SQLite's busy handler (1, 2, 5, 10 ms and longer) while the lock
+    /// may already be free.
+    writer: SqlitePool,
     identity: super::IdentityCipher,
 }
 
@@ -53,24 +63,49 @@ impl SqliteStore {
             .synchronous(durability.synchronous())
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
+        // The writer first: it creates the file and migrates it.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::sqlx_macros::migrate!("migrations/sqlite")
+            .run(&writer)
+            .await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .connect_with(options)
             .await?;
-        sqlx::sqlx_macros::migrate!("migrations/sqlite")
-            .run(&pool)
-            .await?;
         Ok(SqliteStore {
             pool,
+            writer,
             identity: super::IdentityCipher::none(),
         })
+    }
+
+    /// Where a statement that writes runs: the one writing connection.
+    fn writes(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// Closes both pools.
+    pub(crate) async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
+    }
+
+    /// Open connections and idle ones, readers and the writer together.
+    pub(crate) fn pool_usage(&self) -> (u32, usize) {
+        (
+            self.pool.size() + self.writer.size(),
+            self.pool.num_idle() + self.writer.num_idle(),
+        )
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         super::note_transaction(super::TransactionKind::Write);
         let mut attempt = 0;
         loop {
-            match self.pool.begin_with(BEGIN_WRITE).await {
+            match self.writer.begin_with(BEGIN_WRITE).await {
                 Err(sqlx::Error::InvalidSavePointStatement) if attempt < STUCK_RETRIES => {
                     attempt += 1;
                     self.close_stuck_connections().await?;
@@ -95,7 +130,7 @@ impl SqliteStore {
         // task of its own: let it get there.
         tokio::task::yield_now().await;
         let mut probed = Vec::new();
-        while let Some(mut conn) = self.pool.try_acquire() {
+        while let Some(mut conn) = self.writer.try_acquire() {
             match SqliteTransactionManager::begin(&mut conn, Some(BEGIN_WRITE.into())).await {
                 Ok(()) => SqliteTransactionManager::rollback(&mut conn).await?,
                 Err(sqlx::Error::InvalidSavePointStatement) => {
@@ -153,7 +188,7 @@ impl SqliteStore {
         if let Some(topic) = topic {
             query = query.bind(topic);
         }
-        let rows: Vec<OutboxRow> = query.fetch_all(&self.pool).await?;
+        let rows: Vec<OutboxRow> = query.fetch_all(self.writes()).await?;
         Self::claimed(rows)
     }
 
@@ -176,7 +211,7 @@ impl SqliteStore {
         .bind(now)
         .bind(until)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.writes())
         .await?)
     }
 }
@@ -187,8 +222,8 @@ mod tests {
     use crate::store::SqliteDurability;
     use std::str::FromStr;
 
-    /// The setting reaches every connection: PRAGMA synchronous reads 1
-    /// (NORMAL) or 2 (FULL).
+    /// The setting reaches the readers' and the writer's connections:
+    /// PRAGMA synchronous reads 1 (NORMAL) or 2 (FULL).
     #[tokio::test]
     async fn durability_sets_synchronous_on_the_connections() {
         let dir = tempfile::tempdir().unwrap();
@@ -197,12 +232,14 @@ mod tests {
             let url = format!("sqlite://{}?mode=rwc", path.display());
             let options = SqliteConnectOptions::from_str(&url).unwrap();
             let store = SqliteStore::connect(options, durability).await.unwrap();
-            let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
-                .fetch_one(&store.pool)
-                .await
-                .unwrap();
-            assert_eq!(synchronous, expected, "{durability:?}");
-            store.pool.close().await;
+            for pool in [&store.pool, &store.writer] {
+                let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+                assert_eq!(synchronous, expected, "{durability:?}");
+            }
+            store.close().await;
         }
     }
 }
