@@ -462,7 +462,7 @@ fn book_bound(sqlite: &Row, postgres: Option<&Row>) -> String {
          at the same concurrency with nothing else running. On SQLite every statement is a \
          hop to sqlx's connection thread and back, and every write queues for railgate's one \
          writing connection (one writer, as SQLite allows, rather than several sleeping in its \
-         busy handler: about a third more orders a second for the store alone); profiled with \
+         busy handler); profiled with \
          perf at c=64, the store alone spends about 45 % of its CPU in the kernel switching \
          between the runtime's threads and those connection threads (finish_task_switch and \
          the wake-ups' spin unlocks) and about 1 % in SQLite's own statement engine, so what \
