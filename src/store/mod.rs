@@ -65,6 +65,7 @@ use error::unique_violation;
 mod transaction_log;
 pub use identity_cipher::IdentityCipher;
 pub use listener::{Heard, OrderEventListener};
+pub use sqlite::SqliteDurability;
 use transaction_log::note_transaction;
 pub use transaction_log::{TRANSACTION_LOG_TARGET, TransactionKind};
 mod sql;
@@ -154,40 +155,6 @@ pub enum Begin {
     Completed(Vec<u8>),
     /// The key was used for a different operation or request.
     Mismatch,
-}
-
-/// When an SQLite commit is durable (its `synchronous` setting; the file
-/// is always in WAL mode). PostgreSQL keeps its server's own setting.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SqliteDurability {
-    /// A commit survives railgate crashing; the last commits before the
-    /// machine loses power or its OS crashes may be lost (the WAL is
-    /// synced at checkpoints, not at every commit). The database stays
-    /// consistent either way.
-    #[default]
-    Normal,
-    /// Every commit waits for the WAL to reach the disk: it survives a
-    /// power loss too, at the cost of one sync per write transaction.
-    Full,
-}
-
-impl SqliteDurability {
-    /// Parses the setting's value (`normal` / `full`).
-    pub fn parse(value: &str) -> Option<Self> {
-        match value.trim() {
-            "normal" => Some(Self::Normal),
-            "full" => Some(Self::Full),
-            _ => None,
-        }
-    }
-
-    fn synchronous(self) -> sqlx::sqlite::SqliteSynchronous {
-        match self {
-            SqliteDurability::Normal => sqlx::sqlite::SqliteSynchronous::Normal,
-            SqliteDurability::Full => sqlx::sqlite::SqliteSynchronous::Full,
-        }
-    }
 }
 
 /// Which orders `list_orders` returns; empty fields do not filter.

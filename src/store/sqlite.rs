@@ -9,7 +9,7 @@
 
 use crate::store::OutboxMessage;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
     SqliteTransactionManager,
 };
 use sqlx::{Sqlite, Transaction, TransactionManager};
@@ -27,6 +27,40 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Reading connections: readers run in parallel (WAL), beside the writer.
 const MAX_CONNECTIONS: u32 = 8;
+
+/// When an SQLite commit is durable (its `synchronous` setting; the file
+/// is always in WAL mode). PostgreSQL keeps its server's own setting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteDurability {
+    /// A commit survives railgate crashing; the last commits before the
+    /// machine loses power or its OS crashes may be lost (the WAL is
+    /// synced at checkpoints, not at every commit). The database stays
+    /// consistent either way.
+    #[default]
+    Normal,
+    /// Every commit waits for the WAL to reach the disk: it survives a
+    /// power loss too, at the cost of one sync per write transaction.
+    Full,
+}
+
+impl SqliteDurability {
+    /// Parses the setting's value (`normal` / `full`).
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            "normal" => Some(Self::Normal),
+            "full" => Some(Self::Full),
+            _ => None,
+        }
+    }
+
+    fn synchronous(self) -> SqliteSynchronous {
+        match self {
+            SqliteDurability::Normal => SqliteSynchronous::Normal,
+            SqliteDurability::Full => SqliteSynchronous::Full,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub(crate) struct SqliteStore {
@@ -56,7 +90,7 @@ impl SqliteStore {
 
     pub(crate) async fn connect(
         options: SqliteConnectOptions,
-        durability: super::SqliteDurability,
+        durability: SqliteDurability,
     ) -> Result<Self, StoreError> {
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
@@ -219,7 +253,6 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SqliteDurability;
     use std::str::FromStr;
 
     /// The setting reaches the readers' and the writer's connections:

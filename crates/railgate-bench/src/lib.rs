@@ -16,6 +16,7 @@
 pub mod args;
 pub mod auth_cost;
 pub mod baseline;
+pub mod direct;
 pub mod document;
 pub mod gateway;
 pub mod growth;
@@ -376,7 +377,7 @@ async fn against_store(gateway: &mut Gateway, load: &LoadArgs) -> Result<Compari
 
 /// The direct simulator call under `load`, as the suite measures it.
 async fn direct_uncached(gateway: &Gateway, load: &LoadArgs) -> Result<Report, BenchError> {
-    let workload = suite::direct_search(&gateway.panhe_url)?;
+    let workload = direct::search(&gateway.panhe_url)?;
     // The direct workload ignores the channel; one is needed all the same.
     let channels = load::connect(&gateway.uri(), 1).await?;
     Ok(load::run("direct", workload, &channels, load.plan()).await)

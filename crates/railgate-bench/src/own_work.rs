@@ -44,22 +44,7 @@ pub async fn measure(
     reply: &pb::SearchResponse,
 ) -> Result<OwnWorkParts, BenchError> {
     let search = scenarios::search_request();
-    let body = serde_json::json!({
-        "appKey": railgate_sim::panhe::DEFAULT_APP_KEY,
-        "fromStation": search.from_station,
-        "toStation": search.to_station,
-        "fromDate": search.travel_date,
-    });
-    let answer = reqwest::Client::new()
-        .post(format!("{panhe_url}/train/queryTickets"))
-        .json(&body)
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|error| BenchError::Setup(format!("the simulator's answer: {error}")))?
-        .bytes()
-        .await
-        .map_err(|error| BenchError::Setup(format!("the simulator's answer: {error}")))?;
+    let answer = crate::direct::answer(panhe_url).await?;
     let request = QueryTicketsRequest {
         from_station: &search.from_station,
         to_station: &search.to_station,

@@ -3,11 +3,12 @@
 //! baseline measured in the same run; written out by [`super::document`].
 
 use super::auth_cost::{self, AuthCostReport};
+use super::direct;
 use super::document::{self, Machine};
 use super::gateway::{Gateway, GatewayOptions, StoreChoice};
 use super::growth;
 use super::h2load::{self, H2loadReport};
-use super::load::{self, CallFuture, LoadPlan, Stop, Workload};
+use super::load::{self, LoadPlan, Stop, Workload};
 use super::own_work::{self, OwnWorkParts};
 use super::report::Report;
 use super::scenarios::{self, Scenario};
@@ -388,7 +389,7 @@ async fn uncached(timing: &Timing, results: &mut Results) -> Result<(), BenchErr
     let gateway = Gateway::start(super::sqlite(0)).await?;
     let channels = connect(&gateway.uri()).await?;
     let search = scenarios::search(scenarios::search_request());
-    let direct = direct_search(&gateway.panhe_url)?;
+    let direct = direct::search(&gateway.panhe_url)?;
     let serial = timing.closed(1, timing.closed);
     let railgate_serial = load::run("railgate", search.clone(), &channels, serial).await;
     let direct_serial = load::run("direct", direct.clone(), &channels, serial).await;
@@ -432,38 +433,6 @@ async fn uncached(timing: &Timing, results: &mut Results) -> Result<(), BenchErr
     });
     gateway.stop().await;
     Ok(())
-}
-
-/// The simulator's own cost: the 余票查询 railgate makes, sent straight to
-/// it over HTTP (one pooled client, as railgate's adapter has).
-pub(super) fn direct_search(panhe_url: &str) -> Result<Arc<dyn Workload>, BenchError> {
-    let http = reqwest::Client::builder()
-        .build()
-        .map_err(|error| BenchError::Setup(error.to_string()))?;
-    let url = format!("{panhe_url}/train/queryTickets");
-    let request = scenarios::search_request();
-    let body = Arc::new(serde_json::json!({
-        "appKey": railgate_sim::panhe::DEFAULT_APP_KEY,
-        "fromStation": request.from_station,
-        "toStation": request.to_station,
-        "fromDate": request.travel_date,
-    }));
-    Ok(Arc::new(
-        move |_channel: &Channel, _sequence: u64| -> CallFuture {
-            let call = http.post(&url).json(&*body).send();
-            Box::pin(async move {
-                let response = call.await.map_err(|_| "http-error".to_owned())?;
-                let status = response.status();
-                // Read the whole body, as railgate's adapter does.
-                let bytes = response.bytes().await.map_err(|_| "http-body".to_owned())?;
-                if status.is_success() && !bytes.is_empty() {
-                    Ok(())
-                } else {
-                    Err(format!("http-{}", status.as_u16()))
-                }
-            })
-        },
-    ))
 }
 
 /// Search against the default configuration (Panhe and Juhe), from the
