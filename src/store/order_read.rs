@@ -111,19 +111,33 @@ macro_rules! order_read_queries {
                 condition: &str,
                 values: &[&str],
             ) -> Result<Option<Order>, StoreError> {
-                let mut conn = self.pool.acquire().await?;
-                let Some(found) = Self::fetch_order_where(&mut conn, condition, values).await?
-                else {
-                    return Ok(None);
+                let found = {
+                    let mut conn = self.pool.acquire().await?;
+                    Self::fetch_order_where(&mut conn, condition, values).await?
                 };
+                match found {
+                    Some(found) => self.order_of(found, condition, values).await,
+                    None => Ok(None),
+                }
+            }
+
+            /// The order a one-statement read `found` (of the order
+            /// matching `condition`) stands for: as read, or read again
+            /// with its change orders in one snapshot when it counts any
+            /// (the order may have moved on since).
+            async fn order_of(
+                &self,
+                found: $crate::store::order_read::OrderWithTickets,
+                condition: &str,
+                values: &[&str],
+            ) -> Result<Option<Order>, StoreError> {
                 if found.order.change_count > 0 {
-                    drop(conn);
-                    // The changes with the rest in one snapshot: the
-                    // order may have moved on since.
                     return self.read_order_with_changes(condition, values).await;
                 }
-                let rows = Self::rows_of(&mut conn, found, &self.identity).await?;
-                rows.into_order().map(Some)
+                let (row, tickets) = found.into_parts();
+                Self::opened(row, tickets, Vec::new(), &self.identity)?
+                    .into_order()
+                    .map(Some)
             }
 
             /// [`Self::read_order_where`] for an order with change
@@ -177,8 +191,18 @@ macro_rules! order_read_queries {
                         .fetch_all(&mut *conn)
                         .await?
                 };
+                Self::opened(row, tickets, changes, identity)
+            }
+
+            /// An order's rows with their identity fields opened.
+            fn opened(
+                order: OrderRow,
+                tickets: Vec<TicketRow>,
+                changes: Vec<ChangeRow>,
+                identity: &$crate::store::IdentityCipher,
+            ) -> Result<OrderRows, StoreError> {
                 let mut rows = OrderRows {
-                    order: row,
+                    order,
                     tickets,
                     changes,
                     identity_stripped: false,
@@ -224,16 +248,11 @@ macro_rules! order_read_queries {
                 let Some(found) = found else {
                     return Ok(None);
                 };
-                let order = if found.read.order.change_count > 0 {
-                    // The changes with the rest in one snapshot.
-                    self.read_order_with_changes(&condition, &[provider.as_str(), value])
-                        .await?
-                } else {
-                    let mut conn = self.pool.acquire().await?;
-                    let rows = Self::rows_of(&mut conn, found.read, &self.identity).await?;
-                    Some(rows.into_order()?)
-                };
-                Ok(order.map(|order| (order, found.processed)))
+                let processed = found.processed;
+                let order = self
+                    .order_of(found.read, &condition, &[provider.as_str(), value])
+                    .await?;
+                Ok(order.map(|order| (order, processed)))
             }
 
             /// Who booked order `id`: one indexed lookup, for the
